@@ -1,0 +1,51 @@
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace CustomerService.AppHost.Infrastructure;
+
+/// <summary>Healthy when redis-server answers PING.</summary>
+internal sealed class RedisPingCheck(int port) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
+            var buffer = new byte[16];
+            int read = await stream.ReadAsync(buffer, cancellationToken);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal)
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("redis-server did not answer PONG");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException)
+        {
+            return HealthCheckResult.Unhealthy($"redis-server not reachable on 127.0.0.1:{port}", ex);
+        }
+    }
+}
+
+/// <summary>Healthy when every database the services use accepts a connection.</summary>
+internal sealed class PostgresDatabasesCheck(string serverConnection, IReadOnlyList<string> databases) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        foreach (var database in databases)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection($"{serverConnection};Database={database};Pooling=false;Timeout=3");
+                await connection.OpenAsync(cancellationToken);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or SocketException or TimeoutException)
+            {
+                return HealthCheckResult.Unhealthy($"database '{database}' not ready", ex);
+            }
+        }
+        return HealthCheckResult.Healthy();
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerService.AppHost.Infrastructure;
+
+/// <summary>
+/// The servers every service connects to, under one set of connection names (<c>nats</c>, <c>redis</c>, one per
+/// PostgreSQL database) in either mode:
+/// <list type="bullet">
+/// <item>containers: the official images; chosen when a container runtime answers, and always when publishing;</item>
+/// <item>local: Debian's nats-server and redis-server and the machine's PostgreSQL 15, started by eng/ scripts with
+/// their data under <c>Infrastructure:DataDir</c> (a git-ignored folder of the checkout for <c>make run</c>).</item>
+/// </list>
+/// <c>Infrastructure:Mode</c> = auto | containers | local overrides the choice.
+/// </summary>
+public sealed class Infrastructure
+{
+    private readonly IDistributedApplicationBuilder _builder;
+    private readonly string _dataDir;
+    private readonly string _repoRoot;
+    private IResourceBuilder<PostgresServerResource>? _postgresContainer;
+    private IResourceBuilder<LocalPostgresResource>? _postgresLocal;
+    private readonly List<string> _localDatabases = [];
+
+    public bool UsesContainers { get; }
+
+    /// <summary>The gateway's fixed external port (8080 unless configured; 0 or empty lets the orchestrator choose).</summary>
+    public int? GatewayPort { get; }
+
+    private Infrastructure(IDistributedApplicationBuilder builder, bool useContainers)
+    {
+        _builder = builder;
+        UsesContainers = useContainers;
+        _repoRoot = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, ".."));
+        _dataDir = Path.GetFullPath(builder.Configuration["Infrastructure:DataDir"] is { Length: > 0 } dir
+            ? Path.Combine(builder.AppHostDirectory, dir)
+            : Path.Combine(_repoRoot, ".data"));
+        GatewayPort = int.TryParse(builder.Configuration["Gateway:Port"], out var port) && port > 0 ? port : null;
+    }
+
+    public static Infrastructure Choose(IDistributedApplicationBuilder builder)
+    {
+        var mode = builder.Configuration["Infrastructure:Mode"]?.Trim().ToLowerInvariant() ?? "auto";
+        bool containers = builder.ExecutionContext.IsPublishMode || mode switch
+        {
+            "containers" => true,
+            "local" => false,
+            "auto" or "" => ContainerRuntimeAnswers(),
+            _ => throw new InvalidOperationException($"Infrastructure:Mode must be auto, containers or local, not '{mode}'."),
+        };
+        var infra = new Infrastructure(builder, containers);
+        if (!builder.ExecutionContext.IsPublishMode)
+            Console.WriteLine(containers
+                ? "infrastructure: containers (a container runtime answered)"
+                : $"infrastructure: local executables, data in {infra._dataDir}");
+        return infra;
+    }
+
+    public IResourceBuilder<IResourceWithConnectionString> AddNats(string name)
+    {
+        if (UsesContainers)
+        {
+            return _builder.AddResource(new NatsContainerResource(name))
+                .WithImage("library/nats", "2.11")
+                .WithArgs("-js", "-sd", "/data", "-m", "8222")
+                .WithEndpoint(targetPort: 4222, name: NatsContainerResource.ClientEndpoint, scheme: "tcp")
+                .WithHttpEndpoint(targetPort: 8222, name: "monitor")
+                .WithHttpHealthCheck("/healthz", endpointName: "monitor")
+                .WithVolume("nats-data", "/data");
+        }
+
+        int port = FreePort(), monitor = FreePort();
+        return _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
+                ReferenceExpression.Create($"nats://127.0.0.1:{port.ToString()}")))
+            .WithArgs("eng/run-nats.sh", port.ToString(), monitor.ToString(), Path.Combine(_dataDir, "nats"))
+            .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
+            .WithHttpEndpoint(port: monitor, targetPort: monitor, name: "monitor", isProxied: false)
+            .WithHttpHealthCheck("/healthz", endpointName: "monitor");
+    }
+
+    public IResourceBuilder<IResourceWithConnectionString> AddRedis(string name)
+    {
+        if (UsesContainers)
+            return _builder.AddRedis(name).WithDataVolume();
+
+        int port = FreePort();
+        var healthCheck = $"{name}-ping";
+        _builder.Services.AddHealthChecks().AddCheck(healthCheck, new RedisPingCheck(port));
+        return _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
+                ReferenceExpression.Create($"127.0.0.1:{port.ToString()}")))
+            .WithArgs("eng/run-redis.sh", port.ToString(), Path.Combine(_dataDir, "redis"))
+            .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
+            .WithHealthCheck(healthCheck);
+    }
+
+    /// <summary>A database on the one PostgreSQL server, named after its connection string.</summary>
+    public InfrastructureReference AddPostgresDatabase(string name)
+    {
+        if (UsesContainers)
+        {
+            _postgresContainer ??= _builder.AddPostgres("postgres").WithDataVolume();
+            var database = _postgresContainer.AddDatabase(name);
+            return new InfrastructureReference(database, p => p.WithReference(database));
+        }
+
+        _postgresLocal ??= AddLocalPostgres();
+        _localDatabases.Add(name);
+        var server = _postgresLocal;
+        return new InfrastructureReference(server, p => p.WithEnvironment($"ConnectionStrings__{name}",
+            ReferenceExpression.Create($"{server.Resource.ConnectionStringExpression};Database={name}")));
+    }
+
+    private IResourceBuilder<LocalPostgresResource> AddLocalPostgres()
+    {
+        int port = FreePort();
+        var password = PostgresPassword();
+        var healthCheck = "postgres-databases";
+        var connection = $"Host=127.0.0.1;Port={port};Username=postgres;Password={password}";
+        _builder.Services.AddHealthChecks().AddCheck(healthCheck, new PostgresDatabasesCheck(connection, _localDatabases));
+        return _builder.AddResource(new LocalPostgresResource("postgres", "bash", _repoRoot,
+                ReferenceExpression.Create($"{connection}")))
+            .WithArgs(ctx =>
+            {
+                ctx.Args.Add("eng/run-postgres.sh");
+                ctx.Args.Add(port.ToString());
+                ctx.Args.Add(Path.Combine(_dataDir, "postgres"));
+                foreach (var db in _localDatabases) ctx.Args.Add(db);
+            })
+            .WithEnvironment("PGPASSWORD", password)
+            .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
+            .WithHealthCheck(healthCheck);
+    }
+
+    /// <summary>Generated on first start and kept beside the data it protects; never committed.</summary>
+    private string PostgresPassword()
+    {
+        Directory.CreateDirectory(_dataDir);
+        var file = Path.Combine(_dataDir, "postgres.password");
+        if (File.Exists(file)) return File.ReadAllText(file).Trim();
+        var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        File.WriteAllText(file, password);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        return password;
+    }
+
+    private static bool ContainerRuntimeAnswers()
+    {
+        try
+        {
+            using var docker = Process.Start(new ProcessStartInfo("docker", "info")
+            {
+                RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            });
+            if (docker is null) return false;
+            if (!docker.WaitForExit(TimeSpan.FromSeconds(5))) { docker.Kill(true); return false; }
+            return docker.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false; // no docker client at all
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A dependency a service references and waits for, whatever form it takes in the chosen mode.</summary>
+public sealed record InfrastructureReference(IResourceBuilder<IResource> Resource, Action<IResourceBuilder<ProjectResource>> Reference);

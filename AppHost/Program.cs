@@ -1,0 +1,55 @@
+using CustomerService.AppHost.Infrastructure;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Infrastructure: containers where a runtime answers (and always in the manifest), local executables otherwise.
+var infra = Infrastructure.Choose(builder);
+var nats = infra.AddNats("nats");
+var redis = infra.AddRedis("redis");
+var adminDb = infra.AddPostgresDatabase("admindb");
+var ticketDb = infra.AddPostgresDatabase("ticketdb");
+
+// Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth).
+var admin = builder.AddService<Projects.Admin>("admin", grpc: true)
+    .Uses(adminDb)
+    .WithReference(nats).WaitFor(nats);
+
+// Routing: agents, skill groups, queues (presence and load in Redis).
+var routing = builder.AddService<Projects.Routing>("routing", grpc: true)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(nats).WaitFor(nats)
+    .WithReference(admin);
+
+// Adapters: each legacy system behind its own deployable service.
+var crm = builder.AddService<Projects.Crm>("crm", grpc: true)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(nats).WaitFor(nats);
+var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
+    .Uses(ticketDb)
+    .WithReference(nats).WaitFor(nats);
+
+// Session: customer and agent sockets, the conversation state machine, the message path.
+var session = builder.AddService<Projects.Session>("session")
+    .WithReference(nats).WaitFor(nats)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(routing).WithReference(admin)
+    .WithReference(crm).WithReference(orders);
+
+// Bot: rules first, AI predictor second; hands off to Routing.
+builder.AddService<Projects.Bot>("bot")
+    .WithReference(nats).WaitFor(nats)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(admin).WithReference(routing);
+
+// HistoryWriter: JetStream -> ClickHouse, and the history query API.
+var history = builder.AddService<Projects.HistoryWriter>("historywriter")
+    .WithReference(nats).WaitFor(nats);
+
+// Gateway: the one external endpoint (JWT, rate limits, YARP routes).
+builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
+    .WithExternalHttpEndpoints()
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(session).WithReference(admin).WithReference(history)
+    .WaitFor(session).WaitFor(admin);
+
+builder.Build().Run();

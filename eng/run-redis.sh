@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs Debian's redis-server on loopback in the foreground; the append-only file keeps hot state across restarts.
+# usage: run-redis.sh PORT DATA_DIR
+set -euo pipefail
+command -v redis-server >/dev/null || { echo "redis-server is not installed: run eng/install-prereqs.sh" >&2; exit 1; }
+mkdir -p "$2"
+exec redis-server --bind 127.0.0.1 --port "$1" --dir "$2" --save '' --appendonly yes --appendfsync everysec \
+  --protected-mode no --daemonize no --loglevel warning
