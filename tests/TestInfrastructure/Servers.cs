@@ -1,0 +1,83 @@
+using System.Net.Http;
+using System.Net.Sockets;
+using System.Text;
+using Npgsql;
+
+namespace CustomerService.TestInfrastructure;
+
+/// <summary>nats-server with JetStream (eng/run-nats.sh).</summary>
+public sealed class NatsServer : LocalServer
+{
+    private NatsServer() { }
+
+    public int Port { get; } = FreePort();
+    public int MonitorPort { get; } = FreePort();
+    public string Url => $"nats://127.0.0.1:{Port}";
+
+    public static async Task<NatsServer> StartAsync()
+    {
+        var server = new NatsServer();
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>Starts (again, after <see cref="LocalServer.StopAsync"/>) on the same port and data.</summary>
+    public async Task StartAgainAsync()
+    {
+        using var http = new HttpClient();
+        await StartScriptAsync("run-nats.sh", [Port.ToString(), MonitorPort.ToString(), Path.Combine(DataDirectory, "js")],
+            async ct => (await http.GetAsync($"http://127.0.0.1:{MonitorPort}/healthz", ct)).IsSuccessStatusCode);
+    }
+}
+
+/// <summary>redis-server (eng/run-redis.sh).</summary>
+public sealed class RedisServer : LocalServer
+{
+    private RedisServer() { }
+
+    public int Port { get; } = FreePort();
+    public string ConnectionString => $"127.0.0.1:{Port}";
+
+    public static async Task<RedisServer> StartAsync()
+    {
+        var server = new RedisServer();
+        await server.StartScriptAsync("run-redis.sh", [server.Port.ToString(), server.DataDirectory], async ct =>
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", server.Port, ct);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
+            var buffer = new byte[8];
+            int n = await stream.ReadAsync(buffer, ct);
+            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
+        });
+        return server;
+    }
+}
+
+/// <summary>PostgreSQL 15 (eng/run-postgres.sh) with the given databases.</summary>
+public sealed class PostgresServer : LocalServer
+{
+    private PostgresServer() { }
+
+    public int Port { get; } = FreePort();
+    public string Password { get; } = Guid.NewGuid().ToString("N");
+
+    public string ConnectionString(string database) =>
+        $"Host=127.0.0.1;Port={Port};Username=postgres;Password={Password};Database={database}";
+
+    public static async Task<PostgresServer> StartAsync(params string[] databases)
+    {
+        var server = new PostgresServer();
+        var check = databases.Length > 0 ? databases[^1] : "postgres";
+        await server.StartScriptAsync("run-postgres.sh", [server.Port.ToString(), Path.Combine(server.DataDirectory, "pg"), .. databases],
+            async ct =>
+            {
+                await using var c = new NpgsqlConnection(server.ConnectionString(check) + ";Pooling=false;Timeout=2");
+                await c.OpenAsync(ct);
+                return true;
+            },
+            new Dictionary<string, string> { ["PGPASSWORD"] = server.Password }, TimeSpan.FromSeconds(60));
+        return server;
+    }
+}
