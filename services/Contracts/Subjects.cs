@@ -1,0 +1,42 @@
+namespace CustomerService.Contracts;
+
+/// <summary>NATS subjects of the platform, defined once (docs/events.md describes payloads and who publishes).</summary>
+public static class Subjects
+{
+    /// <summary>JetStream CHAT_MESSAGES: every chat message (ChatMessage).</summary>
+    public static string Message(string tenant, string conversation) => $"cs.msg.{tenant}.{conversation}";
+    public const string AllMessages = "cs.msg.>";
+
+    /// <summary>JetStream CONVERSATION_EVENTS: every conversation event (ConversationEvent); kind = started, queued, assigned, activated, transferred, ended, handoff.</summary>
+    public static string ConversationEvent(string tenant, string conversation, string kind) => $"cs.conv.{tenant}.{conversation}.{kind}";
+    public const string AllConversationEvents = "cs.conv.>";
+
+    /// <summary>Core NATS: risk-control events (RiskEvent).</summary>
+    public static string SensitiveWordHit(string tenant) => $"cs.risk.{tenant}.sensitive_word";
+
+    /// <summary>Core NATS request-reply to Session (queue group "session").</summary>
+    public const string SessionPost = "cs.session.post";
+    public const string SessionHandoff = "cs.session.handoff";
+
+    /// <summary>Core NATS: customer messages of bot-handled conversations (BotInboxMessage), queue group "bot".</summary>
+    public static string BotInbox(string tenant) => $"cs.bot.inbox.{tenant}";
+    public const string AllBotInbox = "cs.bot.inbox.*";
+
+    /// <summary>Core NATS: delivery fan-out to the Session replica that holds a participant's socket.</summary>
+    public static string Delivery(string tenant, string conversation) => $"cs.deliver.{tenant}.{conversation}";
+
+    /// <summary>Tickets (客服转工单): TicketRequested / TicketResult.</summary>
+    public static string TicketRequested(string tenant) => $"cs.ticket.{tenant}.requested";
+    public static string TicketResult(string tenant) => $"cs.ticket.{tenant}.result";
+}
+
+/// <summary>Redis keys shared between services.</summary>
+public static class RedisKeys
+{
+    /// <summary>List of the latest messages of a conversation (ChatMessage protobuf), oldest first, capped at <see cref="RecentMessagesKept"/>.</summary>
+    public static string RecentMessages(string tenant, string conversation) => $"cs:{tenant}:conv:{conversation}:recent";
+    public const int RecentMessagesKept = 50;
+
+    /// <summary>The customer context preloaded for a conversation (CustomerContext protobuf).</summary>
+    public static string CustomerContext(string tenant, string conversation) => $"cs:{tenant}:conv:{conversation}:context";
+}
