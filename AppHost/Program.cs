@@ -8,9 +8,11 @@ var nats = infra.AddNats("nats");
 var redis = infra.AddRedis("redis");
 var adminDb = infra.AddPostgresDatabase("admindb");
 var ticketDb = infra.AddPostgresDatabase("ticketdb");
+var signingKey = builder.AddSigningKey(infra);
 
 // Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth).
 var admin = builder.AddService<Projects.Admin>("admin", grpc: true)
+    .WithEnvironment("Auth__SigningKey", signingKey)
     .Uses(adminDb)
     .WithReference(nats).WaitFor(nats);
 
@@ -48,6 +50,7 @@ var history = builder.AddService<Projects.HistoryWriter>("historywriter")
 // Gateway: the one external endpoint (JWT, rate limits, YARP routes).
 builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
     .WithExternalHttpEndpoints()
+    .WithEnvironment("Auth__SigningKey", signingKey)
     .WithReference(redis).WaitFor(redis)
     .WithReference(session).WithReference(admin).WithReference(history)
     .WaitFor(session).WaitFor(admin);

@@ -23,7 +23,12 @@ rm -f "$data/postmaster.pid"
 as_pg "$bin/postgres" -D "$data" -p "$port" -k /tmp -c listen_addresses=127.0.0.1 \
   -c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=off &
 pg=$!
-trap 'kill -INT $pg 2>/dev/null; wait $pg' TERM INT
+# A stop request becomes PostgreSQL's "fast shutdown" (SIGINT to the postmaster itself, not to runuser).
+stop() {
+  [ -s "$data/postmaster.pid" ] && kill -INT "$(head -1 "$data/postmaster.pid")" 2>/dev/null
+  wait $pg
+}
+trap stop TERM INT
 
 for _ in $(seq 1 100); do
   psql -h 127.0.0.1 -p "$port" -U postgres -d postgres -Atqc 'select 1' >/dev/null 2>&1 && break

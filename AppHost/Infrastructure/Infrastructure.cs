@@ -28,6 +28,9 @@ public sealed class Infrastructure
 
     public bool UsesContainers { get; }
 
+    /// <summary>Where local servers and generated dev secrets keep their data.</summary>
+    public string DataDirectory => _dataDir;
+
     /// <summary>The gateway's fixed external port (8080 unless configured; 0 or empty lets the orchestrator choose).</summary>
     public int? GatewayPort { get; }
 

@@ -58,6 +58,7 @@ public abstract class LocalServer : IAsyncDisposable
             catch (OperationCanceledException) { break; }
             try { await Task.Delay(100, cts.Token); } catch (OperationCanceledException) { break; }
         }
+        Kill();
         throw new TimeoutException($"{script} did not become ready:\n{Output}");
     }
 

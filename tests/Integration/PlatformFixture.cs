@@ -1,0 +1,56 @@
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerService.Integration;
+
+/// <summary>
+/// The whole platform from the real AppHost, in local mode (Debian's nats-server and redis-server, the machine's
+/// PostgreSQL) with a fresh temporary data directory, started once for every test in the collection.
+/// </summary>
+public sealed class PlatformFixture : IAsyncLifetime
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("cs-it-").FullName;
+
+    public DistributedApplication App { get; private set; } = null!;
+    public DistributedApplicationModel Model => App.Services.GetRequiredService<DistributedApplicationModel>();
+
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    public async Task InitializeAsync()
+    {
+        if (!OperatingSystem.IsWindows())
+            File.SetUnixFileMode(_dataDir, (UnixFileMode)0b111_101_101); // PostgreSQL runs as postgres inside it
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+        [
+            "Infrastructure:Mode=local",
+            $"Infrastructure:DataDir={_dataDir}",
+            "Gateway:Port=0",
+        ]);
+        App = await builder.BuildAsync();
+        using var cts = new CancellationTokenSource(StartTimeout);
+        await App.StartAsync(cts.Token);
+        await Task.WhenAll(Model.Resources
+            .Where(r => r is not ParameterResource)
+            .Select(r => App.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, cts.Token)));
+    }
+
+    public HttpClient Gateway() => App.CreateHttpClient("gateway", "http");
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null)
+        {
+            await App.StopAsync();
+            await App.DisposeAsync();
+        }
+        try { Directory.Delete(_dataDir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformFixture>
+{
+    public const string Name = "platform";
+}
