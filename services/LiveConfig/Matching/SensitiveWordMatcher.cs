@@ -1,0 +1,232 @@
+using System.Numerics;
+
+namespace CustomerService.LiveConfig;
+
+/// <summary>A word found in a message: its span in the original text, the word as listed, and the list's policy.</summary>
+public readonly record struct SensitiveWordHit(int Start, int Length, string Word, string List, WordPolicy Policy);
+
+/// <summary>The result of one scan: every hit (overlapping ones included) and the strictest policy among them.</summary>
+public readonly struct SensitiveWordScan
+{
+    private readonly IReadOnlyList<SensitiveWordHit>? _hits;
+
+    internal SensitiveWordScan(IReadOnlyList<SensitiveWordHit> hits, WordPolicy policy)
+    {
+        _hits = hits;
+        Policy = policy;
+    }
+
+    public IReadOnlyList<SensitiveWordHit> Hits => _hits ?? [];
+    public WordPolicy Policy { get; }
+    public bool HasHits => Policy != WordPolicy.None;
+
+    /// <summary>
+    /// The text with every character of a hit whose policy is mask or block replaced by '*'. Hits of flag-only
+    /// lists stay readable: those are for risk control to see, not for the recipient to miss.
+    /// </summary>
+    public string Mask(string text)
+    {
+        if (Policy < WordPolicy.Mask) return text;
+        return string.Create(text.Length, (text, Hits), static (span, state) =>
+        {
+            state.text.AsSpan().CopyTo(span);
+            foreach (var hit in state.Hits)
+                if (hit.Policy >= WordPolicy.Mask) span.Slice(hit.Start, hit.Length).Fill('*');
+        });
+    }
+}
+
+/// <summary>
+/// Finds a tenant's sensitive words in a message in one pass: an Aho-Corasick automaton over folded characters
+/// (<see cref="TextFolding"/>), separators skipped, so "Ｓ.P.A.M" and "傻 逼" are found and the span reported covers
+/// the original characters. Words made of ASCII letters or digits at an end only match at a word boundary there
+/// ("ass" is not found in "class"). Immutable and thread-safe; build a new one when the lists change.
+/// </summary>
+public sealed class SensitiveWordMatcher
+{
+    /// <summary>Longest word, in characters without separators; bounds the positions a scan remembers.</summary>
+    public const int MaxWordLength = 64;
+    private const int PositionRingMask = MaxWordLength - 1;
+    private const int NoWord = -1;
+
+    public static SensitiveWordMatcher Empty { get; } = Build(SensitiveWords.Empty);
+
+    // Characters that occur in some word get a dense symbol (1..n); 0 means "in no word": back to the root.
+    private readonly ushort[] _symbolOf;
+    private readonly int[] _rootNext;
+    // Transitions of every other state in one open-addressing table keyed by (state << 16 | symbol).
+    private readonly long[] _edgeKeys;
+    private readonly int[] _edgeTargets;
+    private readonly int _edgeShift;
+    private readonly int[] _fail;
+    private readonly int[] _wordAt;
+    // The nearest state down the failure chain that ends a word: overlapping and nested words are all reported.
+    private readonly int[] _outputLink;
+    private readonly Word[] _words;
+
+    private readonly record struct Word(string Text, string List, WordPolicy Policy, int Length, bool BoundaryBefore, bool BoundaryAfter);
+
+    private SensitiveWordMatcher(ushort[] symbolOf, int[] rootNext, long[] edgeKeys, int[] edgeTargets, int edgeShift,
+        int[] fail, int[] wordAt, int[] outputLink, Word[] words)
+    {
+        _symbolOf = symbolOf;
+        _rootNext = rootNext;
+        _edgeKeys = edgeKeys;
+        _edgeTargets = edgeTargets;
+        _edgeShift = edgeShift;
+        _fail = fail;
+        _wordAt = wordAt;
+        _outputLink = outputLink;
+        _words = words;
+    }
+
+    public int WordCount => _words.Length;
+
+    public static SensitiveWordMatcher Build(SensitiveWords lists)
+    {
+        // One entry per folded word; a word on several lists keeps the strictest list.
+        var byFolded = new Dictionary<string, Word>(StringComparer.Ordinal);
+        foreach (var list in lists.Lists)
+        {
+            if (list.Policy == WordPolicy.None) continue;
+            foreach (var text in list.Words)
+            {
+                var folded = TextFolding.FoldAndStrip(text);
+                if (folded.Length is 0 or > MaxWordLength) continue;
+                if (byFolded.TryGetValue(folded, out var existing) && existing.Policy >= list.Policy) continue;
+                byFolded[folded] = new Word(text, list.Name, list.Policy, folded.Length,
+                    TextFolding.IsWordChar(folded[0]), TextFolding.IsWordChar(folded[^1]));
+            }
+        }
+
+        var symbolOf = new ushort[char.MaxValue + 1];
+        var symbolCount = 0;
+        var children = new List<List<(int Symbol, int Child)>> { new() };
+        var wordAt = new List<int> { NoWord };
+        var edges = new Dictionary<long, int>();
+        var words = new Word[byFolded.Count];
+        var w = 0;
+        foreach (var (folded, word) in byFolded)
+        {
+            var state = 0;
+            foreach (var c in folded)
+            {
+                if (symbolOf[c] == 0) symbolOf[c] = (ushort)++symbolCount;
+                var key = EdgeKey(state, symbolOf[c]);
+                if (!edges.TryGetValue(key, out var next))
+                {
+                    next = children.Count;
+                    children.Add([]);
+                    wordAt.Add(NoWord);
+                    edges[key] = next;
+                    children[state].Add((symbolOf[c], next));
+                }
+                state = next;
+            }
+            wordAt[state] = w;
+            words[w++] = word;
+        }
+
+        var stateCount = children.Count;
+        var rootNext = new int[symbolCount + 1];
+        foreach (var (symbol, child) in children[0]) rootNext[symbol] = child;
+
+        var fail = new int[stateCount];
+        var outputLink = new int[stateCount];
+        var wordAtArray = wordAt.ToArray();
+        var queue = new Queue<int>();
+        foreach (var (_, child) in children[0]) queue.Enqueue(child);
+        while (queue.TryDequeue(out var state))
+        {
+            foreach (var (symbol, child) in children[state])
+            {
+                var f = fail[state];
+                int target;
+                while (true)
+                {
+                    if (f == 0) { target = rootNext[symbol]; break; }
+                    if (edges.TryGetValue(EdgeKey(f, symbol), out target)) break;
+                    f = fail[f];
+                }
+                fail[child] = target == child ? 0 : target;
+                outputLink[child] = wordAtArray[fail[child]] != NoWord ? fail[child] : outputLink[fail[child]];
+                queue.Enqueue(child);
+            }
+        }
+
+        // Root edges live in rootNext; the rest go to the hash table, at most half full.
+        var nonRootEdges = edges.Count - children[0].Count;
+        var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, nonRootEdges * 2));
+        var edgeKeys = new long[capacity];
+        Array.Fill(edgeKeys, -1L);
+        var edgeTargets = new int[capacity];
+        var shift = 64 - BitOperations.Log2((uint)capacity);
+        foreach (var (key, target) in edges)
+        {
+            if (key >> 16 == 0) continue;
+            var i = Slot(key, shift);
+            while (edgeKeys[i] != -1) i = (i + 1) & (capacity - 1);
+            edgeKeys[i] = key;
+            edgeTargets[i] = target;
+        }
+
+        return new SensitiveWordMatcher(symbolOf, rootNext, edgeKeys, edgeTargets, shift, fail, wordAtArray, outputLink, words);
+    }
+
+    /// <summary>Finds every listed word in <paramref name="text"/>. Allocates nothing when there is no hit.</summary>
+    public SensitiveWordScan Scan(ReadOnlySpan<char> text)
+    {
+        // Original positions of the last characters fed to the automaton, to map a hit back to its start.
+        Span<int> positions = stackalloc int[MaxWordLength];
+        List<SensitiveWordHit>? hits = null;
+        var strictest = WordPolicy.None;
+        var state = 0;
+        var fed = 0;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = TextFolding.Fold(text[i]);
+            if (c == TextFolding.Ignorable) continue;
+            positions[fed & PositionRingMask] = i;
+            fed++;
+            var symbol = _symbolOf[c];
+            if (symbol == 0) { state = 0; continue; }
+            state = Next(state, symbol);
+            if (state == 0) continue;
+
+            for (var s = _wordAt[state] != NoWord ? state : _outputLink[state]; s != 0; s = _outputLink[s])
+            {
+                ref readonly var word = ref _words[_wordAt[s]];
+                var start = positions[(fed - word.Length) & PositionRingMask];
+                if (word.BoundaryBefore && start > 0 && TextFolding.IsWordChar(TextFolding.Fold(text[start - 1]))) continue;
+                if (word.BoundaryAfter && i + 1 < text.Length && TextFolding.IsWordChar(TextFolding.Fold(text[i + 1]))) continue;
+                (hits ??= []).Add(new SensitiveWordHit(start, i + 1 - start, word.Text, word.List, word.Policy));
+                if (word.Policy > strictest) strictest = word.Policy;
+            }
+        }
+        return new SensitiveWordScan(hits is null ? [] : hits, strictest);
+    }
+
+    /// <summary>Scans and masks in one call (see <see cref="SensitiveWordScan.Mask"/>).</summary>
+    public string Mask(string text) => Scan(text).Mask(text);
+
+    private int Next(int state, int symbol)
+    {
+        while (state != 0)
+        {
+            var key = EdgeKey(state, symbol);
+            var mask = _edgeKeys.Length - 1;
+            for (var i = Slot(key, _edgeShift); ; i = (i + 1) & mask)
+            {
+                var k = _edgeKeys[i];
+                if (k == key) return _edgeTargets[i];
+                if (k == -1) break;
+            }
+            state = _fail[state];
+        }
+        return _rootNext[symbol];
+    }
+
+    private static long EdgeKey(int state, int symbol) => ((long)state << 16) | (uint)symbol;
+
+    private static int Slot(long key, int shift) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> shift);
+}
