@@ -1,4 +1,5 @@
 using CustomerService.Routing;
+using CustomerService.Routing.Grpc;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,7 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.MapGrpcService<RoutingService>();
 app.MapDefaultEndpoints();
 
 app.Run();

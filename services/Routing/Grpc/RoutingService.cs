@@ -1,0 +1,104 @@
+using CustomerService.Contracts;
+using CustomerService.Routing.Dispatch;
+using CustomerService.Routing.Rules;
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using RoutingContract = CustomerService.Contracts.Routing;
+
+namespace CustomerService.Routing.Grpc;
+
+/// <summary>The Routing gRPC API (routing.proto): checks each request, then lets the <see cref="Dispatcher"/> decide.</summary>
+public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placement, IOptionsMonitor<RoutingOptions> options,
+    ILogger<RoutingService> logger) : RoutingContract.RoutingBase
+{
+    public override Task<RoutingDecision> Enqueue(EnqueueRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        RequireId("conversation_id", request.ConversationId);
+        OptionalId("visitor_id", request.VisitorId);
+        OptionalId("skill_group", request.SkillGroup);
+        var where = placement.Decide(request);
+        var decision = await dispatcher.EnqueueAsync(request.TenantId, request.ConversationId, request.VisitorId, where,
+            context.CancellationToken);
+        Log.Decided(logger, request.TenantId, decision.ConversationId, decision.SkillGroup, decision.AgentId, decision.QueuePosition);
+        return decision;
+    });
+
+    public override Task<SetPresenceReply> SetPresence(SetPresenceRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        RequireId("agent_id", request.AgentId);
+        if (request.Status is not (AgentStatus.Online or AgentStatus.Away or AgentStatus.Offline))
+            throw Invalid($"status must be online, away or offline, not {request.Status}");
+        var max = options.CurrentValue.MaxCapacity;
+        if (request.Status == AgentStatus.Online && request.Capacity < 1)
+            throw Invalid("capacity must be at least 1 for an agent going online");
+        if (request.Capacity < 0 || request.Capacity > max)
+            throw Invalid($"capacity must be between 0 and {max}, not {request.Capacity}");
+        if (request.Status == AgentStatus.Online && request.SkillGroups.Count == 0)
+            throw Invalid("skill_groups must name at least one group for an agent going online");
+        foreach (var group in request.SkillGroups) RequireId("skill_groups", group);
+
+        var reply = await dispatcher.SetPresenceAsync(request.TenantId, request.AgentId, request.Status,
+            request.SkillGroups.Distinct(StringComparer.Ordinal).ToList(), request.Capacity, context.CancellationToken);
+        Log.PresenceSet(logger, request.TenantId, request.AgentId, request.Status, reply.Assigned.Count, reply.Requeued.Count);
+        return reply;
+    });
+
+    public override Task<RoutingDecision> Transfer(TransferRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        RequireId("conversation_id", request.ConversationId);
+        OptionalId("from_agent_id", request.FromAgentId);
+        OptionalId("to_agent_id", request.ToAgentId);
+        OptionalId("to_skill_group", request.ToSkillGroup);
+        if ((request.ToAgentId.Length > 0) == (request.ToSkillGroup.Length > 0))
+            throw Invalid("give exactly one of to_agent_id and to_skill_group");
+        var decision = await dispatcher.TransferAsync(request.TenantId, request.ConversationId, request.FromAgentId,
+            request.ToAgentId, request.ToSkillGroup, context.CancellationToken);
+        Log.Transferred(logger, request.TenantId, request.ConversationId, decision.SkillGroup, decision.AgentId, decision.QueuePosition);
+        return decision;
+    });
+
+    public override Task<ReleaseReply> Release(ReleaseRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        RequireId("conversation_id", request.ConversationId);
+        OptionalId("agent_id", request.AgentId);
+        var reply = await dispatcher.ReleaseAsync(request.TenantId, request.ConversationId, request.AgentId, context.CancellationToken);
+        Log.Released(logger, request.TenantId, request.ConversationId, reply.Assigned.Count);
+        return reply;
+    });
+
+    public override Task<QueuePositionReply> GetQueuePosition(QueuePositionRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        RequireId("conversation_id", request.ConversationId);
+        var decision = await dispatcher.FindAsync(request.TenantId, request.ConversationId, context.CancellationToken);
+        return new QueuePositionReply { Position = decision.QueuePosition };
+    });
+
+    private static async Task<T> Answer<T>(Func<Task<T>> handle)
+    {
+        try
+        {
+            return await handle();
+        }
+        catch (RoutingRefusal refusal)
+        {
+            throw new RpcException(new Status(refusal.Status, refusal.Message));
+        }
+    }
+
+    private static void RequireId(string field, string value)
+    {
+        if (RoutingId.Problem(field, value) is { } problem) throw Invalid(problem);
+    }
+
+    private static void OptionalId(string field, string value)
+    {
+        if (value.Length > 0) RequireId(field, value);
+    }
+
+    private static RpcException Invalid(string message) => new(new Status(StatusCode.InvalidArgument, message));
+}
