@@ -1,3 +1,8 @@
+using CustomerService.Contracts;
+using CustomerService.Session.Conversations;
+using CustomerService.Session.Messaging;
+using CustomerService.Session.Sockets;
+
 namespace CustomerService.Session;
 
 internal static class Extensions
@@ -6,5 +11,21 @@ internal static class Extensions
     {
         builder.AddNats();
         builder.AddRedisClient("redis");
+        builder.Services.AddServiceGrpcClient<Routing.RoutingClient>("http://_grpc.routing");
+
+        builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session").ValidateOnStart();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<ConversationStore>();
+        builder.Services.AddSingleton<ConversationHistory>();
+        builder.Services.AddSingleton<ChatBus>();
+        builder.Services.AddSingleton<TenantPolicies>();
+        builder.Services.AddSingleton<AgentPresence>();
+        builder.Services.AddSingleton<QueueWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueWatcher>());
+        builder.Services.AddScoped<ConversationService>();
+        builder.Services.AddScoped<SocketSession>();
+        builder.Services.AddHostedService<DeliveryListener>();
+        builder.Services.AddHostedService<SessionCommands>();
     }
 }

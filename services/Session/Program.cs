@@ -1,4 +1,5 @@
 using CustomerService.Session;
+using CustomerService.Session.Apis;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,8 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseWebSockets();
 app.MapDefaultEndpoints();
+app.MapChatSockets();
 
 app.Run();

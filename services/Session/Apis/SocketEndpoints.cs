@@ -1,0 +1,48 @@
+using CustomerService.Contracts;
+using CustomerService.Session.Sockets;
+using Microsoft.Extensions.Options;
+
+namespace CustomerService.Session.Apis;
+
+/// <summary>
+/// /ws/customer and /ws/agent, reached through the gateway, which has validated the token and set the identity
+/// headers (clients cannot set them: the gateway strips them).
+/// </summary>
+public static class SocketEndpoints
+{
+    public static IEndpointRouteBuilder MapChatSockets(this IEndpointRouteBuilder app)
+    {
+        app.Map("/ws/customer", (HttpContext http, SocketSession session, IOptions<SessionOptions> options) =>
+            AcceptAsync(http, session, options.Value, customer: true));
+        app.Map("/ws/agent", (HttpContext http, SocketSession session, IOptions<SessionOptions> options) =>
+            AcceptAsync(http, session, options.Value, customer: false));
+        return app;
+    }
+
+    private static async Task<IResult> AcceptAsync(HttpContext http, SocketSession session, SessionOptions options, bool customer)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+            return TypedResults.Problem("this endpoint speaks WebSocket (docs/protocol.md)", statusCode: StatusCodes.Status400BadRequest);
+        if (ReadIdentity(http.Request.Headers) is not { } identity)
+            return TypedResults.Problem("no identity: connect through the gateway with a token", statusCode: StatusCodes.Status401Unauthorized);
+        if (identity.IsCustomer != customer)
+            return TypedResults.Problem(customer ? "this socket is for customers" : "this socket is for agents", statusCode: StatusCodes.Status403Forbidden);
+
+        using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+        {
+            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveTimeout = options.KeepAliveTimeout,
+        });
+        var connection = new ClientConnection(socket, identity, options.OutboxFrames);
+        await session.RunAsync(connection, http.RequestAborted);
+        return TypedResults.Empty;
+    }
+
+    private static Identity? ReadIdentity(IHeaderDictionary headers)
+    {
+        string? tenant = headers[IdentityHeaders.Tenant], user = headers[IdentityHeaders.User], role = headers[IdentityHeaders.Role];
+        if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(user) || string.IsNullOrEmpty(role)) return null;
+        var skills = ((string?)headers["X-CS-Skills"])?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        return new Identity(tenant, user, role, Uri.UnescapeDataString(headers[IdentityHeaders.Name].ToString()), skills);
+    }
+}

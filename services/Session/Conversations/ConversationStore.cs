@@ -1,0 +1,180 @@
+using CustomerService.Contracts;
+using Google.Protobuf;
+using StackExchange.Redis;
+
+namespace CustomerService.Session.Conversations;
+
+/// <summary>
+/// Conversations' hot state in Redis, shared by every Session replica: the state hash, the per-conversation
+/// sequence counter with client-id de-duplication, the latest messages, and who is in which conversation.
+/// Keys are prefixed by tenant so no query can cross tenants.
+/// </summary>
+public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider time)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    private static RedisKey ConversationKey(string t, string c) => $"cs:{t}:conv:{c}";
+    private static RedisKey ClientIdsKey(string t, string c) => $"cs:{t}:conv:{c}:ids";
+    private static RedisKey OpenConversationKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:open";
+    private static RedisKey VisitorHistoryKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:convs";
+    private static RedisKey AgentConversationsKey(string t, string agent) => $"cs:{t}:agent:{agent}:convs";
+    private static RedisKey AgentNamesKey(string t) => $"cs:{t}:agent-names";
+
+    /// <summary>How long an ended conversation's hot state stays for resume and return visits.</summary>
+    public static readonly TimeSpan EndedRetention = TimeSpan.FromDays(2);
+
+    /// <summary>
+    /// Numbers a message atomically: a client id seen before returns its first sequence number (a resend is not a
+    /// duplicate); a sender who is not a participant, or an ended conversation, is refused.
+    /// Result codes: 0 new, 1 duplicate, -1 no such conversation, -2 ended, -3 not a participant.
+    /// </summary>
+    private static readonly LuaScript NumberMessage = LuaScript.Prepare("""
+        local s = redis.call('HGET', @ids, @clientId)
+        if s then return {1, tonumber(s)} end
+        local c = redis.call('HMGET', @conv, 'state', 'visitor', 'agent')
+        if not c[1] then return {-1, 0} end
+        if c[1] == 'ended' then return {-2, 0} end
+        if @kind == 'customer' and c[2] ~= @sender then return {-3, 0} end
+        if @kind == 'agent' and c[3] ~= @sender and @privileged ~= '1' then return {-3, 0} end
+        local seq = redis.call('HINCRBY', @conv, 'seq', 1)
+        redis.call('HSET', @ids, @clientId, seq)
+        return {0, seq}
+        """);
+
+    public enum NumberingResult { New = 0, Duplicate = 1, NotFound = -1, Ended = -2, NotParticipant = -3 }
+
+    public async Task<(NumberingResult Result, long Seq)> NumberAsync(string tenant, string conversation, string clientId,
+        string senderKind, string senderId, bool privileged)
+    {
+        var result = (RedisResult[]?)await Db.ScriptEvaluateAsync(NumberMessage, new
+        {
+            conv = ConversationKey(tenant, conversation),
+            ids = ClientIdsKey(tenant, conversation),
+            clientId,
+            kind = senderKind,
+            sender = senderId,
+            privileged = privileged ? "1" : "0",
+        });
+        return ((NumberingResult)(int)result![0], (long)result[1]);
+    }
+
+    public async Task<Conversation> CreateAsync(string tenant, string visitorId, string? visitorName, string? entryPage, string? language)
+    {
+        var id = Guid.CreateVersion7().ToString("N");
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var conversation = new Conversation(tenant, id, ConversationStates.New, visitorId, visitorName, null, null, null, 0, now, entryPage, language);
+        var tx = Db.CreateTransaction();
+        _ = tx.HashSetAsync(ConversationKey(tenant, id),
+        [
+            new("state", ConversationStates.New), new("visitor", visitorId), new("visitorName", visitorName ?? ""),
+            new("seq", 0), new("created", now), new("entryPage", entryPage ?? ""), new("language", language ?? ""),
+        ]);
+        _ = tx.StringSetAsync(OpenConversationKey(tenant, visitorId), id);
+        _ = tx.ListLeftPushAsync(VisitorHistoryKey(tenant, visitorId), id);
+        _ = tx.ListTrimAsync(VisitorHistoryKey(tenant, visitorId), 0, 19);
+        await tx.ExecuteAsync();
+        return conversation;
+    }
+
+    public async Task<Conversation?> GetAsync(string tenant, string conversation)
+    {
+        var values = await Db.HashGetAllAsync(ConversationKey(tenant, conversation));
+        if (values.Length == 0) return null;
+        var map = values.ToDictionary(v => (string)v.Name!, v => (string?)v.Value);
+        string? Get(string key) => map.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v : null;
+        return new Conversation(tenant, conversation, Get("state") ?? ConversationStates.New, Get("visitor") ?? "",
+            Get("visitorName"), Get("agent"), Get("agentName"), Get("skill"),
+            long.TryParse(Get("seq"), out var seq) ? seq : 0, long.TryParse(Get("created"), out var created) ? created : 0,
+            Get("entryPage"), Get("language"));
+    }
+
+    public async Task<string?> GetOpenConversationIdAsync(string tenant, string visitorId) =>
+        await Db.StringGetAsync(OpenConversationKey(tenant, visitorId));
+
+    public async Task<IReadOnlyList<string>> GetVisitorConversationIdsAsync(string tenant, string visitorId) =>
+        (await Db.ListRangeAsync(VisitorHistoryKey(tenant, visitorId))).Select(v => v.ToString()).ToArray();
+
+    public async Task<IReadOnlyList<string>> GetAgentConversationIdsAsync(string tenant, string agentId) =>
+        (await Db.SetMembersAsync(AgentConversationsKey(tenant, agentId))).Select(v => v.ToString()).ToArray();
+
+    /// <summary>
+    /// Moves the conversation to a new state if the state machine allows it from the current one. Returns the
+    /// state before, or null when the move was refused (a concurrent replica got there first).
+    /// </summary>
+    private static readonly LuaScript Transition = LuaScript.Prepare("""
+        local current = redis.call('HGET', @conv, 'state')
+        if not current then return false end
+        local allowed = false
+        for token in string.gmatch(@from, '[^,]+') do if token == current then allowed = true end end
+        if not allowed then return false end
+        redis.call('HSET', @conv, 'state', @to)
+        if @agent ~= '' then redis.call('HSET', @conv, 'agent', @agent, 'agentName', @agentName) end
+        if @skill ~= '' then redis.call('HSET', @conv, 'skill', @skill) end
+        return current
+        """);
+
+    public async Task<string?> MoveAsync(string tenant, string conversation, string to, string? agentId = null,
+        string? agentName = null, string? skillGroup = null)
+    {
+        var from = string.Join(',', AllowedFrom(to));
+        var result = await Db.ScriptEvaluateAsync(Transition, new
+        {
+            conv = ConversationKey(tenant, conversation),
+            from,
+            to,
+            agent = agentId ?? "",
+            agentName = agentName ?? "",
+            skill = skillGroup ?? "",
+        });
+        return result.IsNull ? null : (string?)result;
+    }
+
+    private static IEnumerable<string> AllowedFrom(string to) =>
+        new[] { ConversationStates.New, ConversationStates.Bot, ConversationStates.Queued, ConversationStates.Assigned,
+                ConversationStates.Active, ConversationStates.Transferred }
+            .Where(from => ConversationStates.CanMove(from, to));
+
+    public async Task AddAgentConversationAsync(string tenant, string agentId, string conversation) =>
+        await Db.SetAddAsync(AgentConversationsKey(tenant, agentId), conversation);
+
+    public async Task RemoveAgentConversationAsync(string tenant, string agentId, string conversation) =>
+        await Db.SetRemoveAsync(AgentConversationsKey(tenant, agentId), conversation);
+
+    public async Task CloseAsync(Conversation conversation)
+    {
+        var tx = Db.CreateTransaction();
+        _ = tx.KeyDeleteAsync(OpenConversationKey(conversation.Tenant, conversation.VisitorId));
+        if (conversation.AgentId is not null)
+            _ = tx.SetRemoveAsync(AgentConversationsKey(conversation.Tenant, conversation.AgentId), conversation.Id);
+        _ = tx.KeyExpireAsync(ConversationKey(conversation.Tenant, conversation.Id), EndedRetention);
+        _ = tx.KeyExpireAsync(ClientIdsKey(conversation.Tenant, conversation.Id), EndedRetention);
+        _ = tx.KeyExpireAsync(RedisKeys.RecentMessages(conversation.Tenant, conversation.Id), EndedRetention);
+        await tx.ExecuteAsync();
+    }
+
+    public async Task SetAgentNameAsync(string tenant, string agentId, string name) =>
+        await Db.HashSetAsync(AgentNamesKey(tenant), agentId, name, flags: CommandFlags.FireAndForget);
+
+    public async Task<string?> GetAgentNameAsync(string tenant, string agentId) =>
+        await Db.HashGetAsync(AgentNamesKey(tenant), agentId);
+
+    /// <summary>Keeps the latest messages for the bot's context and quick resumes (oldest first, capped).</summary>
+    public void AppendRecent(ChatMessage message)
+    {
+        var key = RedisKeys.RecentMessages(message.TenantId, message.ConversationId);
+        var batch = Db.CreateBatch();
+        _ = batch.ListRightPushAsync(key, message.ToByteArray(), flags: CommandFlags.FireAndForget);
+        _ = batch.ListTrimAsync(key, -RedisKeys.RecentMessagesKept, -1, CommandFlags.FireAndForget);
+        batch.Execute();
+    }
+
+    public async Task<IReadOnlyList<ChatMessage>> GetRecentAsync(string tenant, string conversation)
+    {
+        var values = await Db.ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation));
+        var messages = new List<ChatMessage>(values.Length);
+        foreach (var v in values) messages.Add(ChatMessage.Parser.ParseFrom((byte[])v!));
+        messages.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        // A resend after a lost ack can leave a message twice in the list; the seq tells.
+        return messages.DistinctBy(m => m.Seq).ToList();
+    }
+}

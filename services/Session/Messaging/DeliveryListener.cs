@@ -1,0 +1,139 @@
+using CustomerService.Contracts;
+using CustomerService.Session.Conversations;
+using CustomerService.Session.Protocol;
+using CustomerService.Session.Sockets;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+
+namespace CustomerService.Session.Messaging;
+
+/// <summary>
+/// Fan-out: every replica listens to every message, event and signal on NATS and hands each to the sockets it
+/// holds for that conversation. The JetStream publish of a message is also its delivery, so a message is sent to
+/// participants on other replicas without a second publish.
+/// </summary>
+public sealed partial class DeliveryListener(
+    INatsConnection nats,
+    INatsJSContext jetStream,
+    ConnectionRegistry registry,
+    ConversationStore store,
+    ConversationHistory history,
+    QueueWatcher queue,
+    ILogger<DeliveryListener> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await EnsureStreamsAsync(stoppingToken);
+        await Task.WhenAll(
+            ListenAsync(Subjects.AllMessages, OnMessage, stoppingToken),
+            ListenAsync(Subjects.AllConversationEvents, OnEventAsync, stoppingToken),
+            ListenAsync("cs.deliver.>", OnSignal, stoppingToken));
+    }
+
+    private async Task EnsureStreamsAsync(CancellationToken ct)
+    {
+        for (var delay = TimeSpan.FromMilliseconds(250); ; delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(5).Ticks)))
+        {
+            try
+            {
+                await ChatStreams.EnsureAsync(jetStream, ct);
+                return;
+            }
+            catch (Exception e) when (e is NatsException or TimeoutException)
+            {
+                LogWaitingForNats(e.Message);
+                await Task.Delay(delay, ct);
+            }
+        }
+    }
+
+    private async Task ListenAsync(string subject, Func<string, byte[], ValueTask> handle, CancellationToken ct)
+    {
+        await foreach (var msg in nats.SubscribeAsync<byte[]>(subject, cancellationToken: ct))
+        {
+            if (msg.Data is null) continue;
+            try
+            {
+                await handle(msg.Subject, msg.Data);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogDeliveryFailed(e, msg.Subject);
+            }
+        }
+    }
+
+    private ValueTask OnMessage(string subject, byte[] data)
+    {
+        if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
+        if (!registry.ForConversation(tenant, conversation).Any()) return ValueTask.CompletedTask;
+        var message = ChatMessage.Parser.ParseFrom(data);
+        registry.Broadcast(tenant, conversation, Frames.Serialize(Frames.Message(message)));
+        return ValueTask.CompletedTask;
+    }
+
+    private ValueTask OnSignal(string subject, byte[] frame)
+    {
+        if (TryParseSubject(subject, out var tenant, out var conversation)) registry.Broadcast(tenant, conversation, frame);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask OnEventAsync(string subject, byte[] data)
+    {
+        var e = ConversationEvent.Parser.ParseFrom(data);
+        string tenant = e.TenantId, id = e.ConversationId;
+        var state = ConversationStates.FromContract(e.State);
+        switch (e.KindCase)
+        {
+            case ConversationEvent.KindOneofCase.Assigned:
+                queue.Forget(tenant, id);
+                if (registry.HasUser(tenant, e.Assigned.AgentId))
+                {
+                    registry.JoinUser(tenant, e.Assigned.AgentId, id);
+                    if (await store.GetAsync(tenant, id) is { } conversation)
+                        registry.SendToUser(tenant, e.Assigned.AgentId, Frames.Serialize(await history.DescribeAsync(conversation, 0, CancellationToken.None)));
+                }
+                registry.Broadcast(tenant, id, Frames.Serialize(new AssignedFrame(id, new AgentFrame(e.Assigned.AgentId, e.Assigned.AgentName),
+                    NullIfEmpty(e.Assigned.SkillGroup), null)));
+                break;
+            case ConversationEvent.KindOneofCase.Queued:
+                registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, null)));
+                registry.Broadcast(tenant, id, Frames.Serialize(new QueueFrame(id, e.Queued.Position)));
+                if (registry.ForConversation(tenant, id).Any()) queue.Watch(tenant, id, e.Queued.Position);
+                break;
+            case ConversationEvent.KindOneofCase.Transferred:
+                registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, e.Transferred.Reason)));
+                foreach (var connection in registry.ForUser(tenant, e.Transferred.FromAgentId).ToArray())
+                    registry.Leave(connection, ConnectionRegistry.ConversationKey(tenant, id));
+                break;
+            case ConversationEvent.KindOneofCase.Ended:
+                queue.Forget(tenant, id);
+                registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, NullIfEmpty(e.Ended.Reason))));
+                registry.LeaveAll(tenant, id);
+                break;
+            case ConversationEvent.KindOneofCase.Handoff:
+                registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, "handoff:" + e.Handoff.Reason)));
+                break;
+            default:
+                registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, null)));
+                break;
+        }
+    }
+
+    /// <summary>cs.{kind}.{tenant}.{conversation}[.{event}]</summary>
+    private static bool TryParseSubject(string subject, out string tenant, out string conversation)
+    {
+        var parts = subject.Split('.');
+        tenant = parts.Length >= 4 ? parts[2] : "";
+        conversation = parts.Length >= 4 ? parts[3] : "";
+        return parts.Length >= 4;
+    }
+
+    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "waiting for NATS JetStream: {Reason}")]
+    private partial void LogWaitingForNats(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "delivery of {Subject} failed")]
+    private partial void LogDeliveryFailed(Exception e, string subject);
+}

@@ -1,0 +1,27 @@
+namespace CustomerService.Session;
+
+public sealed class SessionOptions
+{
+    /// <summary>Largest frame a client may send; larger ones get an error frame and are dropped.</summary>
+    public int MaxFrameBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Frames queued for one socket before it counts as too slow and is closed.</summary>
+    public int OutboxFrames { get; set; } = 1024;
+
+    /// <summary>Interval of WebSocket pings, and how long a socket may stay silent before it is closed as dead.</summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>A returning visitor sees this many of their latest conversations again.</summary>
+    public int ConversationsOnReturn { get; set; } = 3;
+
+    /// <summary>An agent whose last socket closed is set offline after this grace (a reload is not a logout).</summary>
+    public TimeSpan OfflineGrace { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>Default skill groups and capacity of an agent whose token names none.</summary>
+    public string[] DefaultSkillGroups { get; set; } = ["general"];
+    public int DefaultCapacity { get; set; } = 5;
+
+    /// <summary>How often waiting customers' queue positions are refreshed.</summary>
+    public TimeSpan QueueRefresh { get; set; } = TimeSpan.FromSeconds(2);
+}

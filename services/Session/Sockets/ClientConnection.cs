@@ -1,0 +1,130 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Threading.Channels;
+
+namespace CustomerService.Session.Sockets;
+
+/// <summary>Who is on the other end of a socket, as the gateway told us.</summary>
+public sealed record Identity(string Tenant, string UserId, string Role, string Name, IReadOnlyList<string> SkillGroups)
+{
+    public bool IsCustomer => Role == Contracts.Roles.Visitor;
+    public bool IsSupervisor => Role is Contracts.Roles.Supervisor or Contracts.Roles.Admin;
+}
+
+/// <summary>
+/// One WebSocket. Frames to it go through a bounded outbox drained by one send loop, so a slow reader costs a
+/// fixed amount of memory: when the outbox is full the connection is closed with a reason instead of growing.
+/// </summary>
+public sealed class ClientConnection
+{
+    private readonly WebSocket _socket;
+    private readonly Channel<byte[]> _outbox;
+    private readonly CancellationTokenSource _closing = new();
+    private string? _closeReason;
+
+    public ClientConnection(WebSocket socket, Identity identity, int outboxFrames)
+    {
+        _socket = socket;
+        Identity = identity;
+        _outbox = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(outboxFrames)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
+
+    public string Id { get; } = Guid.NewGuid().ToString("N");
+    public Identity Identity { get; }
+
+    /// <summary>Conversations this socket takes part in (keys of <see cref="ConnectionRegistry"/>).</summary>
+    public ConcurrentDictionary<string, byte> Conversations { get; } = new();
+
+    public CancellationToken Closing => _closing.Token;
+
+    public string? CloseReason => _closeReason;
+
+    /// <summary>Queues a frame; never blocks. False when the connection is closing or too slow to keep up.</summary>
+    public bool Send(byte[] frame)
+    {
+        if (_outbox.Writer.TryWrite(frame)) return true;
+        Close("slow consumer: send buffer full");
+        return false;
+    }
+
+    public void Close(string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
+        _outbox.Writer.TryComplete();
+        _closing.Cancel();
+    }
+
+    public async Task RunSendLoopAsync(CancellationToken cancellationToken)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
+        try
+        {
+            while (await _outbox.Reader.WaitToReadAsync(linked.Token))
+                while (_outbox.Reader.TryRead(out var frame))
+                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, linked.Token);
+        }
+        catch (OperationCanceledException) { }
+        catch (WebSocketException) { }
+        await CloseSocketAsync();
+    }
+
+    private async Task CloseSocketAsync()
+    {
+        if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
+        var status = _closeReason is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await _socket.CloseOutputAsync(status, Truncate(_closeReason ?? "bye"), timeout.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            _socket.Abort();
+        }
+    }
+
+    private static string Truncate(string reason) => reason.Length <= 120 ? reason : reason[..120];
+
+    /// <summary>
+    /// Reads one whole message into <paramref name="buffer"/>. Returns its length, -1 when it was larger than the
+    /// buffer (the rest is read and dropped so the socket stays usable), or null when the socket closed.
+    /// </summary>
+    public async Task<int?> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        int length = 0;
+        bool tooLarge = false;
+        byte[]? scratch = null;
+        try
+        {
+            while (true)
+            {
+                ValueWebSocketReceiveResult result;
+                if (!tooLarge && length < buffer.Length)
+                {
+                    result = await _socket.ReceiveAsync(buffer[length..], cancellationToken);
+                    length += result.Count;
+                }
+                else
+                {
+                    tooLarge = true;
+                    scratch ??= ArrayPool<byte>.Shared.Rent(4096);
+                    result = await _socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
+                }
+                if (result.MessageType == WebSocketMessageType.Close) return null;
+                if (result.EndOfMessage)
+                {
+                    return tooLarge ? -1 : length;
+                }
+            }
+        }
+        finally
+        {
+            if (scratch is not null) ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+}

@@ -1,0 +1,291 @@
+using System.Buffers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CustomerService.Contracts;
+using CustomerService.Session.Conversations;
+using CustomerService.Session.Messaging;
+using CustomerService.Session.Protocol;
+using Microsoft.Extensions.Options;
+
+namespace CustomerService.Session.Sockets;
+
+/// <summary>
+/// Runs one socket: reads frames, answers each (ack, error, pong, ...), and leaves delivery of everything other
+/// participants do to <see cref="DeliveryListener"/>. A bad frame gets an error frame and the socket lives on.
+/// </summary>
+public sealed partial class SocketSession(
+    ConversationService conversations,
+    ConversationStore store,
+    ConversationHistory history,
+    ConnectionRegistry registry,
+    AgentPresence presence,
+    ChatBus bus,
+    IOptions<SessionOptions> options,
+    ILogger<SocketSession> logger)
+{
+    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    private static partial Regex IdFormat();
+
+    public async Task RunAsync(ClientConnection connection, CancellationToken cancellationToken)
+    {
+        registry.AddUser(connection);
+        if (!connection.Identity.IsCustomer) await presence.ConnectedAsync(connection.Identity);
+        var sendLoop = connection.RunSendLoopAsync(cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
+        try
+        {
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
+            while (!linked.IsCancellationRequested)
+            {
+                var length = await connection.ReceiveAsync(buffer.AsMemory(0, options.Value.MaxFrameBytes), linked.Token);
+                if (length is null) break;
+                if (length < 0)
+                {
+                    connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
+                    continue;
+                }
+                if (Parse(connection, buffer.AsSpan(0, length.Value)) is { } frame) await HandleFrameAsync(connection, frame, linked.Token);
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (System.Net.WebSockets.WebSocketException) { }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            connection.Close(connection.CloseReason ?? "closed");
+            await sendLoop;
+            bool last = registry.Remove(connection);
+            if (!connection.Identity.IsCustomer) await presence.DisconnectedAsync(connection.Identity, last);
+            if (connection.CloseReason is { } reason && reason != "closed") LogClosed(connection.Identity.UserId, reason);
+        }
+    }
+
+    private static ClientFrame? Parse(ClientConnection connection, ReadOnlySpan<byte> json)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize(json, FrameJson.Default.ClientFrame);
+        }
+        catch (JsonException e)
+        {
+            connection.Send(Frames.Error("malformed", $"not a JSON frame: {e.Message}"));
+            return null;
+        }
+        if (frame?.Type is null)
+        {
+            connection.Send(Frames.Error("malformed", "a frame needs a type"));
+            return null;
+        }
+        return frame;
+    }
+
+    private async Task HandleFrameAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        try
+        {
+            switch (frame.Type)
+            {
+                case FrameTypes.Ping: connection.Send(Frames.Pong); break;
+                case FrameTypes.Hello: await HelloAsync(connection, frame, ct); break;
+                case FrameTypes.Resume: await ResumeAsync(connection, frame, ct); break;
+                case FrameTypes.Message: await MessageAsync(connection, frame, ct); break;
+                case FrameTypes.Typing: await SignalAsync(connection, frame, typing: true, ct); break;
+                case FrameTypes.Read: await SignalAsync(connection, frame, typing: false, ct); break;
+                case FrameTypes.Presence: await PresenceAsync(connection, frame, ct); break;
+                case FrameTypes.Transfer: await TransferAsync(connection, frame, ct); break;
+                case FrameTypes.End: await EndAsync(connection, frame, ct); break;
+                default: connection.Send(Frames.Error("unknown_type", $"unknown frame type '{Truncate(frame.Type!)}'")); break;
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogFrameFailed(e, frame.Type!, connection.Identity.UserId);
+            connection.Send(Frames.Error("internal", "the frame could not be handled; try again", frame.ClientId));
+        }
+    }
+
+    private async Task HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        var identity = connection.Identity;
+        var frames = new List<ConversationFrame>();
+        if (identity.IsCustomer)
+        {
+            foreach (var id in await store.GetVisitorConversationIdsAsync(identity.Tenant, identity.UserId))
+            {
+                if (frames.Count >= options.Value.ConversationsOnReturn) break;
+                var conversation = await store.GetAsync(identity.Tenant, id);
+                if (conversation is null) continue;
+                if (ConversationStates.IsOpen(conversation.State)) registry.Join(connection, id);
+                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct));
+            }
+        }
+        else
+        {
+            await store.SetAgentNameAsync(identity.Tenant, identity.UserId, identity.Name);
+            foreach (var id in await store.GetAgentConversationIdsAsync(identity.Tenant, identity.UserId))
+            {
+                var conversation = await store.GetAsync(identity.Tenant, id);
+                if (conversation is null || !ConversationStates.IsOpen(conversation.State)) continue;
+                registry.Join(connection, id);
+                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct));
+            }
+        }
+        frames.Reverse(); // oldest first
+        connection.Send(Frames.Serialize(new WelcomeFrame(identity.Role, identity.UserId, identity.Tenant, frames)));
+        if (!identity.IsCustomer && frame.Status is { } status) await SetPresenceAsync(connection, status, ct);
+    }
+
+    /// <summary>A client back after a drop: everything after its last seen seq, in order, once.</summary>
+    private async Task ResumeAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        if (!ValidId(frame.ConversationId))
+        {
+            connection.Send(Frames.Error("invalid", "resume needs a conversationId"));
+            return;
+        }
+        var conversation = await store.GetAsync(connection.Identity.Tenant, frame.ConversationId!);
+        if (conversation is null || !IsParticipant(connection.Identity, conversation))
+        {
+            connection.Send(Frames.Error("forbidden", "not a participant of this conversation"));
+            return;
+        }
+        // Join first, then read: a message published in between arrives twice at worst, never not at all; the
+        // client keeps one per seq.
+        if (ConversationStates.IsOpen(conversation.State)) registry.Join(connection, conversation.Id);
+        connection.Send(Frames.Serialize(await history.DescribeAsync(conversation, frame.LastSeq ?? 0, ct)));
+    }
+
+    private async Task MessageAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        var identity = connection.Identity;
+        if (!ValidId(frame.ClientId))
+        {
+            connection.Send(Frames.Error("invalid", "a message needs a clientId of 1-64 letters, digits, '-' or '_'"));
+            return;
+        }
+        if (string.IsNullOrWhiteSpace(frame.Text) || frame.Text.Length > ConversationService.MaxTextLength)
+        {
+            connection.Send(Frames.Error("invalid", $"text must have 1 to {ConversationService.MaxTextLength} characters", frame.ClientId));
+            return;
+        }
+
+        Conversation? conversation;
+        if (frame.ConversationId is null && identity.IsCustomer)
+        {
+            // The first message of a visitor opens a conversation (or continues the open one).
+            var open = await store.GetOpenConversationIdAsync(identity.Tenant, identity.UserId);
+            conversation = open is null ? null : await store.GetAsync(identity.Tenant, open);
+            if (conversation is null || !ConversationStates.IsOpen(conversation.State))
+            {
+                conversation = await conversations.StartAsync(identity, frame.EntryPage, frame.Language, ct);
+                registry.Join(connection, conversation.Id);
+                await PostAndAckAsync(connection, conversation, frame, ct);
+                if (conversation.State == ConversationStates.New) await conversations.EnqueueAsync(conversation, frame.Text, ct);
+                return;
+            }
+        }
+        else
+        {
+            if (!ValidId(frame.ConversationId))
+            {
+                connection.Send(Frames.Error("invalid", "conversationId is malformed", frame.ClientId));
+                return;
+            }
+            conversation = await store.GetAsync(identity.Tenant, frame.ConversationId!);
+            if (conversation is null)
+            {
+                connection.Send(Frames.Error("not_found", "no such conversation", frame.ClientId));
+                return;
+            }
+        }
+        registry.Join(connection, conversation.Id);
+        await PostAndAckAsync(connection, conversation, frame, ct);
+    }
+
+    private async Task PostAndAckAsync(ClientConnection connection, Conversation conversation, ClientFrame frame, CancellationToken ct)
+    {
+        var identity = connection.Identity;
+        var kind = identity.IsCustomer ? ParticipantKind.Customer : ParticipantKind.Agent;
+        var result = await conversations.PostAsync(identity, kind, conversation.Id, frame.ClientId!, frame.Text!, null, ct);
+        if (result.Message is null)
+        {
+            connection.Send(Frames.Error(result.ErrorCode!, result.Error!, frame.ClientId));
+            return;
+        }
+        connection.Send(Frames.Serialize(new AckFrame(conversation.Id, frame.ClientId!, result.Message.Seq, result.Duplicate)));
+        if (result.Duplicate) return;
+        if (identity.IsCustomer) await conversations.AfterCustomerMessageAsync(conversation, result.Message, ct);
+        else await conversations.AfterAgentMessageAsync(conversation, identity, ct);
+    }
+
+    private async Task SignalAsync(ClientConnection connection, ClientFrame frame, bool typing, CancellationToken ct)
+    {
+        if (!ValidId(frame.ConversationId)
+            || !connection.Conversations.ContainsKey(ConnectionRegistry.ConversationKey(connection.Identity.Tenant, frame.ConversationId!)))
+        {
+            connection.Send(Frames.Error("forbidden", "join the conversation (hello or resume) before signalling in it"));
+            return;
+        }
+        var sender = new SenderFrame(connection.Identity.IsCustomer ? "customer" : "agent", connection.Identity.UserId, connection.Identity.Name);
+        var payload = typing
+            ? Frames.Serialize(new TypingFrame(frame.ConversationId!, sender, frame.On ?? true))
+            : Frames.Serialize(new ReadFrame(frame.ConversationId!, sender, frame.Seq ?? 0));
+        await bus.PublishSignalAsync(connection.Identity.Tenant, frame.ConversationId!, payload, ct);
+    }
+
+    private async Task PresenceAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        if (connection.Identity.IsCustomer)
+        {
+            connection.Send(Frames.Error("forbidden", "presence is for agents"));
+            return;
+        }
+        await SetPresenceAsync(connection, frame.Status, ct);
+    }
+
+    private async Task SetPresenceAsync(ClientConnection connection, string? status, CancellationToken ct)
+    {
+        if (AgentPresence.Parse(status) is not { } parsed)
+        {
+            connection.Send(Frames.Error("invalid", "status must be online, away or offline"));
+            return;
+        }
+        await presence.SetAsync(connection.Identity, parsed, ct);
+    }
+
+    private async Task TransferAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        if (connection.Identity.IsCustomer || !ValidId(frame.ConversationId) || (frame.ToAgent is null && frame.ToGroup is null))
+        {
+            connection.Send(Frames.Error("invalid", "transfer needs an agent's conversationId and toAgent or toGroup"));
+            return;
+        }
+        if (await conversations.TransferAsync(connection.Identity, frame.ConversationId!, frame.ToAgent, frame.ToGroup, ct) is { } error)
+            connection.Send(Frames.Error("transfer_failed", error));
+    }
+
+    private async Task EndAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    {
+        if (!ValidId(frame.ConversationId))
+        {
+            connection.Send(Frames.Error("invalid", "end needs a conversationId"));
+            return;
+        }
+        if (await conversations.EndAsync(connection.Identity, frame.ConversationId!, frame.Reason, ct) is { } error)
+            connection.Send(Frames.Error("forbidden", error));
+    }
+
+    private static bool IsParticipant(Identity identity, Conversation conversation) =>
+        identity.IsCustomer ? conversation.VisitorId == identity.UserId : conversation.AgentId == identity.UserId || identity.IsSupervisor;
+
+    private static bool ValidId(string? id) => id is not null && IdFormat().IsMatch(id);
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40];
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "frame {Type} from {User} failed")]
+    private partial void LogFrameFailed(Exception e, string type, string user);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "socket of {User} closed: {Reason}")]
+    private partial void LogClosed(string user, string reason);
+}
