@@ -1,0 +1,52 @@
+using System.Net;
+using CustomerService.Routing.Grpc;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+using RoutingClient = CustomerService.Contracts.Routing.RoutingClient;
+
+namespace CustomerService.Routing.Tests;
+
+/// <summary>A Routing replica in this process: the real service on Kestrel (cleartext HTTP/2, free port) with its own Redis connection.</summary>
+public sealed class RoutingHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly GrpcChannel _channel;
+
+    private RoutingHost(WebApplication app, GrpcChannel channel)
+    {
+        _app = app;
+        _channel = channel;
+        Client = new RoutingClient(channel);
+    }
+
+    public RoutingClient Client { get; }
+
+    public static async Task<RoutingHost> StartAsync(IConnectionMultiplexer redis, IDictionary<string, string?>? settings = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        builder.Services.AddSingleton(redis);
+        builder.Services.AddRouting(builder.Configuration);
+        var app = builder.Build();
+        app.MapGrpcService<RoutingService>();
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new RoutingHost(app, GrpcChannel.ForAddress(address));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
