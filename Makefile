@@ -19,13 +19,15 @@ prereqs:
 	@bash eng/install-prereqs.sh
 
 manifest: build ## regenerate aspire-manifest.json from the AppHost in publish mode
-	cd AppHost && $(DOTNET) run --no-build -c $(CONFIG) --launch-profile http -- --publisher manifest --output-path ../aspire-manifest.json
+	cd AppHost && $(DOTNET) run --no-build -c $(CONFIG) --no-launch-profile -- --publisher manifest --output-path ../aspire-manifest.json
 
-bench: build ## BenchmarkDotNet and throughput benchmarks (figures go into the README)
+bench: ## BenchmarkDotNet and throughput benchmarks, Release build (figures go into the README)
+	$(MAKE) build CONFIG=Release
 	bash eng/run-benchmarks.sh
 
-load: build ## closed-model chat load through the gateway against a running AppHost
-	bash eng/run-load.sh
+load: ## closed-model chat load through the gateway (starts the platform in Release unless one runs)
+	$(MAKE) build CONFIG=Release
+	CONFIG=Release bash eng/run-load.sh $(LOAD_ARGS)
 
 clean-data: ## deletes the local servers' data kept by `make run` (conversations, JetStream, ClickHouse)
 	rm -rf .data

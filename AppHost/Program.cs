@@ -32,6 +32,7 @@ var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
 
 // Session: customer and agent sockets, the conversation state machine, the message path.
 var session = builder.AddService<Projects.Session>("session")
+    .WithReplicas(builder.Configuration.GetValue("Session:Replicas", 1))
     .WithReference(nats).WaitFor(nats)
     .WithReference(redis).WaitFor(redis)
     .WithReference(routing).WithReference(admin)

@@ -17,17 +17,23 @@ public static class GrpcEndpointExtensions
         if (!int.TryParse(builder.Configuration["GRPC_PORT"], out var grpcPort)) return builder;
 
         var httpUrls = (builder.Configuration["ASPNETCORE_URLS"] ?? builder.Configuration["urls"] ?? "")
-            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(url => new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0")))
+            .ToList();
+        // Containers (the published manifest) name ports only: listen on every interface there.
+        foreach (var port in (builder.Configuration["HTTP_PORTS"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+            if (int.TryParse(port, out var p)) httpUrls.Add(new Uri($"http://0.0.0.0:{p}"));
+        bool loopbackOnly = httpUrls.Count > 0 && httpUrls.All(u => u.IsLoopback);
+
         web.WebHost.ConfigureKestrel(kestrel =>
         {
-            foreach (var url in httpUrls)
+            foreach (var uri in httpUrls.Where(u => u.Port != grpcPort).DistinctBy(u => u.Port))
             {
-                var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
-                if (uri.Port == grpcPort) continue;
                 if (uri.Host is "localhost") kestrel.ListenLocalhost(uri.Port, o => o.Protocols = HttpProtocols.Http1);
                 else kestrel.Listen(System.Net.IPAddress.Parse(uri.Host), uri.Port, o => o.Protocols = HttpProtocols.Http1);
             }
-            kestrel.ListenLocalhost(grpcPort, o => o.Protocols = HttpProtocols.Http2);
+            if (loopbackOnly) kestrel.ListenLocalhost(grpcPort, o => o.Protocols = HttpProtocols.Http2);
+            else kestrel.ListenAnyIP(grpcPort, o => o.Protocols = HttpProtocols.Http2);
         });
         return builder;
     }

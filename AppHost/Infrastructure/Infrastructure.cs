@@ -88,7 +88,7 @@ public sealed class Infrastructure
     public IResourceBuilder<IResourceWithConnectionString> AddRedis(string name)
     {
         if (UsesContainers)
-            return _builder.AddRedis(name).WithDataVolume();
+            return _builder.AddRedis(name).WithDataVolume($"{name}-data");
 
         int port = FreePort();
         var healthCheck = $"{name}-ping";
@@ -105,7 +105,7 @@ public sealed class Infrastructure
     {
         if (UsesContainers)
         {
-            _postgresContainer ??= _builder.AddPostgres("postgres").WithDataVolume();
+            _postgresContainer ??= _builder.AddPostgres("postgres").WithDataVolume("postgres-data");
             var database = _postgresContainer.AddDatabase(name);
             return new InfrastructureReference(database, p => p.WithReference(database));
         }

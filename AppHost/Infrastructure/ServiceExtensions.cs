@@ -11,8 +11,9 @@ public static class ServiceExtensions
     {
         var service = builder.AddProject<TProject>(name, launchProfileName: null)
             .WithHttpEndpoint(port: port, name: "http")
-            .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)
             .WithHttpHealthCheck("/health");
+        if (!builder.ExecutionContext.IsPublishMode)
+            service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
         if (grpc)
             service.WithHttpEndpoint(name: "grpc", env: "GRPC_PORT")
                 .WithEndpoint("grpc", e => e.Transport = "http2");

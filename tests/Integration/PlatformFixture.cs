@@ -27,6 +27,7 @@ public sealed class PlatformFixture : IAsyncLifetime
             "Infrastructure:Mode=local",
             $"Infrastructure:DataDir={_dataDir}",
             "Gateway:Port=0",
+            "Session:Replicas=2",
         ]);
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);

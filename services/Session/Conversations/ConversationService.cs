@@ -120,6 +120,10 @@ public sealed partial class ConversationService(
             case ConversationStore.NumberingResult.NotParticipant: return PostResult.Fail("forbidden", "not a participant of this conversation");
         }
 
+        if (result == ConversationStore.NumberingResult.Duplicate
+            && (await store.GetRecentAsync(sender.Tenant, conversationId)).FirstOrDefault(m => m.Seq == seq) is { } stored)
+            return PostResult.Ok(stored, duplicate: true); // stored and delivered already: a lost ack, not a lost message
+
         var message = new ChatMessage
         {
             MessageId = clientId,

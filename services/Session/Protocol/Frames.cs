@@ -99,7 +99,7 @@ public sealed record ConversationFrame(
     public string Type => FrameTypes.Conversation;
 }
 
-public sealed record WelcomeFrame(string Role, string UserId, string Tenant, IReadOnlyList<ConversationFrame> Conversations)
+public sealed record WelcomeFrame(string Role, string UserId, string Tenant, string Replica, IReadOnlyList<ConversationFrame> Conversations)
 {
     public string Type => FrameTypes.Welcome;
 }

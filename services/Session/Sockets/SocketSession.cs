@@ -23,6 +23,9 @@ public sealed partial class SocketSession(
     IOptions<SessionOptions> options,
     ILogger<SocketSession> logger)
 {
+    /// <summary>Which Session process holds the socket: for diagnostics and the scale-out tests.</summary>
+    private static readonly string Replica = $"{Environment.MachineName}:{Environment.ProcessId}";
+
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex IdFormat();
 
@@ -132,7 +135,7 @@ public sealed partial class SocketSession(
             }
         }
         frames.Reverse(); // oldest first
-        connection.Send(Frames.Serialize(new WelcomeFrame(identity.Role, identity.UserId, identity.Tenant, frames)));
+        connection.Send(Frames.Serialize(new WelcomeFrame(identity.Role, identity.UserId, identity.Tenant, Replica, frames)));
         if (!identity.IsCustomer && frame.Status is { } status) await SetPresenceAsync(connection, status, ct);
     }
 

@@ -1,0 +1,33 @@
+namespace CustomerService.ChatLoad;
+
+/// <summary>Command line: --gateway URL --customers N --agents M --seconds S --think-ms T --key FILE --tenant ID</summary>
+public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window)
+{
+    public static LoadOptions Parse(string[] args)
+    {
+        string Get(string name, string fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+        }
+        var options = new LoadOptions(
+            new Uri(Get("gateway", "http://localhost:8080")),
+            int.Parse(Get("customers", "200")),
+            int.Parse(Get("agents", "40")),
+            int.Parse(Get("seconds", "30")),
+            int.Parse(Get("think-ms", "0")),
+            Get("key", Path.Combine(FindRepoRoot(), ".data", "jwt-signing.key")),
+            Get("tenant", "loadtest"),
+            int.Parse(Get("window", "4")));
+        if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1)
+            throw new ArgumentException("customers, agents, seconds and window must be positive");
+        return options;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CustomerService.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}

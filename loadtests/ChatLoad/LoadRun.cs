@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace CustomerService.ChatLoad;
+
+/// <summary>
+/// The closed model: every customer keeps a fixed window of messages in flight (the next is sent when one is
+/// acknowledged); agents receive them. End-to-end latency is customer send → agent receive, measured with one
+/// clock since both ends run in this process.
+/// </summary>
+public sealed class LoadRun(LoadOptions options, Tokens tokens)
+{
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+    private long _acked, _received, _errors;
+    private volatile bool _measuring;
+    private readonly List<LongHistogram> _histograms = [];
+
+    public async Task<LoadResult> ExecuteAsync()
+    {
+        using var stop = new CancellationTokenSource();
+        var agents = new List<Task>();
+        var agentsReady = new CountdownEvent(options.Agents);
+        for (int i = 0; i < options.Agents; i++)
+        {
+            var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
+            lock (_histograms) _histograms.Add(histogram);
+            agents.Add(AgentAsync(i, histogram, agentsReady, stop.Token));
+        }
+        if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
+
+        var customersReady = new CountdownEvent(options.Customers);
+        var customers = Enumerable.Range(0, options.Customers).Select(i => CustomerAsync(i, customersReady, stop.Token)).ToList();
+        if (!customersReady.Wait(TimeSpan.FromSeconds(120))) Console.Error.WriteLine("warning: not every customer got an agent within 120 s");
+
+        long ackedBefore = Interlocked.Read(ref _acked);
+        _measuring = true;
+        var clock = Stopwatch.StartNew();
+        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
+        _measuring = false;
+        var elapsed = clock.Elapsed;
+        long acked = Interlocked.Read(ref _acked) - ackedBefore;
+        stop.Cancel();
+        await Task.WhenAll(customers.Concat(agents).Select(t => t.ContinueWith(_ => { })));
+
+        var merged = new LongHistogram(TimeStamp.Seconds(60), 3);
+        lock (_histograms) foreach (var h in _histograms) merged.Add(h);
+        return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed);
+    }
+
+    private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
+    {
+        var socket = new ClientWebSocket();
+        var uri = new UriBuilder(options.Gateway) { Scheme = options.Gateway.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"access_token={token}" }.Uri;
+        await socket.ConnectAsync(uri, ct);
+        return socket;
+    }
+
+    private async Task AgentAsync(int index, LongHistogram histogram, CountdownEvent ready, CancellationToken ct)
+    {
+        var token = tokens.For(options.Tenant, $"load-agent-{_runId}-{index}", "agent", $"Load agent {index}");
+        using var socket = await ConnectAsync("/ws/agent", token, ct);
+        await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
+        bool signalled = false;
+        var buffer = new byte[256 * 1024];
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var frame = await ReceiveAsync(socket, buffer, ct);
+                if (frame is null) break;
+                using var json = JsonDocument.Parse(frame.Value);
+                var type = json.RootElement.GetProperty("type").GetString();
+                if (type == "welcome" && !signalled) { signalled = true; ready.Signal(); }
+                else if (type == "message" && json.RootElement.GetProperty("sender").GetProperty("kind").GetString() == "customer")
+                {
+                    var text = json.RootElement.GetProperty("text").GetString()!;
+                    if (text.StartsWith("t=", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), out var sent))
+                    {
+                        Interlocked.Increment(ref _received);
+                        if (_measuring) histogram.RecordValue(Stopwatch.GetTimestamp() - sent);
+                    }
+                }
+                else if (type == "error") Interlocked.Increment(ref _errors);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
+        finally
+        {
+            if (!signalled) ready.Signal();
+            await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
+        }
+    }
+
+    private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken ct)
+    {
+        var token = tokens.For(options.Tenant, $"load-visitor-{_runId}-{index}", "visitor", $"Visitor {index}");
+        ClientWebSocket? socket = null;
+        string? conversation = null;
+        bool signalled = false;
+        try
+        {
+            socket = await ConnectAsync("/ws/customer", token, ct);
+            var buffer = new byte[64 * 1024];
+            await SendAsync(socket, """{"type":"hello"}""", ct);
+            await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
+            while (conversation is null || !signalled)
+            {
+                var frame = await ReceiveAsync(socket, buffer, ct) ?? throw new WebSocketException("closed before assignment");
+                using var json = JsonDocument.Parse(frame);
+                var type = json.RootElement.GetProperty("type").GetString();
+                if (type == "ack") conversation = json.RootElement.GetProperty("conversationId").GetString();
+                else if (type == "assigned") { signalled = true; ready.Signal(); }
+                else if (type == "error") throw new InvalidOperationException(json.RootElement.ToString());
+            }
+
+            var window = new SemaphoreSlim(options.Window);
+            var reader = Task.Run(async () =>
+            {
+                while (!ct.IsCancellationRequested)
+                {
+                    var frame = await ReceiveAsync(socket, buffer, ct);
+                    if (frame is null) break;
+                    var span = frame.Value.Span;
+                    if (span.IndexOf("\"type\":\"ack\""u8) >= 0) { Interlocked.Increment(ref _acked); window.Release(); }
+                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0) { Interlocked.Increment(ref _errors); window.Release(); }
+                }
+            }, ct);
+            for (long n = 0; !ct.IsCancellationRequested; n++)
+            {
+                await window.WaitAsync(ct);
+                await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"t={{Stopwatch.GetTimestamp()}}"}""", ct);
+                if (options.ThinkMs > 0) await Task.Delay(options.ThinkMs, ct);
+            }
+            await reader;
+        }
+        catch (Exception e) when (e is OperationCanceledException) { }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException)
+        {
+            Interlocked.Increment(ref _errors);
+            Console.Error.WriteLine($"customer {index}: {e.Message}");
+        }
+        finally
+        {
+            if (!signalled) ready.Signal();
+            if (socket is not null)
+            {
+                if (conversation is not null) await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
+                socket.Dispose();
+            }
+        }
+    }
+
+    private static Task SendAsync(ClientWebSocket socket, string frame, CancellationToken ct) =>
+        socket.SendAsync(new ReadOnlyMemory<byte>(Encoding.UTF8.GetBytes(frame)), WebSocketMessageType.Text, true, ct).AsTask();
+
+    private static async Task SendQuietlyAsync(ClientWebSocket socket, string frame)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            if (socket.State == WebSocketState.Open) await SendAsync(socket, frame, cts.Token);
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
+    }
+
+    private static async Task<ReadOnlyMemory<byte>?> ReceiveAsync(ClientWebSocket socket, byte[] buffer, CancellationToken ct)
+    {
+        int length = 0;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(length), ct);
+            if (result.MessageType == WebSocketMessageType.Close) return null;
+            length += result.Count;
+            if (result.EndOfMessage) return buffer.AsMemory(0, length);
+        }
+    }
+}
+
+public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed)
+{
+    public void Print(LoadOptions options)
+    {
+        double Ms(double percentile) => Latency.TotalCount == 0 ? double.NaN
+            : Latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+        Console.WriteLine($"customers={options.Customers} agents={options.Agents} window={options.Window} seconds={Elapsed.TotalSeconds:F1}");
+        Console.WriteLine($"messages/s (acked, durable): {MessagesPerSecond:F0}");
+        Console.WriteLine($"end-to-end customer→agent latency ms: p50={Ms(50):F2} p95={Ms(95):F2} p99={Ms(99):F2} max={Ms(100):F2} (n={Latency.TotalCount})");
+        Console.WriteLine($"errors: {Errors}");
+    }
+}

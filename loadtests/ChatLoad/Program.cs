@@ -1,0 +1,7 @@
+using CustomerService.ChatLoad;
+
+var options = LoadOptions.Parse(args);
+var run = new LoadRun(options, new Tokens(options.SigningKeyFile));
+var result = await run.ExecuteAsync();
+result.Print(options);
+return result.Errors == 0 ? 0 : 1;
