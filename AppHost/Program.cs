@@ -48,12 +48,15 @@ builder.AddService<Projects.Bot>("bot")
 var history = builder.AddService<Projects.HistoryWriter>("historywriter")
     .WithReference(nats).WaitFor(nats);
 
+// Web: the landing page, the chat widget, the agent console and the admin pages.
+var web = builder.AddService<Projects.Web>("web");
+
 // Gateway: the one external endpoint (JWT, rate limits, YARP routes).
 builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
     .WithExternalHttpEndpoints()
     .WithEnvironment("Auth__SigningKey", signingKey)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(session).WithReference(admin).WithReference(history)
+    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web)
     .WaitFor(session).WaitFor(admin);
 
 builder.Build().Run();
