@@ -1,3 +1,6 @@
+using CustomerService.Admin.Accounts;
+using CustomerService.Admin.Data;
+
 namespace CustomerService.Admin;
 
 internal static class Extensions
@@ -5,6 +8,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNats();
-        builder.AddNpgsqlDataSource("admindb");
+        builder.AddAdminDatabase();
+        builder.Services.AddProblemDetails();
+        builder.AddAccounts();
     }
 }

@@ -1,4 +1,5 @@
 using CustomerService.Admin;
+using CustomerService.Admin.Accounts;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,6 +8,10 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
 app.MapDefaultEndpoints();
+app.MapAuthApi();
 
 app.Run();

@@ -1,0 +1,16 @@
+namespace CustomerService.Admin.Accounts;
+
+/// <summary>Someone who works in a tenant: an agent, a supervisor or an administrator.</summary>
+public sealed record Account(
+    Guid Id,
+    string TenantId,
+    string Login,
+    string DisplayName,
+    string PasswordHash,
+    string Role,
+    string[] SkillGroups,
+    int Capacity,
+    bool Active);
+
+/// <summary>What a visitor token request needs to know about the tenant behind a site key.</summary>
+public sealed record VisitorSite(string TenantId, string TenantName, string IdentitySecret);

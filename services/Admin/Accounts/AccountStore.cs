@@ -1,0 +1,51 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CustomerService.Admin.Accounts;
+
+/// <summary>Accounts and site keys in the admin database.</summary>
+public sealed class AccountStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>
+    /// The accounts with this login, in the named tenant or, without one, in any tenant. At most two come back:
+    /// two are enough to know a login without a tenant is ambiguous.
+    /// </summary>
+    public async Task<IReadOnlyList<Account>> FindByLoginAsync(string? tenant, string login, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT id, tenant_id, login, display_name, password_hash, role, skill_groups, capacity, active
+            FROM accounts
+            WHERE login = $1 AND ($2::text IS NULL OR tenant_id = $2)
+            LIMIT 2
+            """);
+        command.Parameters.Add(new() { Value = login.ToLowerInvariant() });
+        command.Parameters.Add(new() { Value = (object?)tenant ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var accounts = new List<Account>(1);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            accounts.Add(new Account(
+                reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.GetInt32(7), reader.GetBoolean(8)));
+        }
+        return accounts;
+    }
+
+    public async Task UpdatePasswordHashAsync(Guid accountId, string passwordHash, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE accounts SET password_hash = $2 WHERE id = $1");
+        command.Parameters.Add(new() { Value = accountId });
+        command.Parameters.Add(new() { Value = passwordHash });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<VisitorSite?> FindSiteAsync(string siteKey, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, name, identity_secret FROM tenants WHERE site_key = $1");
+        command.Parameters.Add(new() { Value = siteKey });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new VisitorSite(reader.GetString(0), reader.GetString(1), reader.GetString(2))
+            : null;
+    }
+}

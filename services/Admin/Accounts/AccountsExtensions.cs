@@ -1,0 +1,22 @@
+using CustomerService.Admin.Data;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CustomerService.Admin.Accounts;
+
+public static class AccountsExtensions
+{
+    /// <summary>Accounts, password login and token issuing; fails on start when the signing key is missing.</summary>
+    public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddOptions<TokenOptions>().BindConfiguration(TokenOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<TokenOptions>, TokenOptionsValidator>();
+        builder.Services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
+        builder.Services.AddSingleton<AccountStore>();
+        builder.Services.AddSingleton<PasswordLogin>();
+        builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
+        return builder;
+    }
+}

@@ -1,0 +1,81 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CustomerService.Admin.Accounts;
+
+public sealed record LoginRequest(string? Tenant, string? Login, string? Password);
+
+public sealed record LoginResponse(
+    string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string AccountId, string Role, string Name, string[] SkillGroups);
+
+public sealed record VisitorTokenRequest(string? SiteKey, string? VisitorId, string? Identifier, string? IdentifierHash);
+
+public sealed record VisitorTokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string VisitorId, bool Identified);
+
+/// <summary>
+/// Token endpoints, reached anonymously through the gateway: password login for people who work in a tenant,
+/// and visitor tokens for the web widget.
+/// </summary>
+public static class AuthApi
+{
+    public static RouteGroupBuilder MapAuthApi(this IEndpointRouteBuilder app)
+    {
+        var api = app.MapGroup("/api/auth");
+        api.MapPost("/login", LoginAsync);
+        api.MapPost("/visitor", VisitorTokenAsync);
+        return api;
+    }
+
+    internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
+        LoginRequest request, PasswordLogin passwords, TokenIssuer tokens, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.Login) || string.IsNullOrEmpty(request.Password))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["login"] = ["Login and password are required."],
+            });
+
+        var tenant = string.IsNullOrWhiteSpace(request.Tenant) ? null : request.Tenant.Trim();
+        var account = await passwords.AuthenticateAsync(tenant, request.Login.Trim(), request.Password, cancellationToken);
+        if (account is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Login failed",
+                detail: "Unknown login or wrong password (name the tenant when the login exists in several).");
+
+        var token = tokens.ForAccount(account);
+        return TypedResults.Ok(new LoginResponse(
+            token.AccessToken, token.ExpiresAt, account.TenantId, account.Id.ToString(), account.Role, account.DisplayName, account.SkillGroups));
+    }
+
+    internal static async Task<Results<Ok<VisitorTokenResponse>, ValidationProblem, ProblemHttpResult>> VisitorTokenAsync(
+        VisitorTokenRequest request, AccountStore store, TokenIssuer tokens, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(request.SiteKey))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["siteKey"] = ["The site key is required."] });
+        if (request.IdentifierHash is not null && string.IsNullOrEmpty(request.Identifier))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["identifier"] = ["identifierHash signs an identifier: send both."] });
+        if (request.Identifier is { Length: > VisitorIdentity.MaxIdentifierLength })
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["identifier"] = [$"At most {VisitorIdentity.MaxIdentifierLength} characters."],
+            });
+
+        var site = await store.FindSiteAsync(request.SiteKey, cancellationToken);
+        if (site is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown site key",
+                detail: "No tenant has this site key: check the key in the widget's snippet.");
+
+        if (!string.IsNullOrEmpty(request.Identifier))
+        {
+            if (!VisitorIdentity.IsSignedByTenant(site.IdentitySecret, request.Identifier, request.IdentifierHash))
+                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
+                    detail: "identifierHash must be hex(HMAC-SHA256(the tenant's identity secret, identifier)), computed by the tenant's backend.");
+            var identifiedId = VisitorIdentity.IdentifiedId(request.Identifier);
+            var identified = tokens.ForVisitor(site.TenantId, identifiedId, request.Identifier);
+            return TypedResults.Ok(new VisitorTokenResponse(identified.AccessToken, identified.ExpiresAt, site.TenantId, identifiedId, true));
+        }
+
+        // A widget coming back keeps its id, so its conversations stay its own; anything else gets a fresh one.
+        var visitorId = VisitorIdentity.IsAnonymousId(request.VisitorId) ? request.VisitorId! : VisitorIdentity.NewAnonymousId();
+        var token = tokens.ForVisitor(site.TenantId, visitorId, VisitorIdentity.DefaultName(visitorId));
+        return TypedResults.Ok(new VisitorTokenResponse(token.AccessToken, token.ExpiresAt, site.TenantId, visitorId, false));
+    }
+}

@@ -1,0 +1,84 @@
+using System.Security.Cryptography;
+using CustomerService.TestInfrastructure;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
+
+namespace CustomerService.Admin.Tests;
+
+/// <summary>
+/// A real PostgreSQL and NATS, and the Admin service itself (its own Program, on Kestrel on a free port) in
+/// the Development environment, so the demo tenant is seeded. Started once for the whole collection.
+/// </summary>
+public sealed class AdminFixture : IAsyncLifetime
+{
+    public const string Database = "admindb";
+    public static readonly TimeSpan VisitorLifetime = TimeSpan.FromMinutes(30);
+
+    public PostgresServer Postgres { get; private set; } = null!;
+    public NatsServer Nats { get; private set; } = null!;
+    public AdminHost App { get; private set; } = null!;
+    public HttpClient Client { get; private set; } = null!;
+    public byte[] SigningKey { get; } = RandomNumberGenerator.GetBytes(32);
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    public async Task InitializeAsync()
+    {
+        Postgres = await PostgresServer.StartAsync(Database);
+        Nats = await NatsServer.StartAsync();
+        App = StartAdmin();
+        Client = App.CreateClient();
+    }
+
+    public AdminHost StartAdmin(string database = Database, bool withSigningKey = true)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:nats"] = Nats.Url,
+            [$"ConnectionStrings:{Database}"] = Postgres.ConnectionString(database),
+            ["Auth:VisitorTokenLifetime"] = VisitorLifetime.ToString(),
+        };
+        if (withSigningKey) settings["Auth:SigningKey"] = Convert.ToBase64String(SigningKey);
+        var host = new AdminHost(settings, Time);
+        host.UseKestrel(0);
+        host.StartServer();
+        return host;
+    }
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> NewDatabaseAsync(string name)
+    {
+        await using (var admin = NpgsqlDataSource.Create(Postgres.ConnectionString("postgres")))
+        await using (var create = admin.CreateCommand($"CREATE DATABASE \"{name}\""))
+            await create.ExecuteNonQueryAsync();
+        return Postgres.ConnectionString(name);
+    }
+
+    public NpgsqlDataSource AdminDatabase() => NpgsqlDataSource.Create(Postgres.ConnectionString(Database));
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        if (App is not null) await App.DisposeAsync();
+        if (Nats is not null) await Nats.DisposeAsync();
+        if (Postgres is not null) await Postgres.DisposeAsync();
+    }
+}
+
+public sealed class AdminHost(IReadOnlyDictionary<string, string?> settings, TimeProvider time) : WebApplicationFactory<Program>
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in settings) builder.UseSetting(key, value);
+        builder.ConfigureTestServices(services => services.AddSingleton(time));
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AdminCollection : ICollectionFixture<AdminFixture>
+{
+    public const string Name = "admin";
+}
