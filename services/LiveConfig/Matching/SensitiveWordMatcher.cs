@@ -10,7 +10,7 @@ public readonly struct SensitiveWordScan
 {
     private readonly IReadOnlyList<SensitiveWordHit>? _hits;
 
-    internal SensitiveWordScan(IReadOnlyList<SensitiveWordHit> hits, WordPolicy policy)
+    internal SensitiveWordScan(IReadOnlyList<SensitiveWordHit>? hits, WordPolicy policy)
     {
         _hits = hits;
         Policy = policy;
@@ -54,29 +54,34 @@ public sealed class SensitiveWordMatcher
     // Characters that occur in some word get a dense symbol (1..n); 0 means "in no word": back to the root.
     private readonly ushort[] _symbolOf;
     private readonly int[] _rootNext;
-    // Transitions of every other state in one open-addressing table keyed by (state << 16 | symbol).
-    private readonly long[] _edgeKeys;
-    private readonly int[] _edgeTargets;
+    // Transitions of every other state in one open-addressing table; a slot packs the key (state << 16 | symbol)
+    // above the target state (24 bits each way), so a probe is one 8-byte read. 0 is an empty slot (root edges
+    // never go in it).
+    private readonly ulong[] _edges;
     private readonly int _edgeShift;
-    private readonly int[] _fail;
-    private readonly int[] _wordAt;
-    // The nearest state down the failure chain that ends a word: overlapping and nested words are all reported.
-    private readonly int[] _outputLink;
+    private readonly State[] _states;
     private readonly Word[] _words;
+
+    private const int TargetBits = 24;
+    private const ulong TargetMask = (1UL << TargetBits) - 1;
+    /// <summary>States are numbered in 24 bits: 16 million, far above <see cref="SensitiveWords.MaxWords"/> × <see cref="MaxWordLength"/>.</summary>
+    private const int MaxStates = 1 << TargetBits;
 
     private readonly record struct Word(string Text, string List, WordPolicy Policy, int Length, bool BoundaryBefore, bool BoundaryAfter);
 
-    private SensitiveWordMatcher(ushort[] symbolOf, int[] rootNext, long[] edgeKeys, int[] edgeTargets, int edgeShift,
-        int[] fail, int[] wordAt, int[] outputLink, Word[] words)
+    /// <summary>
+    /// What a scan needs of a state, together in one cache line: its failure link, the word it ends (or -1), and
+    /// the nearest state down the failure chain that ends a word, so nested and overlapping words are all reported.
+    /// </summary>
+    private readonly record struct State(int Fail, int Word, int OutputLink);
+
+    private SensitiveWordMatcher(ushort[] symbolOf, int[] rootNext, ulong[] edges, int edgeShift, State[] states, Word[] words)
     {
         _symbolOf = symbolOf;
         _rootNext = rootNext;
-        _edgeKeys = edgeKeys;
-        _edgeTargets = edgeTargets;
+        _edges = edges;
         _edgeShift = edgeShift;
-        _fail = fail;
-        _wordAt = wordAt;
-        _outputLink = outputLink;
+        _states = states;
         _words = words;
     }
 
@@ -116,6 +121,7 @@ public sealed class SensitiveWordMatcher
                 if (!edges.TryGetValue(key, out var next))
                 {
                     next = children.Count;
+                    if (next >= MaxStates) throw new ArgumentException("Too many words for one matcher.", nameof(lists));
                     children.Add([]);
                     wordAt.Add(NoWord);
                     edges[key] = next;
@@ -154,23 +160,23 @@ public sealed class SensitiveWordMatcher
             }
         }
 
+        var states = new State[stateCount];
+        for (var i = 0; i < stateCount; i++) states[i] = new State(fail[i], wordAtArray[i], outputLink[i]);
+
         // Root edges live in rootNext; the rest go to the hash table, at most half full.
         var nonRootEdges = edges.Count - children[0].Count;
         var capacity = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(16, nonRootEdges * 2));
-        var edgeKeys = new long[capacity];
-        Array.Fill(edgeKeys, -1L);
-        var edgeTargets = new int[capacity];
+        var table = new ulong[capacity];
         var shift = 64 - BitOperations.Log2((uint)capacity);
         foreach (var (key, target) in edges)
         {
             if (key >> 16 == 0) continue;
             var i = Slot(key, shift);
-            while (edgeKeys[i] != -1) i = (i + 1) & (capacity - 1);
-            edgeKeys[i] = key;
-            edgeTargets[i] = target;
+            while (table[i] != 0) i = (i + 1) & (capacity - 1);
+            table[i] = ((ulong)key << TargetBits) | (uint)target;
         }
 
-        return new SensitiveWordMatcher(symbolOf, rootNext, edgeKeys, edgeTargets, shift, fail, wordAtArray, outputLink, words);
+        return new SensitiveWordMatcher(symbolOf, rootNext, table, shift, states, words);
     }
 
     /// <summary>Finds every listed word in <paramref name="text"/>. Allocates nothing when there is no hit.</summary>
@@ -193,9 +199,10 @@ public sealed class SensitiveWordMatcher
             state = Next(state, symbol);
             if (state == 0) continue;
 
-            for (var s = _wordAt[state] != NoWord ? state : _outputLink[state]; s != 0; s = _outputLink[s])
+            ref readonly var reached = ref _states[state];
+            for (var s = reached.Word != NoWord ? state : reached.OutputLink; s != 0; s = _states[s].OutputLink)
             {
-                ref readonly var word = ref _words[_wordAt[s]];
+                ref readonly var word = ref _words[_states[s].Word];
                 var start = positions[(fed - word.Length) & PositionRingMask];
                 if (word.BoundaryBefore && start > 0 && TextFolding.IsWordChar(TextFolding.Fold(text[start - 1]))) continue;
                 if (word.BoundaryAfter && i + 1 < text.Length && TextFolding.IsWordChar(TextFolding.Fold(text[i + 1]))) continue;
@@ -203,7 +210,7 @@ public sealed class SensitiveWordMatcher
                 if (word.Policy > strictest) strictest = word.Policy;
             }
         }
-        return new SensitiveWordScan(hits is null ? [] : hits, strictest);
+        return new SensitiveWordScan(hits, strictest);
     }
 
     /// <summary>Scans and masks in one call (see <see cref="SensitiveWordScan.Mask"/>).</summary>
@@ -211,17 +218,18 @@ public sealed class SensitiveWordMatcher
 
     private int Next(int state, int symbol)
     {
+        var edges = _edges;
+        var mask = edges.Length - 1;
         while (state != 0)
         {
             var key = EdgeKey(state, symbol);
-            var mask = _edgeKeys.Length - 1;
             for (var i = Slot(key, _edgeShift); ; i = (i + 1) & mask)
             {
-                var k = _edgeKeys[i];
-                if (k == key) return _edgeTargets[i];
-                if (k == -1) break;
+                var slot = edges[i];
+                if (slot >> TargetBits == (ulong)key) return (int)(slot & TargetMask);
+                if (slot == 0) break;
             }
-            state = _fail[state];
+            state = _states[state].Fail;
         }
         return _rootNext[symbol];
     }
