@@ -1,4 +1,5 @@
 using CustomerService.Contracts;
+using CustomerService.LiveConfig;
 using CustomerService.Session.Conversations;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Sockets;
@@ -12,6 +13,7 @@ internal static class Extensions
         builder.AddNats();
         builder.AddRedisClient("redis");
         builder.Services.AddServiceGrpcClient<Routing.RoutingClient>("http://_grpc.routing");
+        builder.AddLiveConfig(ConfigSections.SensitiveWords, ConfigSections.FeatureFlags, ConfigSections.TenantSettings);
 
         builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session").ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
@@ -20,6 +22,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ConversationHistory>();
         builder.Services.AddSingleton<ChatBus>();
         builder.Services.AddSingleton<TenantPolicies>();
+        builder.Services.AddSingleton<MessageScreening>();
         builder.Services.AddSingleton<AgentPresence>();
         builder.Services.AddSingleton<QueueWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueWatcher>());

@@ -15,6 +15,7 @@ public sealed partial class ConversationService(
     ChatBus bus,
     Routing.RoutingClient routing,
     TenantPolicies tenants,
+    MessageScreening screening,
     TimeProvider time,
     ILogger<ConversationService> logger)
 {
@@ -124,16 +125,26 @@ public sealed partial class ConversationService(
             && (await store.GetRecentAsync(sender.Tenant, conversationId)).FirstOrDefault(m => m.Seq == seq) is { } stored)
             return PostResult.Ok(stored, duplicate: true); // stored and delivered already: a lost ack, not a lost message
 
+        var participant = new Participant { Kind = kind, Id = sender.UserId, DisplayName = sender.Name };
+        Screened? screened = null;
+        if (kind is ParticipantKind.Customer or ParticipantKind.Agent)
+        {
+            screened = await screening.ScreenAsync(sender.Tenant, conversationId, clientId, participant, text, ct);
+            // The number stays taken by the refused message: a resend with the same client id is refused again.
+            if (screened.Blocked) return PostResult.Fail("blocked", "the message contains words this service does not allow");
+        }
+
         var message = new ChatMessage
         {
             MessageId = clientId,
             TenantId = sender.Tenant,
             ConversationId = conversationId,
             Seq = seq,
-            Sender = new Participant { Kind = kind, Id = sender.UserId, DisplayName = sender.Name },
-            Text = text,
+            Sender = participant,
+            Text = screened?.Text ?? text,
             SentAtUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
+        if (screened?.Metadata is { } metadata) message.Metadata.Add(metadata);
         if (quickReplies is not null) message.QuickReplies.AddRange(quickReplies);
         // Durable before acknowledged: a resend after a lost ack publishes again and JetStream keeps one copy.
         await bus.PublishMessageAsync(message, ct);
