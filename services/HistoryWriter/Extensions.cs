@@ -1,9 +1,65 @@
+using ClickHouse.Driver;
+using CustomerService.Contracts;
+using CustomerService.HistoryWriter.Apis;
+using CustomerService.HistoryWriter.Archive;
+using CustomerService.HistoryWriter.History;
+using CustomerService.HistoryWriter.Storage;
+using CustomerService.HistoryWriter.Storage.Chdb;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
 namespace CustomerService.HistoryWriter;
 
 internal static class Extensions
 {
+    /// <summary>Connection string naming a ClickHouse server; without it history lives in the embedded engine.</summary>
+    public const string ClickHouseConnectionName = "clickhouse";
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNats();
+        builder.Services.AddOptions<HistoryOptions>().BindConfiguration(HistoryOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        var serverConnection = builder.Configuration.GetConnectionString(ClickHouseConnectionName);
+        var contentRoot = builder.Environment.ContentRootPath;
+        builder.Services.AddSingleton<IHistoryDatabase>(sp =>
+        {
+            if (!string.IsNullOrWhiteSpace(serverConnection)) return new ServerHistoryDatabase(new ClickHouseClient(serverConnection));
+            var options = sp.GetRequiredService<IOptions<HistoryOptions>>().Value;
+            var dataDirectory = options.DataDir is { Length: > 0 } dir ? dir : Path.Combine(contentRoot, ".data", "history");
+            return EmbeddedHistoryDatabase.Open(ChdbLibrary.Locate(options.ChdbLibrary), dataDirectory);
+        });
+        builder.Services.AddSingleton(sp => new HistorySchema(sp.GetRequiredService<IOptions<HistoryOptions>>().Value.Database));
+        builder.Services.AddSingleton<HistoryStore>();
+        builder.Services.AddSingleton<TenantRetention>();
+        builder.Services.AddSingleton<ParkingLot>();
+        builder.Services.AddSingleton<HistoryQueries>();
+
+        builder.Services.AddSingleton<IArchivedStream<ChatMessage>, ArchivedMessages>();
+        builder.Services.AddSingleton<IArchivedStream<ConversationEvent>, ArchivedEvents>();
+        builder.Services.AddHostedService<ArchiveConsumer<ChatMessage>>();
+        builder.Services.AddHostedService<ArchiveConsumer<ConversationEvent>>();
+
+        builder.Services.AddHealthChecks().AddCheck<HistoryHealthCheck>("history", tags: ["ready"]);
+        builder.Services.AddProblemDetails();
+        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HistoryApiJsonContext.Default));
+    }
+
+    private sealed class HistoryHealthCheck(HistoryStore store) : IHealthCheck
+    {
+        public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            try
+            {
+                await store.ReadyAsync(cancellationToken).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken);
+                return HealthCheckResult.Healthy(store.Database.Description);
+            }
+            catch (Exception ex) when (ex is TimeoutException or HistoryStoreRejectedException)
+            {
+                return HealthCheckResult.Unhealthy("history schema not ready on " + store.Database.Description, ex);
+            }
+        }
     }
 }

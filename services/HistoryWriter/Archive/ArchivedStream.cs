@@ -1,0 +1,89 @@
+using CustomerService.Contracts;
+using CustomerService.HistoryWriter.Storage;
+using Google.Protobuf;
+
+namespace CustomerService.HistoryWriter.Archive;
+
+/// <summary>What differs between archiving one JetStream stream and another: the payload, its checks and its row.</summary>
+internal interface IArchivedStream<T> where T : IMessage<T>
+{
+    string Stream { get; }
+    string ConsumerSuffix { get; }
+    MessageParser<T> Parser { get; }
+    string Table(HistorySchema schema);
+    string Columns { get; }
+    string TenantOf(T record);
+
+    /// <summary>Why the record cannot be archived, or null when it can.</summary>
+    string? Reject(T record, string subject);
+
+    void Write(RowBinaryWriter row, T record, ushort retentionDays, long archivedAtMs);
+}
+
+/// <summary>CHAT_MESSAGES into the messages table.</summary>
+internal sealed class ArchivedMessages : IArchivedStream<ChatMessage>
+{
+    public string Stream => ChatStreams.Messages;
+    public string ConsumerSuffix => "messages";
+    public MessageParser<ChatMessage> Parser => ChatMessage.Parser;
+    public string Table(HistorySchema schema) => schema.Messages;
+    public string Columns => HistorySchema.MessageColumns;
+    public string TenantOf(ChatMessage record) => record.TenantId;
+
+    public string? Reject(ChatMessage m, string subject) =>
+        m.TenantId.Length == 0 ? "no tenant_id"
+        : m.ConversationId.Length == 0 ? "no conversation_id"
+        : m.MessageId.Length == 0 ? "no message_id"
+        : SubjectTokens.Mismatch(subject, m.TenantId, m.ConversationId);
+
+    public void Write(RowBinaryWriter row, ChatMessage record, ushort retentionDays, long archivedAtMs) =>
+        MessageRows.Write(row, record, retentionDays, archivedAtMs);
+}
+
+/// <summary>CONVERSATION_EVENTS into the conversation_events table.</summary>
+internal sealed class ArchivedEvents : IArchivedStream<ConversationEvent>
+{
+    public string Stream => ChatStreams.Events;
+    public string ConsumerSuffix => "events";
+    public MessageParser<ConversationEvent> Parser => ConversationEvent.Parser;
+    public string Table(HistorySchema schema) => schema.Events;
+    public string Columns => HistorySchema.EventColumns;
+    public string TenantOf(ConversationEvent record) => record.TenantId;
+
+    public string? Reject(ConversationEvent e, string subject) =>
+        e.TenantId.Length == 0 ? "no tenant_id"
+        : e.ConversationId.Length == 0 ? "no conversation_id"
+        : e.EventId.Length == 0 ? "no event_id"
+        : e.KindCase == ConversationEvent.KindOneofCase.None ? "no event kind"
+        : SubjectTokens.Mismatch(subject, e.TenantId, e.ConversationId);
+
+    public void Write(RowBinaryWriter row, ConversationEvent record, ushort retentionDays, long archivedAtMs) =>
+        EventRows.Write(row, record, retentionDays, archivedAtMs);
+}
+
+/// <summary>
+/// Subjects are cs.msg.{tenant}.{conversation} and cs.conv.{tenant}.{conversation}.{kind}. A payload that claims
+/// another tenant than its subject is not archived: per-tenant permissions on subjects would otherwise be moot.
+/// </summary>
+internal static class SubjectTokens
+{
+    public static string Tenant(string subject) => Token(subject, 2).ToString();
+
+    public static string? Mismatch(string subject, string tenant, string conversation) =>
+        !Token(subject, 2).SequenceEqual(tenant) ? $"tenant_id '{tenant}' differs from the subject {subject}"
+        : !Token(subject, 3).SequenceEqual(conversation) ? $"conversation_id '{conversation}' differs from the subject {subject}"
+        : null;
+
+    private static ReadOnlySpan<char> Token(string subject, int index)
+    {
+        var rest = subject.AsSpan();
+        for (var i = 0; i < index; i++)
+        {
+            var dot = rest.IndexOf('.');
+            if (dot < 0) return default;
+            rest = rest[(dot + 1)..];
+        }
+        var end = rest.IndexOf('.');
+        return end < 0 ? rest : rest[..end];
+    }
+}

@@ -1,0 +1,35 @@
+using CustomerService.HistoryWriter.Storage;
+
+namespace CustomerService.HistoryWriter.Archive;
+
+/// <summary>A message the archive cannot store, kept as it arrived with the reason, so that it is acked and not retried.</summary>
+internal readonly record struct ParkedMessage(string Stream, string Subject, ulong StreamSequence, string Reason, ReadOnlyMemory<byte> Payload);
+
+/// <summary>The parked table: poison messages with their reason, readable by the tenant's admins.</summary>
+internal sealed partial class ParkingLot(HistoryStore store, TimeProvider time, ILogger<ParkingLot> logger)
+{
+    public async Task ParkAsync(IReadOnlyList<ParkedMessage> messages, CancellationToken cancellationToken)
+    {
+        if (messages.Count == 0) return;
+        // Parking is rare: a buffer per call keeps both archive consumers free to park at once.
+        var rows = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        var row = new RowBinaryWriter(rows);
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        foreach (var m in messages)
+        {
+            row.DateTime64Milliseconds(now);
+            row.String(m.Stream);
+            row.String(m.Subject);
+            row.UInt64(m.StreamSequence);
+            row.String(SubjectTokens.Tenant(m.Subject));
+            row.String(m.Reason);
+            row.Bytes(m.Payload.Span);
+        }
+        await store.Database.InsertAsync(store.Schema.Parked, HistorySchema.ParkedColumns, rows.WrittenMemory, cancellationToken);
+        foreach (var m in messages) LogParked(m.Stream, m.StreamSequence, m.Subject, m.Reason);
+        HistoryTelemetry.Parked.Add(messages.Count);
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Parked {Stream} message {Sequence} on {Subject}: {Reason}")]
+    private partial void LogParked(string stream, ulong sequence, string subject, string reason);
+}

@@ -1,0 +1,258 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using CustomerService.HistoryWriter.Storage;
+
+namespace CustomerService.HistoryWriter.History;
+
+public sealed record SearchCriteria(string? Text, string? Customer, string? Agent, DateTimeOffset From, DateTimeOffset To, int Limit);
+
+public sealed record StatsCriteria(DateTimeOffset From, DateTimeOffset To, StatsBucket Bucket, StatsDimension By, string TimeZone);
+
+public enum ConversationOwner { Unknown, Caller, AnotherTenant }
+
+/// <summary>
+/// Every read of history, one SQL text each for both engines. Each statement filters on the caller's tenant first
+/// (the leading column of every table's key) and binds every value as a parameter; the only text ever composed into
+/// SQL is the configured database name and fixed fragments chosen here.
+/// </summary>
+internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
+{
+    private const string MessageColumns =
+        "conversation_id, seq, message_id, sender_kind, sender_id, sender_name, text, toUnixTimestamp64Milli(sent_at) AS sent_at_ms, metadata, quick_replies";
+
+    private const string EventColumns =
+        "event_id, kind, state, toUnixTimestamp64Milli(occurred_at) AS occurred_at_ms, customer_id, customer_name, agent_id, agent_name, " +
+        "skill_group, from_agent_id, reason, ended_by, entry_page, language, queue_position";
+
+    /// <summary>Rows past their tenant's retention are hidden at once, before TTL merges get round to deleting them.</summary>
+    private const string Retained = "toDateTime(sent_at) + toIntervalDay(retention_days) > now()";
+
+    private HistorySchema Schema => store.Schema;
+
+    public async Task<TranscriptPage> TranscriptAsync(string tenant, string conversation, long? after, long? before, int limit,
+        CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var backward = before is not null && after is null;
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation).Add("limit", limit)
+            .Add("bound", backward ? before!.Value : after ?? 0);
+        var sql = $$"""
+            SELECT {{MessageColumns}}
+            FROM {{Schema.Messages}} FINAL
+            WHERE tenant_id = {tenant:String} AND conversation_id = {conversation:String}
+              AND {{(backward ? "seq < {bound:Int64}" : "seq > {bound:Int64}")}} AND {{Retained}}
+            ORDER BY seq {{(backward ? "DESC" : "ASC")}}
+            LIMIT {limit:Int64}
+            """;
+        var rows = await QueryRowsAsync(sql, parameters, RowsJsonContext.Default.MessageRow, cancellationToken);
+        if (backward) rows.Reverse();
+        var messages = rows.ConvertAll(r => r.ToView());
+        var full = rows.Count == limit;
+        long? nextAfter = (backward || full) && rows.Count > 0 ? rows[^1].Seq : null;
+        long? nextBefore = rows.Count > 0 && rows[0].Seq > 1 && (!backward || full) ? rows[0].Seq : null;
+        if (!backward && !full) nextAfter = null;
+        return new TranscriptPage(conversation, messages, nextAfter, nextBefore);
+    }
+
+    /// <summary>Whose conversation this is: the caller's tenant's, another tenant's (403), or nobody's (404).</summary>
+    public async Task<ConversationOwner> OwnerOfAsync(string tenant, string conversation, CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
+        var sql = $$"""
+            SELECT
+                (SELECT count() FROM {{Schema.Messages}} WHERE tenant_id = {tenant:String} AND conversation_id = {conversation:String})
+                + (SELECT count() FROM {{Schema.Events}} WHERE tenant_id = {tenant:String} AND conversation_id = {conversation:String}) AS own,
+                (SELECT count() FROM {{Schema.Messages}} WHERE tenant_id != {tenant:String} AND conversation_id = {conversation:String})
+                + (SELECT count() FROM {{Schema.Events}} WHERE tenant_id != {tenant:String} AND conversation_id = {conversation:String}) AS foreign
+            """;
+        var rows = await QueryRowsAsync(sql, parameters, RowsJsonContext.Default.OwnershipRow, cancellationToken);
+        var row = rows.Count > 0 ? rows[0] : new OwnershipRow(0, 0);
+        return row.Own > 0 ? ConversationOwner.Caller : row.Foreign > 0 ? ConversationOwner.AnotherTenant : ConversationOwner.Unknown;
+    }
+
+    public async Task<SearchResult> SearchAsync(string tenant, SearchCriteria criteria, CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var parameters = new QueryParameters().Add("tenant", tenant)
+            .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds()).Add("limit", criteria.Limit);
+        var sql = new StringBuilder($$"""
+            SELECT {{MessageColumns}}
+            FROM {{Schema.Messages}} FINAL
+            WHERE tenant_id = {tenant:String}
+              AND sent_at >= fromUnixTimestamp64Milli({from:Int64}) AND sent_at < fromUnixTimestamp64Milli({to:Int64})
+              AND {{Retained}}
+            """);
+        if (!string.IsNullOrEmpty(criteria.Text))
+        {
+            // A substring match, case-folded on both sides; the ngram bloom filter on lowerUTF8(text) skips granules
+            // that cannot contain it. LIKE's own wildcards in the search text are escaped: they are characters here.
+            parameters.Add("pattern", "%" + EscapeLike(criteria.Text) + "%");
+            sql.Append("\n  AND lowerUTF8(text) LIKE lowerUTF8({pattern:String})");
+        }
+        if (!string.IsNullOrEmpty(criteria.Customer))
+        {
+            parameters.Add("customer", criteria.Customer);
+            sql.Append($$"""
+
+                  AND conversation_id IN (
+                    SELECT conversation_id FROM {{Schema.Events}} WHERE tenant_id = {tenant:String} AND customer_id = {customer:String}
+                    UNION DISTINCT
+                    SELECT conversation_id FROM {{Schema.Messages}} WHERE tenant_id = {tenant:String} AND sender_kind = 'customer' AND sender_id = {customer:String})
+                """);
+        }
+        if (!string.IsNullOrEmpty(criteria.Agent))
+        {
+            parameters.Add("agent", criteria.Agent);
+            sql.Append($$"""
+
+                  AND conversation_id IN (
+                    SELECT conversation_id FROM {{Schema.Events}} WHERE tenant_id = {tenant:String} AND agent_id = {agent:String}
+                    UNION DISTINCT
+                    SELECT conversation_id FROM {{Schema.Messages}} WHERE tenant_id = {tenant:String} AND sender_kind = 'agent' AND sender_id = {agent:String})
+                """);
+        }
+        sql.Append("\nORDER BY sent_at DESC, conversation_id, seq\nLIMIT {limit:Int64}");
+        var rows = await QueryRowsAsync(sql.ToString(), parameters, RowsJsonContext.Default.MessageRow, cancellationToken);
+        return new SearchResult(rows.ConvertAll(r => r.ToView()), criteria.From, criteria.To);
+    }
+
+    public async Task<StatsReport> StatsAsync(string tenant, StatsCriteria criteria, CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("tz", criteria.TimeZone)
+            .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds());
+        var startOf = criteria.Bucket == StatsBucket.Hour ? "toStartOfHour" : "toStartOfDay";
+        var (conversationKey, messageKey) = criteria.By switch
+        {
+            StatsDimension.Agent => ("f.agent", "f.agent"),
+            StatsDimension.SkillGroup => ("f.skill_group", "f.skill_group"),
+            _ => ("''", "''"),
+        };
+        var conversationFacts = $$"""
+            SELECT conversation_id,
+                argMaxIf(agent_id, occurred_at, agent_id != '' AND kind IN ('assigned', 'transferred', 'activated')) AS agent,
+                argMaxIf(skill_group, occurred_at, skill_group != '') AS skill_group,
+                maxIf(occurred_at, kind = 'ended') AS ended_at,
+                countIf(kind = 'ended') > 0 AS ended,
+                uniqExactIf(event_id, kind = 'handoff') AS handoffs,
+                uniqExactIf(event_id, kind = 'transferred') AS transfers,
+                countIf(kind IN ('queued', 'assigned', 'handoff')) > 0 AS human,
+                countIf(state = 'bot') > 0 AS bot_state
+            FROM {{Schema.Events}}
+            WHERE tenant_id = {tenant:String} AND conversation_id IN (SELECT conversation_id FROM scope)
+            GROUP BY conversation_id
+            """;
+        var conversationsSql = $$"""
+            WITH
+                scope AS (
+                    SELECT conversation_id, min(occurred_at) AS started_at
+                    FROM {{Schema.Events}}
+                    WHERE tenant_id = {tenant:String} AND kind = 'started'
+                      AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}) AND occurred_at < fromUnixTimestamp64Milli({to:Int64})
+                    GROUP BY conversation_id),
+                facts AS ({{conversationFacts}}),
+                replies AS (
+                    SELECT conversation_id,
+                        minIf(sent_at, sender_kind = 'customer') AS first_customer,
+                        minIf(sent_at, sender_kind = 'agent') AS first_agent,
+                        countIf(sender_kind = 'customer') > 0 AS asked,
+                        countIf(sender_kind = 'agent') > 0 AS answered,
+                        countIf(sender_kind = 'bot') > 0 AS bot_spoke
+                    FROM {{Schema.Messages}}
+                    WHERE tenant_id = {tenant:String} AND conversation_id IN (SELECT conversation_id FROM scope)
+                    GROUP BY conversation_id)
+            SELECT
+                toUnixTimestamp({{startOf}}(toDateTime(s.started_at), {tz:String})) * 1000 AS bucket_ms,
+                {{conversationKey}} AS key,
+                count() AS conversations,
+                avgIf(dateDiff('millisecond', r.first_customer, r.first_agent), r.asked AND r.answered AND r.first_agent >= r.first_customer) AS first_response_ms,
+                avgIf(dateDiff('millisecond', s.started_at, f.ended_at), f.ended) AS resolution_ms,
+                countIf(f.ended) AS ended,
+                countIf(f.ended AND NOT f.human AND (f.bot_state OR r.bot_spoke)) AS bot_resolved,
+                sum(f.handoffs) AS handoffs,
+                sum(f.transfers) AS transfers
+            FROM scope AS s
+            LEFT JOIN facts AS f USING (conversation_id)
+            LEFT JOIN replies AS r USING (conversation_id)
+            GROUP BY bucket_ms, key
+            """;
+        var messagesSql = $$"""
+            WITH
+                sent AS (
+                    SELECT conversation_id, sent_at, sensitive_words
+                    FROM {{Schema.Messages}} FINAL
+                    WHERE tenant_id = {tenant:String}
+                      AND sent_at >= fromUnixTimestamp64Milli({from:Int64}) AND sent_at < fromUnixTimestamp64Milli({to:Int64})),
+                scope AS (SELECT DISTINCT conversation_id FROM sent),
+                facts AS ({{conversationFacts}})
+            SELECT
+                toUnixTimestamp({{startOf}}(toDateTime(m.sent_at), {tz:String})) * 1000 AS bucket_ms,
+                {{messageKey}} AS key,
+                count() AS messages,
+                countIf(notEmpty(m.sensitive_words)) AS sensitive_word_hits
+            FROM sent AS m
+            LEFT JOIN facts AS f USING (conversation_id)
+            GROUP BY bucket_ms, key
+            """;
+        var conversations = QueryRowsAsync(conversationsSql, parameters, RowsJsonContext.Default.ConversationFiguresRow, cancellationToken);
+        var messages = QueryRowsAsync(messagesSql, parameters, RowsJsonContext.Default.MessageFiguresRow, cancellationToken);
+        var rows = StatsMerge.Merge(await conversations, await messages);
+        return new StatsReport(criteria.Bucket.ToString().ToLowerInvariant(), StatsMerge.Name(criteria.By), criteria.TimeZone,
+            criteria.From, criteria.To, rows);
+    }
+
+    public async Task<ConversationExport?> ExportAsync(string tenant, string conversation, CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
+        var events = await QueryRowsAsync($$"""
+            SELECT {{EventColumns}}
+            FROM {{Schema.Events}} FINAL
+            WHERE tenant_id = {tenant:String} AND conversation_id = {conversation:String}
+            ORDER BY occurred_at, event_id
+            """, parameters, RowsJsonContext.Default.EventRow, cancellationToken);
+        var messages = await QueryRowsAsync($$"""
+            SELECT {{MessageColumns}}
+            FROM {{Schema.Messages}} FINAL
+            WHERE tenant_id = {tenant:String} AND conversation_id = {conversation:String} AND {{Retained}}
+            ORDER BY seq
+            """, parameters, RowsJsonContext.Default.MessageRow, cancellationToken);
+        if (events.Count == 0 && messages.Count == 0) return null;
+        return new ConversationExport(tenant, conversation, time.GetUtcNow(), events.ConvertAll(e => e.ToView()), messages.ConvertAll(m => m.ToView()));
+    }
+
+    public async Task<IReadOnlyList<ParkedView>> ParkedAsync(string tenant, int limit, CancellationToken cancellationToken)
+    {
+        await store.ReadyAsync(cancellationToken);
+        var rows = await QueryRowsAsync($$"""
+            SELECT toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64
+            FROM {{Schema.Parked}} FINAL
+            WHERE tenant_id = {tenant:String}
+            ORDER BY parked_at DESC
+            LIMIT {limit:Int64}
+            """, new QueryParameters().Add("tenant", tenant).Add("limit", limit), RowsJsonContext.Default.ParkedRow, cancellationToken);
+        return rows.ConvertAll(r => new ParkedView(DateTimeOffset.FromUnixTimeMilliseconds(r.ParkedAtMs), r.Stream, r.Subject, r.StreamSeq,
+            r.Reason, r.PayloadBase64));
+    }
+
+    private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
+        await store.Database.QueryAsync(sql, parameters, json =>
+        {
+            var rows = new List<T>();
+            foreach (var line in new JsonLines(json)) rows.Add(JsonSerializer.Deserialize(line, type)!);
+            return rows;
+        }, cancellationToken);
+
+    internal static string EscapeLike(string text)
+    {
+        var builder = new StringBuilder(text.Length + 4);
+        foreach (var c in text)
+        {
+            if (c is '\\' or '%' or '_') builder.Append('\\');
+            builder.Append(c);
+        }
+        return builder.ToString();
+    }
+}

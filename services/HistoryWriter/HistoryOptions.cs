@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CustomerService.HistoryWriter;
+
+/// <summary>Configuration section "History".</summary>
+public sealed class HistoryOptions
+{
+    public const string Section = "History";
+
+    /// <summary>libchdb.so to load; when empty, eng/chdb/node_modules/... is looked for above the binaries.</summary>
+    public string? ChdbLibrary { get; set; }
+
+    /// <summary>Where the embedded engine keeps its data; default .data/history under the content root.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>The ClickHouse database that holds the history tables.</summary>
+    [Required, RegularExpression("^[A-Za-z_][A-Za-z0-9_]*$")]
+    public string Database { get; set; } = "history";
+
+    /// <summary>A batch is stored when it holds this many messages ...</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 5_000;
+
+    /// <summary>... or when its first message has waited this long, whichever comes first.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:00:10")]
+    public TimeSpan BatchDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Messages JetStream hands out before it waits for acks; more than a few batches keep the pipe full.</summary>
+    [Range(1, 1_000_000)]
+    public int MaxAckPending { get; set; } = 40_000;
+
+    /// <summary>Prefix of the durable consumer names (prefix-messages, prefix-events).</summary>
+    [Required, RegularExpression("^[A-Za-z0-9_-]+$")]
+    public string ConsumerName { get; set; } = "history";
+
+    /// <summary>How long a tenant's history is kept unless an admin sets otherwise.</summary>
+    [Range(1, 36_500)]
+    public int DefaultRetentionDays { get; set; } = 365;
+}
