@@ -31,6 +31,8 @@ public sealed class RoutingHost : IAsyncDisposable
     public static async Task<RoutingHost> StartAsync(IConnectionMultiplexer redis, IDictionary<string, string?>? settings = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
+        // Only the settings the test gives: not the service's appsettings.json, copied beside the tests.
+        builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
