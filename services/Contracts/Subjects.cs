@@ -24,6 +24,11 @@ public static class Subjects
 
     /// <summary>Core NATS: delivery fan-out to the Session replica that holds a participant's socket.</summary>
     public static string Delivery(string tenant, string conversation) => $"cs.deliver.{tenant}.{conversation}";
+    public const string AllDelivery = "cs.deliver.>";
+
+    /// <summary>Core NATS: like <see cref="Delivery"/>, for the agents of a conversation only (customer context).</summary>
+    public static string AgentDelivery(string tenant, string conversation) => $"cs.agents.{tenant}.{conversation}";
+    public const string AllAgentDelivery = "cs.agents.>";
 
     /// <summary>Tickets (客服转工单): TicketRequested / TicketResult.</summary>
     public static string TicketRequested(string tenant) => $"cs.ticket.{tenant}.requested";

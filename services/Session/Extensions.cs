@@ -13,6 +13,8 @@ internal static class Extensions
         builder.AddNats();
         builder.AddRedisClient("redis");
         builder.Services.AddServiceGrpcClient<Routing.RoutingClient>("http://_grpc.routing");
+        builder.Services.AddServiceGrpcClient<CustomerProfiles.CustomerProfilesClient>("http://_grpc.crm");
+        builder.Services.AddServiceGrpcClient<Orders.OrdersClient>("http://_grpc.orders");
         builder.AddLiveConfig(ConfigSections.SensitiveWords, ConfigSections.FeatureFlags, ConfigSections.TenantSettings);
 
         builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session").ValidateOnStart();
@@ -23,6 +25,7 @@ internal static class Extensions
         builder.Services.AddSingleton<ChatBus>();
         builder.Services.AddSingleton<TenantPolicies>();
         builder.Services.AddSingleton<MessageScreening>();
+        builder.Services.AddSingleton<CustomerContextPreloader>();
         builder.Services.AddSingleton<AgentPresence>();
         builder.Services.AddSingleton<QueueWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueWatcher>());

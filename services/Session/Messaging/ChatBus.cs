@@ -34,6 +34,10 @@ public sealed class ChatBus(INatsConnection nats, INatsJSContext jetStream, Time
     public ValueTask PublishSignalAsync(string tenant, string conversation, byte[] frame, CancellationToken cancellationToken) =>
         nats.PublishAsync(Subjects.Delivery(tenant, conversation), frame, cancellationToken: cancellationToken);
 
+    /// <summary>A frame for the agents (not the customer) of a conversation, on every replica.</summary>
+    public ValueTask PublishAgentSignalAsync(string tenant, string conversation, byte[] frame, CancellationToken cancellationToken) =>
+        nats.PublishAsync(Subjects.AgentDelivery(tenant, conversation), frame, cancellationToken: cancellationToken);
+
     public ValueTask PublishToBotAsync(BotInboxMessage message, CancellationToken cancellationToken) =>
         nats.PublishAsync(Subjects.BotInbox(message.Message.TenantId), message.ToByteArray(), cancellationToken: cancellationToken);
 

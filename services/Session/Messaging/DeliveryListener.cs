@@ -19,6 +19,7 @@ public sealed partial class DeliveryListener(
     ConversationStore store,
     ConversationHistory history,
     QueueWatcher queue,
+    CustomerContextPreloader context,
     ILogger<DeliveryListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -27,7 +28,8 @@ public sealed partial class DeliveryListener(
         await Task.WhenAll(
             ListenAsync(Subjects.AllMessages, OnMessage, stoppingToken),
             ListenAsync(Subjects.AllConversationEvents, OnEventAsync, stoppingToken),
-            ListenAsync("cs.deliver.>", OnSignal, stoppingToken));
+            ListenAsync(Subjects.AllDelivery, OnSignal, stoppingToken),
+            ListenAsync(Subjects.AllAgentDelivery, OnAgentSignal, stoppingToken));
     }
 
     private async Task EnsureStreamsAsync(CancellationToken ct)
@@ -78,6 +80,14 @@ public sealed partial class DeliveryListener(
         return ValueTask.CompletedTask;
     }
 
+    private ValueTask OnAgentSignal(string subject, byte[] frame)
+    {
+        if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
+        foreach (var connection in registry.ForConversation(tenant, conversation))
+            if (!connection.Identity.IsCustomer) connection.Send(frame);
+        return ValueTask.CompletedTask;
+    }
+
     private async ValueTask OnEventAsync(string subject, byte[] data)
     {
         var e = ConversationEvent.Parser.ParseFrom(data);
@@ -91,7 +101,13 @@ public sealed partial class DeliveryListener(
                 {
                     registry.JoinUser(tenant, e.Assigned.AgentId, id);
                     if (await store.GetAsync(tenant, id) is { } conversation)
-                        registry.SendToUser(tenant, e.Assigned.AgentId, Frames.Serialize(await history.DescribeAsync(conversation, 0, CancellationToken.None)));
+                    {
+                        var described = await history.DescribeAsync(conversation, 0, CancellationToken.None) with
+                        {
+                            Context = await context.GetAsync(tenant, id, atAssignment: true),
+                        };
+                        registry.SendToUser(tenant, e.Assigned.AgentId, Frames.Serialize(described));
+                    }
                 }
                 registry.Broadcast(tenant, id, Frames.Serialize(new AssignedFrame(id, new AgentFrame(e.Assigned.AgentId, e.Assigned.AgentName),
                     NullIfEmpty(e.Assigned.SkillGroup), null)));

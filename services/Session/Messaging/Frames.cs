@@ -32,6 +32,7 @@ public static class Frames
     public static byte[] Serialize(AssignedFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.AssignedFrame);
     public static byte[] Serialize(ConversationFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ConversationFrame);
     public static byte[] Serialize(WelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.WelcomeFrame);
+    public static byte[] Serialize(ContextFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ContextFrame);
     public static byte[] Serialize(ErrorFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ErrorFrame);
 
     public static readonly byte[] Pong = JsonSerializer.SerializeToUtf8Bytes(new PongFrame(), FrameJson.Default.PongFrame);

@@ -44,6 +44,7 @@ public static class FrameTypes
     public const string Queue = "queue";
     public const string Error = "error";
     public const string Conversation = "conversation";
+    public const string Context = "context";
 }
 
 public sealed record SenderFrame(string Kind, string Id, string? Name);
@@ -91,10 +92,25 @@ public sealed record AssignedFrame(string ConversationId, AgentFrame Agent, stri
 
 public sealed record CustomerFrame(string Id, string? Name);
 
+/// <summary>What the legacy systems know of the customer, for agents only; each part says whether it is live, cached or unavailable.</summary>
+public sealed record CustomerContextFrame(ProfileFrame? Profile, OrdersFrame? Orders);
+
+public sealed record ProfileFrame(string Status, string? Reason, string? Name, string? Phone, string? Email, string? Tier,
+    IReadOnlyDictionary<string, string>? Attributes);
+
+public sealed record OrdersFrame(string Status, string? Reason, IReadOnlyList<OrderFrame> Orders);
+
+public sealed record OrderFrame(string OrderId, string Status, long AmountCents, string Currency, long CreatedAt, IReadOnlyList<string> Items);
+
+public sealed record ContextFrame(string ConversationId, CustomerContextFrame Context)
+{
+    public string Type => FrameTypes.Context;
+}
+
 /// <summary>A conversation as the hello answer lists it (the agent gets all of theirs, the customer the open one).</summary>
 public sealed record ConversationFrame(
     string ConversationId, string State, long LastSeq, CustomerFrame Customer, AgentFrame? Agent, string? SkillGroup,
-    IReadOnlyList<MessageFrame> Messages)
+    IReadOnlyList<MessageFrame> Messages, CustomerContextFrame? Context = null)
 {
     public string Type => FrameTypes.Conversation;
 }
@@ -129,4 +145,5 @@ public sealed record PongFrame
 [JsonSerializable(typeof(WelcomeFrame))]
 [JsonSerializable(typeof(ErrorFrame))]
 [JsonSerializable(typeof(PongFrame))]
+[JsonSerializable(typeof(ContextFrame))]
 public sealed partial class FrameJson : JsonSerializerContext;

@@ -20,6 +20,7 @@ public sealed partial class SocketSession(
     ConnectionRegistry registry,
     AgentPresence presence,
     ChatBus bus,
+    CustomerContextPreloader customerContext,
     IOptions<SessionOptions> options,
     ILogger<SocketSession> logger)
 {
@@ -131,7 +132,10 @@ public sealed partial class SocketSession(
                 var conversation = await store.GetAsync(identity.Tenant, id);
                 if (conversation is null || !ConversationStates.IsOpen(conversation.State)) continue;
                 registry.Join(connection, id);
-                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct));
+                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct) with
+                {
+                    Context = await customerContext.GetAsync(identity.Tenant, id, atAssignment: false),
+                });
             }
         }
         frames.Reverse(); // oldest first
@@ -183,6 +187,7 @@ public sealed partial class SocketSession(
             {
                 conversation = await conversations.StartAsync(identity, frame.EntryPage, frame.Language, ct);
                 registry.Join(connection, conversation.Id);
+                customerContext.Preload(conversation);
                 await PostAndAckAsync(connection, conversation, frame, ct);
                 if (conversation.State == ConversationStates.New) await conversations.EnqueueAsync(conversation, frame.Text, ct);
                 return;
