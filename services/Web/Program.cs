@@ -1,3 +1,5 @@
+using CustomerService.Web.Pages;
+
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -5,7 +7,6 @@ builder.AddServiceDefaults();
 var app = builder.Build();
 
 app.MapDefaultEndpoints();
-app.UseDefaultFiles();
-app.UseStaticFiles();
+app.MapPages();
 
 app.Run();

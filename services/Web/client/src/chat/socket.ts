@@ -1,0 +1,135 @@
+import type { ClientFrame, ServerFrame } from './protocol';
+
+export type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface ChatSocketOptions {
+  /** The socket address with a fresh token; called before every (re)connect. */
+  address: () => Promise<string>;
+  /** Frames to send as soon as the socket opens (hello, resumes, the outbox). */
+  onOpen: () => ClientFrame[];
+  onFrame: (frame: ServerFrame) => void;
+  onState?: (state: LinkState) => void;
+}
+
+const PingEvery = 20_000;
+const SilentFor = 45_000;
+const MaxBackoff = 10_000;
+
+/**
+ * One chat socket that keeps itself connected: it reconnects with growing, jittered delays after any drop
+ * and closes a socket that has heard nothing for too long (a half-open connection never fires 'close').
+ */
+export class ChatSocket {
+  private socket?: WebSocket;
+  private attempts = 0;
+  private stopped = true;
+  private retryTimer?: ReturnType<typeof setTimeout>;
+  private pingTimer?: ReturnType<typeof setInterval>;
+  private lastHeard = 0;
+  state: LinkState = 'closed';
+
+  constructor(private readonly options: ChatSocketOptions) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    addEventListener('online', this.reconnectNow);
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    removeEventListener('online', this.reconnectNow);
+    clearTimeout(this.retryTimer);
+    clearInterval(this.pingTimer);
+    this.socket?.close(1000, 'bye');
+    this.socket = undefined;
+    this.setState('closed');
+  }
+
+  /** Sends now when the socket is open; otherwise false (the outbox resends messages on the next open). */
+  send(frame: ClientFrame): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(frame));
+    return true;
+  }
+
+  /** Drops the connection as a lost network would (tests and the "reconnect" button use it). */
+  drop(): void {
+    this.socket?.close(4000, 'dropped');
+  }
+
+  private readonly reconnectNow = () => {
+    if (this.stopped || this.socket?.readyState === WebSocket.OPEN) return;
+    clearTimeout(this.retryTimer);
+    this.attempts = 0;
+    void this.connect();
+  };
+
+  private async connect(): Promise<void> {
+    this.setState(this.attempts === 0 ? 'connecting' : 'reconnecting');
+    let address: string;
+    try {
+      address = await this.options.address();
+    } catch {
+      this.scheduleRetry();
+      return;
+    }
+    if (this.stopped) return;
+    const socket = new WebSocket(address);
+    this.socket = socket;
+    socket.onopen = () => {
+      this.attempts = 0;
+      this.lastHeard = Date.now();
+      this.setState('open');
+      for (const frame of this.options.onOpen()) socket.send(JSON.stringify(frame));
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => this.keepAlive(socket), PingEvery);
+    };
+    socket.onmessage = event => {
+      this.lastHeard = Date.now();
+      let frame: ServerFrame;
+      try {
+        frame = JSON.parse(String(event.data)) as ServerFrame;
+      } catch {
+        return;
+      }
+      this.options.onFrame(frame);
+    };
+    socket.onclose = () => {
+      if (this.socket !== socket) return;
+      clearInterval(this.pingTimer);
+      this.socket = undefined;
+      if (!this.stopped) this.scheduleRetry();
+    };
+  }
+
+  private keepAlive(socket: WebSocket): void {
+    if (Date.now() - this.lastHeard > SilentFor) {
+      socket.close(4001, 'silent');
+      return;
+    }
+    if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({ type: 'ping' }));
+  }
+
+  private scheduleRetry(): void {
+    this.setState('reconnecting');
+    const base = Math.min(MaxBackoff, 500 * 2 ** this.attempts++);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => void this.connect(), base / 2 + Math.random() * base / 2);
+  }
+
+  private setState(state: LinkState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.options.onState?.(state);
+  }
+}
+
+/** ws:// or wss:// address of a socket path on the origin that serves the pages. */
+export function socketAddress(origin: string, path: string, token: string): string {
+  const url = new URL(path, origin);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('access_token', token);
+  return url.toString();
+}

@@ -1,0 +1,256 @@
+import { Fragment } from 'preact';
+import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact/hooks';
+import type { Conversation } from '../chat/conversations';
+import type { AgentStatus, ChatMessage, CustomerContext } from '../chat/protocol';
+import type { AgentDesk, Availability, CannedReply } from './agentDesk';
+
+function useDesk(desk: AgentDesk): void {
+  const [, refresh] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    const off = desk.subscribe(() => refresh(0));
+    const tick = setInterval(() => refresh(0), 1000);
+    return () => { off(); clearInterval(tick); };
+  }, [desk]);
+}
+
+export function Console({ desk, onSignOut }: { desk: AgentDesk; onSignOut: () => void }) {
+  useDesk(desk);
+  const { open, closed } = desk.mine();
+  const selected = desk.selected ? desk.conversations.byId.get(desk.selected) : undefined;
+  return (
+    <div class="console">
+      <header class="topbar">
+        <strong>Agent console</strong>
+        <span class="spacer" />
+        <LinkState desk={desk} />
+        <label class="status">
+          <span class={`dot ${desk.status}`} />
+          <select value={desk.status} data-testid="status" aria-label="Status"
+            onChange={e => desk.setStatus((e.target as HTMLSelectElement).value as AgentStatus)}>
+            <option value="online">Online</option>
+            <option value="away">Away</option>
+            <option value="offline">Offline</option>
+          </select>
+        </label>
+        <span>{desk.session.name} <span class="muted">({desk.session.role}{desk.session.skillGroups.length ? ` · ${desk.session.skillGroups.join(', ')}` : ''})</span></span>
+        <button type="button" onClick={onSignOut}>Sign out</button>
+      </header>
+      <div class="desk">
+        <nav class="lists" aria-label="Conversations">
+          <ConversationList title="Waiting for my reply" testid="queue" desk={desk}
+            items={open.filter(c => c.state !== 'active')} empty={desk.status === 'online' ? 'Nothing waiting: new conversations come here.' : 'Go online to receive conversations.'} />
+          <ConversationList title="My conversations" testid="mine" desk={desk} items={open.filter(c => c.state === 'active')} empty="None open." />
+          <ConversationList title="Ended or transferred" testid="closed" desk={desk} items={closed} empty="None yet." />
+        </nav>
+        {selected ? <ChatView key={selected.id} desk={desk} conversation={selected} /> : <p class="placeholder muted">Select a conversation.</p>}
+        {selected && <CustomerPanel conversation={selected} />}
+      </div>
+    </div>
+  );
+}
+
+function LinkState({ desk }: { desk: AgentDesk }) {
+  if (desk.link === 'open') return <span class="link-state ok">Connected</span>;
+  return <span class="link-state bad" data-testid="link">{desk.link === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'}</span>;
+}
+
+function ConversationList({ title, items, desk, empty, testid }: { title: string; items: Conversation[]; desk: AgentDesk; empty: string; testid: string }) {
+  return (
+    <section data-testid={testid}>
+      <h2>{title} <span class="count">{items.length}</span></h2>
+      {items.length === 0 && <p class="muted small">{empty}</p>}
+      <ul>
+        {items.map(c => {
+          const unread = desk.conversations.unread(c);
+          const messages = desk.conversations.messagesOf(c);
+          const last = messages[messages.length - 1];
+          return (
+            <li key={c.id}>
+              <button type="button" class={c.id === desk.selected ? 'item selected' : 'item'} data-testid="conversation" data-conversation={c.id}
+                onClick={() => desk.select(c.id)}>
+                <span class="name">{c.customer?.name ?? c.customer?.id ?? 'Customer'}</span>
+                {unread > 0 && <span class="badge" data-testid="unread">{unread}</span>}
+                <span class="preview">{last?.text ?? ''}</span>
+                <span class="state">{c.state}{c.skillGroup ? ` · ${c.skillGroup}` : ''}</span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+function ChatView({ desk, conversation }: { desk: AgentDesk; conversation: Conversation }) {
+  const list = useRef<HTMLDivElement>(null);
+  const [draft, setDraft] = useState('');
+  const [transferring, setTransferring] = useState(false);
+  const messages = desk.conversations.messagesOf(conversation);
+  const pending = desk.conversations.outbox.filter(p => p.conversationId === conversation.id);
+  const ended = conversation.state === 'ended';
+  const mineNow = !conversation.agent || conversation.agent.id === desk.me;
+  const older = desk.olderBefore.get(conversation.id);
+  const firstSeq = messages[0]?.seq ?? 1;
+  const count = messages.length + pending.length;
+  const lastSeq = messages[messages.length - 1]?.seq;
+
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [lastSeq, pending.length]);
+
+  useEffect(() => desk.seen(conversation.id), [desk, conversation.id, count]);
+
+  const send = (text: string) => {
+    desk.send(conversation.id, text);
+    setDraft('');
+  };
+
+  return (
+    <main class="chat" data-testid="chat">
+      <header class="chat-head">
+        <div>
+          <h2>{conversation.customer?.name ?? conversation.customer?.id ?? 'Customer'}</h2>
+          <span class="muted small">{conversation.state}{conversation.skillGroup ? ` · ${conversation.skillGroup}` : ''}
+            {conversation.agent && !mineNow ? ` · with ${conversation.agent.name ?? conversation.agent.id}` : ''}</span>
+        </div>
+        {!ended && mineNow && (
+          <div class="actions">
+            <button type="button" onClick={() => setTransferring(!transferring)} data-testid="transfer">Transfer</button>
+            <button type="button" class="danger" onClick={() => desk.end(conversation.id)} data-testid="end">End</button>
+          </div>
+        )}
+      </header>
+      {transferring && <TransferForm onTransfer={to => { desk.transfer(conversation.id, to); setTransferring(false); }} onCancel={() => setTransferring(false)} />}
+      <div class="transcript" ref={list} data-testid="transcript">
+        {older !== null && firstSeq > 1 && (
+          <button type="button" class="older" onClick={() => void desk.loadOlder(conversation)} data-testid="older">Earlier messages</button>
+        )}
+        {!desk.history.ok && <p class="notice">{desk.history.reason}</p>}
+        {messages.map(m => <Line key={m.seq} message={m} mine={desk.conversations.isMine(m.sender)} read={m.seq <= conversation.peerReadSeq} />)}
+        {pending.map(p => (
+          <div key={p.clientId} class={p.error ? 'line mine failed' : 'line mine pending'} data-testid="line">
+            <p class="text">{p.text}</p>
+            <span class="meta">{p.error ? <>{p.error} <button type="button" onClick={() => desk.retry(p.clientId)}>Retry</button></> : 'Sending…'}</span>
+          </div>
+        ))}
+        {desk.conversations.peerTyping(conversation) && <p class="typing muted small" data-testid="typing">Customer is typing…</p>}
+        {ended && <p class="muted small center" data-testid="ended">Conversation ended.</p>}
+      </div>
+      {!ended && mineNow && <Composer desk={desk} draft={draft} setDraft={setDraft} onSend={send} conversationId={conversation.id} />}
+    </main>
+  );
+}
+
+function Line({ message, mine, read }: { message: ChatMessage; mine: boolean; read: boolean }) {
+  // Text is only ever a text node: a customer's "<script>" is shown as those characters.
+  return (
+    <div class={mine ? 'line mine' : `line ${message.sender.kind}`} data-seq={message.seq} data-testid="line">
+      <span class="who">{message.sender.name ?? message.sender.id} · {message.sender.kind}</span>
+      <p class="text">{message.text}</p>
+      <span class="meta">{new Date(message.sentAt).toLocaleTimeString()}{mine ? (read ? ' · read' : ' · sent') : ''}</span>
+    </div>
+  );
+}
+
+function Composer({ desk, draft, setDraft, onSend, conversationId }: {
+  desk: AgentDesk; draft: string; setDraft: (s: string) => void; onSend: (s: string) => void; conversationId: string;
+}) {
+  const [canned, setCanned] = useState<CannedReply[] | Availability>();
+  const [active, setActive] = useState(0);
+  const query = draft.startsWith('/') && !draft.includes('\n') ? draft.slice(1) : undefined;
+
+  useEffect(() => {
+    if (query === undefined) { setCanned(undefined); return; }
+    let current = true;
+    void desk.cannedReplies(query).then(found => { if (current) { setCanned(found); setActive(0); } });
+    return () => { current = false; };
+  }, [desk, query]);
+
+  const choices = Array.isArray(canned) ? canned : [];
+  const choose = (c: CannedReply) => { setDraft(c.reply.text); setCanned(undefined); };
+
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (choices.length > 0) {
+      if (e.key === 'ArrowDown') { e.preventDefault(); setActive((active + 1) % choices.length); return; }
+      if (e.key === 'ArrowUp') { e.preventDefault(); setActive((active + choices.length - 1) % choices.length); return; }
+      if (e.key === 'Enter' || e.key === 'Tab') { e.preventDefault(); choose(choices[active]); return; }
+      if (e.key === 'Escape') { setCanned(undefined); return; }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); onSend(draft); }
+  };
+
+  return (
+    <form class="composer" onSubmit={e => { e.preventDefault(); onSend(draft); }}>
+      {canned !== undefined && (
+        <div class="canned" data-testid="canned">
+          {Array.isArray(canned)
+            ? (canned.length === 0 ? <p class="muted small">No canned reply matches “/{query}”.</p>
+              : <ul>{canned.map((c, i) => (
+                <li key={c.reply.shortcut}>
+                  <button type="button" class={i === active ? 'active' : ''} onClick={() => choose(c)}>
+                    <strong>/{c.reply.shortcut.replace(/^\//, '')}</strong> {c.reply.title ?? ''} <span class="muted">{c.reply.text}</span>
+                  </button>
+                </li>))}</ul>)
+            : !canned.ok && <p class="notice">{canned.reason}</p>}
+        </div>
+      )}
+      <textarea rows={3} value={draft} maxLength={4000} data-testid="reply" aria-label="Reply"
+        placeholder="Reply… (type / for canned replies; Enter sends, Shift+Enter for a new line)"
+        onInput={e => { setDraft((e.target as HTMLTextAreaElement).value); desk.typing(conversationId); }}
+        onKeyDown={onKeyDown} />
+      <button type="submit" class="primary" disabled={!draft.trim()} data-testid="send">Send</button>
+    </form>
+  );
+}
+
+function TransferForm({ onTransfer, onCancel }: { onTransfer: (to: { agent?: string; group?: string }) => void; onCancel: () => void }) {
+  const [kind, setKind] = useState<'agent' | 'group'>('agent');
+  const [target, setTarget] = useState('');
+  return (
+    <form class="transfer" data-testid="transfer-form" onSubmit={e => {
+      e.preventDefault();
+      if (target.trim()) onTransfer(kind === 'agent' ? { agent: target.trim() } : { group: target.trim() });
+    }}>
+      <select value={kind} onChange={e => setKind((e.target as HTMLSelectElement).value as 'agent' | 'group')} aria-label="Transfer to">
+        <option value="agent">to agent</option>
+        <option value="group">to skill group</option>
+      </select>
+      <input value={target} list={kind === 'agent' ? 'known-agents' : 'known-groups'} data-testid="transfer-target"
+        placeholder={kind === 'agent' ? 'agent id, e.g. bob' : 'skill group, e.g. vip'} aria-label="Target"
+        onInput={e => setTarget((e.target as HTMLInputElement).value)} />
+      <datalist id="known-agents"><option value="alice" /><option value="bob" /></datalist>
+      <datalist id="known-groups"><option value="general" /><option value="vip" /></datalist>
+      <button type="submit" class="primary" data-testid="transfer-go">Transfer</button>
+      <button type="button" onClick={onCancel}>Cancel</button>
+    </form>
+  );
+}
+
+function CustomerPanel({ conversation }: { conversation: Conversation }) {
+  const context: CustomerContext | undefined = conversation.customerContext;
+  const profile = context?.profile;
+  const orders = context?.orders;
+  return (
+    <aside class="customer" data-testid="customer-panel">
+      <h2>Customer</h2>
+      <dl>
+        <dt>Name</dt><dd>{conversation.customer?.name ?? '—'}</dd>
+        <dt>Id</dt><dd class="mono">{conversation.customer?.id ?? '—'}</dd>
+        <dt>Conversation</dt><dd class="mono">{conversation.id}</dd>
+      </dl>
+      <h3>Profile</h3>
+      {profile && !context?.crmUnavailable
+        ? <dl>{Object.entries(profile).map(([k, v]) => <Fragment key={k}><dt>{k}</dt><dd>{v === null ? '—' : String(v)}</dd></Fragment>)}</dl>
+        : <p class="notice" data-testid="crm-unavailable">CRM unavailable: no profile came with this conversation.</p>}
+      <h3>Recent orders</h3>
+      {orders && !context?.ordersUnavailable
+        ? (orders.length === 0 ? <p class="muted small">No orders.</p> : (
+          <table>
+            <thead><tr><th>Order</th><th>Status</th><th>Total</th></tr></thead>
+            <tbody>{orders.map(o => <tr key={o.id}><td class="mono">{o.id}</td><td>{o.status ?? ''}</td><td>{o.total ?? ''}</td></tr>)}</tbody>
+          </table>))
+        : <p class="notice" data-testid="orders-unavailable">Order system unavailable: no orders came with this conversation.</p>}
+    </aside>
+  );
+}

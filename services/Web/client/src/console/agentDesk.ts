@@ -1,0 +1,174 @@
+import { Conversations, type Conversation } from '../chat/conversations';
+import type { AgentStatus, ChatMessage } from '../chat/protocol';
+import { ChatSocket, socketAddress, type LinkState } from '../chat/socket';
+import { ApiError, call, type StaffSession } from '../shared/staff';
+import { Notifier } from './notifier';
+
+export interface CannedReply { group: string; reply: { shortcut: string; title?: string; text: string } }
+
+interface TranscriptPage { messages: HistoryMessage[]; nextBefore: number | null }
+interface HistoryMessage {
+  conversationId: string; seq: number; messageId: string; senderKind: ChatMessage['sender']['kind'];
+  senderId: string; senderName: string; text: string; sentAt: string; quickReplies?: { title: string; payload: string }[];
+}
+
+/** Whether a console feature's API answered, and if not, what to tell the agent. */
+export type Availability = { ok: true } | { ok: false; reason: string };
+
+const TypingRefresh = 3000;
+
+/** The agent's side: their socket, status, conversations, and the HTTP APIs the console reads. */
+export class AgentDesk {
+  readonly conversations: Conversations;
+  readonly socket: ChatSocket;
+  readonly notifier = new Notifier();
+  status: AgentStatus = 'online';
+  link: LinkState = 'closed';
+  me?: string;
+  selected?: string;
+  /** Per conversation: the seq before which the history API has more, or null once the beginning is reached. */
+  readonly olderBefore = new Map<string, number | null>();
+  history: Availability = { ok: true };
+  private readonly listeners = new Set<() => void>();
+  private typingSentAt = new Map<string, number>();
+
+  constructor(readonly session: StaffSession) {
+    this.conversations = new Conversations({ me: () => this.me, customer: false });
+    this.socket = new ChatSocket({
+      address: async () => socketAddress(location.origin, '/ws/agent', session.accessToken),
+      onOpen: () => this.conversations.framesOnConnect(this.status),
+      onFrame: frame => {
+        if (frame.type === 'welcome') this.me = frame.userId;
+        this.conversations.apply(frame);
+      },
+      onState: state => {
+        this.link = state;
+        this.changed();
+      },
+    });
+    this.conversations.subscribe(event => {
+      if (event?.kind === 'message' && !event.mine && event.message.sender.kind === 'customer') {
+        const hidden = document.visibilityState !== 'visible';
+        if (hidden || event.message.conversationId !== this.selected) this.notifier.newMessage(event.message.sender.name ?? event.message.sender.id);
+        if (!hidden && event.message.conversationId === this.selected) this.seen(this.selected);
+      }
+      if (event?.kind === 'assigned' && !this.selected) this.selected = event.conversationId;
+      this.changed();
+    });
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  start(): void {
+    this.socket.start();
+  }
+
+  stop(): void {
+    this.socket.send({ type: 'presence', status: 'offline' });
+    this.socket.stop();
+  }
+
+  setStatus(status: AgentStatus): void {
+    this.status = status;
+    this.socket.send({ type: 'presence', status });
+    this.changed();
+  }
+
+  select(conversationId: string): void {
+    this.selected = conversationId;
+    this.seen(conversationId);
+    this.changed();
+  }
+
+  /** Conversations the agent holds now, and those that left them (ended, or transferred to someone else). */
+  mine(): { open: Conversation[]; closed: Conversation[] } {
+    const open: Conversation[] = [], closed: Conversation[] = [];
+    for (const c of this.conversations.list().reverse()) {
+      const elsewhere = c.agent !== undefined && this.me !== undefined && c.agent.id !== this.me;
+      (c.state === 'ended' || elsewhere ? closed : open).push(c);
+    }
+    return { open, closed };
+  }
+
+  send(conversationId: string, text: string): void {
+    const body = text.trim();
+    if (!body) return;
+    this.typingSentAt.delete(conversationId);
+    this.socket.send(this.conversations.write(body, conversationId));
+  }
+
+  retry(clientId: string): void {
+    const frame = this.conversations.retry(clientId);
+    if (frame) this.socket.send(frame);
+  }
+
+  typing(conversationId: string): void {
+    const now = Date.now();
+    if (now - (this.typingSentAt.get(conversationId) ?? 0) < TypingRefresh) return;
+    this.typingSentAt.set(conversationId, now);
+    this.socket.send({ type: 'typing', conversationId, on: true });
+  }
+
+  seen(conversationId: string): void {
+    if (document.visibilityState !== 'visible') return;
+    const frame = this.conversations.markRead(conversationId);
+    if (frame) this.socket.send(frame);
+  }
+
+  transfer(conversationId: string, to: { agent?: string; group?: string }): void {
+    this.socket.send({ type: 'transfer', conversationId, toAgent: to.agent || undefined, toGroup: to.group || undefined });
+  }
+
+  end(conversationId: string): void {
+    this.socket.send({ type: 'end', conversationId, reason: 'resolved' });
+  }
+
+  /** Scrolls back: the page of messages before the oldest one shown, from the history API. */
+  async loadOlder(c: Conversation): Promise<void> {
+    const seqs = [...c.messages.keys()];
+    const oldest = this.olderBefore.get(c.id) ?? (seqs.length ? Math.min(...seqs) : c.lastSeq + 1);
+    if (oldest === null || oldest <= 1) {
+      this.olderBefore.set(c.id, null);
+      this.changed();
+      return;
+    }
+    try {
+      const page = await call<TranscriptPage>(this.session,
+        `/api/history/conversations/${encodeURIComponent(c.id)}/messages?before=${oldest}&limit=30`);
+      this.history = { ok: true };
+      this.olderBefore.set(c.id, page.nextBefore ?? null);
+      this.conversations.addHistory(c.id, page.messages.map(m => ({
+        conversationId: m.conversationId, seq: m.seq, clientId: m.messageId, text: m.text, sentAt: Date.parse(m.sentAt),
+        sender: { kind: m.senderKind, id: m.senderId, name: m.senderName || undefined }, quickReplies: m.quickReplies,
+      })));
+    } catch (e) {
+      this.history = { ok: false, reason: unavailable('History', e) };
+      this.changed();
+    }
+  }
+
+  async cannedReplies(query: string): Promise<CannedReply[] | Availability> {
+    try {
+      return await call<CannedReply[]>(this.session, `/api/admin/canned-replies/search?q=${encodeURIComponent(query)}&limit=8`);
+    } catch (e) {
+      return { ok: false, reason: unavailable('Canned replies', e) };
+    }
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+}
+
+/** What to tell the agent when an API does not answer. */
+export function unavailable(what: string, e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.missing) return `${what}: not available (the service does not answer, HTTP ${e.status}).`;
+    if (e.status === 401 || e.status === 403) return `${what}: not allowed for this account (HTTP ${e.status}).`;
+    return `${what}: ${e.message}`;
+  }
+  return `${what}: ${String(e)}`;
+}
