@@ -1,4 +1,6 @@
 using CustomerService.Gateway;
+using CustomerService.Gateway.Blocklist;
+using CustomerService.Gateway.Limits;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -7,7 +9,16 @@ builder.AddApplicationServices();
 
 var app = builder.Build();
 
+app.UseBlocklist();             // blocked addresses: 403 before anything else
+app.UseExceptionHandler();
+app.UseRouting();
+app.UseAuthentication();
+app.UseRateLimiter();           // per IP, and per token subject once the token is read
+app.UseAuthorization();         // 401/403 problem documents (Auth/AccessProblems)
+app.UseWebSocketFrameLimit();
+
 app.MapDefaultEndpoints();
+app.MapBlocklistApi();
 app.MapReverseProxy();
 
 app.Run();

@@ -1,0 +1,38 @@
+using CustomerService.Contracts;
+using Microsoft.Extensions.Options;
+
+namespace CustomerService.Gateway.Auth;
+
+/// <summary>How tokens are checked (configuration section <c>Auth</c>, shared with Admin which signs them).</summary>
+public sealed class GatewayAuthOptions
+{
+    public const string Section = "Auth";
+    public const int MinimumKeyBytes = 32;
+
+    /// <summary>Base64 HMAC-SHA256 key of at least 32 bytes. Never committed: the AppHost passes Auth__SigningKey.</summary>
+    public string SigningKey { get; set; } = "";
+
+    /// <summary>Tolerated clock difference between Admin and the gateway when checking exp and nbf.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    public byte[] KeyBytes() => Convert.FromBase64String(SigningKey.Trim());
+}
+
+internal sealed class GatewayAuthOptionsValidator : IValidateOptions<GatewayAuthOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayAuthOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.SigningKey))
+            return ValidateOptionsResult.Fail(
+                $"{PlatformClaims.SigningKeyConfig} is missing: set it (environment Auth__SigningKey) to the base64 key Admin signs with, " +
+                $"at least {GatewayAuthOptions.MinimumKeyBytes} bytes. The AppHost generates one for local runs.");
+        byte[] key;
+        try { key = options.KeyBytes(); }
+        catch (FormatException) { return ValidateOptionsResult.Fail($"{PlatformClaims.SigningKeyConfig} is not valid base64."); }
+        if (key.Length < GatewayAuthOptions.MinimumKeyBytes)
+            return ValidateOptionsResult.Fail(
+                $"{PlatformClaims.SigningKeyConfig} has {key.Length} bytes; HMAC-SHA256 needs at least {GatewayAuthOptions.MinimumKeyBytes}.");
+        if (options.ClockSkew < TimeSpan.Zero) return ValidateOptionsResult.Fail("Auth:ClockSkew must not be negative.");
+        return ValidateOptionsResult.Success;
+    }
+}

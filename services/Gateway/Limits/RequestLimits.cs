@@ -1,0 +1,40 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+
+namespace CustomerService.Gateway.Limits;
+
+/// <summary>Size limits at the edge (configuration section <c>Limits</c>).</summary>
+public sealed class RequestLimits
+{
+    public const string Section = "Limits";
+
+    /// <summary>Larger request bodies get 413 before they reach a service.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Larger header blocks get 431.</summary>
+    public int MaxRequestHeadersTotalBytes { get; set; } = 32 * 1024;
+
+    public int MaxRequestHeaderCount { get; set; } = 100;
+
+    /// <summary>
+    /// A hard ceiling on one WebSocket frame from a client; the connection is cut when a frame announces more.
+    /// Keep it well above the Session service's own message limit, which answers oversized messages with an error
+    /// frame and keeps the socket.
+    /// </summary>
+    public long MaxWebSocketFrameBytes { get; set; } = 1024 * 1024;
+
+    public static IHostApplicationBuilder AddRequestLimits(IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RequestLimits>().BindConfiguration(Section)
+            .Validate(l => l.MaxRequestBodyBytes > 0 && l.MaxRequestHeadersTotalBytes > 0 && l.MaxRequestHeaderCount > 0 && l.MaxWebSocketFrameBytes > 125,
+                "Limits must be positive (and a WebSocket frame limit above 125 bytes, the size of control frames).")
+            .ValidateOnStart();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimits>>((kestrel, limits) =>
+        {
+            kestrel.Limits.MaxRequestBodySize = limits.Value.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = limits.Value.MaxRequestHeadersTotalBytes;
+            kestrel.Limits.MaxRequestHeaderCount = limits.Value.MaxRequestHeaderCount;
+        });
+        return builder;
+    }
+}

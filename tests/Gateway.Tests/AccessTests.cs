@@ -1,0 +1,67 @@
+using System.Net;
+using CustomerService.Contracts;
+
+namespace CustomerService.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class AccessTests(GatewayFixture fixture) : IDisposable
+{
+    private readonly HttpClient _client = fixture.Gateway.ClientFrom();
+
+    public void Dispose() => _client.Dispose();
+
+    [Theory]
+    [InlineData("/api/admin/tenants/acme/agents")]
+    [InlineData("/api/admin/tenants/acme")]
+    [InlineData("/api/history/conversations?tenant=acme")]
+    [InlineData("/api/history/conversations?tenant=demo&tenant=acme")]
+    [InlineData("/api/admin/agents?tenant=acme")]
+    public async Task Naming_another_tenant_is_403(string path)
+    {
+        var response = await _client.GetAsync(path, fixture.Tokens.Admin("demo"));
+
+        var problem = await response.ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("another tenant", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("/api/admin/tenants/demo/agents")]
+    [InlineData("/api/history/conversations?tenant=demo")]
+    public async Task Naming_the_token_tenant_passes(string path)
+    {
+        var seen = await (await _client.GetAsync(path, fixture.Tokens.Admin("demo"))).SeenAsync();
+
+        Assert.Equal("demo", seen.Header(IdentityHeaders.Tenant));
+    }
+
+    [Fact]
+    public async Task The_admin_api_is_for_admins_and_supervisors_may_only_read()
+    {
+        var agent = fixture.Tokens.Mint(role: Roles.Agent);
+        var supervisor = fixture.Tokens.Supervisor();
+        var admin = fixture.Tokens.Admin();
+
+        var refused = await (await _client.GetAsync("/api/admin/agents", agent)).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("admin", refused.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/api/admin/agents", supervisor)).StatusCode);
+        await (await _client.SendAsync(HttpMethod.Post, "/api/admin/agents", supervisor, new { })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _client.SendAsync(HttpMethod.Delete, "/api/admin/agents/1", supervisor)).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Equal("POST", (await (await _client.SendAsync(HttpMethod.Post, "/api/admin/agents", admin, new { })).SeenAsync()).Method);
+        await (await _client.GetAsync("/api/admin/agents", fixture.Tokens.Visitor())).ProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
+    [InlineData("/ws/agent", Roles.Visitor, HttpStatusCode.Forbidden)]
+    [InlineData("/ws/agent", Roles.Agent, HttpStatusCode.OK)]
+    [InlineData("/ws/agent", Roles.Supervisor, HttpStatusCode.OK)]
+    [InlineData("/ws/agent", Roles.Admin, HttpStatusCode.OK)]
+    [InlineData("/ws/customer", Roles.Agent, HttpStatusCode.Forbidden)]
+    [InlineData("/ws/customer", Roles.Admin, HttpStatusCode.Forbidden)]
+    [InlineData("/ws/customer", Roles.Visitor, HttpStatusCode.OK)]
+    public async Task Socket_paths_are_for_their_roles(string path, string role, HttpStatusCode expected)
+    {
+        var response = await _client.GetAsync(path, fixture.Tokens.Mint(role: role));
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Security.Cryptography;
+using CustomerService.TestInfrastructure;
+
+namespace CustomerService.Gateway.Tests;
+
+/// <summary>
+/// A real Redis, a downstream that stands in for Session, Admin and HistoryWriter, and a gateway in front of
+/// it; started once for every test class in the collection. Tests that need other limits or another clock start
+/// their own gateway with <see cref="StartGateway"/> (a second or so).
+/// </summary>
+public sealed class GatewayFixture : IAsyncLifetime
+{
+    public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxFrameBytes = 4096;
+
+    public RedisServer Redis { get; private set; } = null!;
+    public Downstream Downstream { get; private set; } = null!;
+    public GatewayHost Gateway { get; private set; } = null!;
+    public Tokens Tokens { get; } = new(RandomNumberGenerator.GetBytes(32));
+
+    public async Task InitializeAsync()
+    {
+        Redis = await RedisServer.StartAsync();
+        Downstream = await Downstream.StartAsync();
+        Gateway = StartGateway();
+    }
+
+    public GatewayHost StartGateway(IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+            ["ConnectionStrings:redis"] = Redis.ConnectionString,
+            ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            // Every test talks from 127.0.0.1: the shared gateway must not throttle the suite itself.
+            ["RateLimits:PerIp:Enabled"] = "false",
+            ["RateLimits:PerSubject:TokenLimit"] = "100000",
+            ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+            ["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString(),
+            ["Limits:MaxWebSocketFrameBytes"] = MaxFrameBytes.ToString(),
+            ["Blocklist:RefreshInterval"] = "00:00:00.500",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
+        return GatewayHost.Start(settings, time);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Gateway is not null) await Gateway.DisposeAsync();
+        if (Downstream is not null) await Downstream.DisposeAsync();
+        if (Redis is not null) await Redis.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection : ICollectionFixture<GatewayFixture>
+{
+    public const string Name = "gateway";
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerService.Gateway.Tests;
+
+/// <summary>The gateway's own Program on Kestrel (127.0.0.1, a free port), configured as the AppHost would.</summary>
+public sealed class GatewayHost : WebApplicationFactory<Program>
+{
+    private readonly IReadOnlyDictionary<string, string?> _settings;
+    private readonly TimeProvider? _time;
+
+    private GatewayHost(IReadOnlyDictionary<string, string?> settings, TimeProvider? time)
+    {
+        _settings = settings;
+        _time = time;
+        UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+    }
+
+    public Uri Address { get; private set; } = null!;
+
+    public static GatewayHost Start(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null)
+    {
+        var host = new GatewayHost(settings, time);
+        host.StartServer();
+        var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        host.Address = new Uri(address);
+        return host;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in _settings) builder.UseSetting(key, value);
+        if (_time is not null) builder.ConfigureTestServices(services => services.AddSingleton(_time));
+    }
+
+    /// <summary>
+    /// A client whose connections come from <paramref name="source"/> (any 127.x.y.z works on Linux), so tests can
+    /// act as different client addresses for rate limits and the blocklist.
+    /// </summary>
+    public HttpClient ClientFrom(string source = "127.0.0.1") => new(Handler(source)) { BaseAddress = Address };
+
+    public static SocketsHttpHandler Handler(string source) => new()
+    {
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(IPAddress.Parse(source), 0));
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
+
+    public Uri SocketUri(string pathAndQuery) => new($"ws://{Address.Authority}{pathAndQuery}");
+}

@@ -1,0 +1,45 @@
+using CustomerService.Contracts;
+
+namespace CustomerService.Gateway.Tests;
+
+[Collection(GatewayCollection.Name)]
+public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
+{
+    private readonly HttpClient _client = fixture.Gateway.ClientFrom();
+
+    public void Dispose() => _client.Dispose();
+
+    private static HttpRequestMessage Spoofed(string path, string? token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null) request.Headers.Authorization = new("Bearer", token);
+        request.Headers.Add(IdentityHeaders.Tenant, "acme");
+        request.Headers.Add(IdentityHeaders.User, "root");
+        request.Headers.Add(IdentityHeaders.Role, Roles.Admin);
+        request.Headers.Add(IdentityHeaders.Name, "Mallory");
+        request.Headers.Add("x-cs-role", "admin"); // header names are case-insensitive: this is the same header
+        return request;
+    }
+
+    [Fact]
+    public async Task Spoofed_identity_headers_are_replaced_by_the_token_values()
+    {
+        var token = fixture.Tokens.Mint(tenant: "demo", subject: "agent-42", role: Roles.Agent, name: "Zoë 张伟");
+
+        var seen = await (await _client.SendAsync(Spoofed("/api/history/conversations", token))).SeenAsync();
+
+        Assert.Equal("demo", seen.Header(IdentityHeaders.Tenant));
+        Assert.Equal("agent-42", seen.Header(IdentityHeaders.User));
+        Assert.Equal(Roles.Agent, seen.Header(IdentityHeaders.Role));
+        Assert.Equal("Zo%C3%AB%20%E5%BC%A0%E4%BC%9F", seen.Header(IdentityHeaders.Name));
+        Assert.Equal("Zoë 张伟", Uri.UnescapeDataString(seen.Header(IdentityHeaders.Name)!));
+    }
+
+    [Fact]
+    public async Task Anonymous_routes_get_no_identity_headers_at_all()
+    {
+        var seen = await (await _client.SendAsync(Spoofed("/api/auth/login", token: null))).SeenAsync();
+
+        Assert.All(IdentityHeaders.All, name => Assert.Null(seen.Header(name)));
+    }
+}
