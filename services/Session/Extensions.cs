@@ -26,6 +26,7 @@ internal static class Extensions
         builder.Services.AddSingleton<TenantPolicies>();
         builder.Services.AddSingleton<MessageScreening>();
         builder.Services.AddSingleton<CustomerContextPreloader>();
+        builder.Services.AddSingleton<ShortMessageMerger>();
         builder.Services.AddSingleton<AgentPresence>();
         builder.Services.AddSingleton<QueueWatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueWatcher>());

@@ -20,6 +20,8 @@ public sealed partial class DeliveryListener(
     ConversationHistory history,
     QueueWatcher queue,
     CustomerContextPreloader context,
+    TenantPolicies policies,
+    ShortMessageMerger merger,
     ILogger<DeliveryListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -70,8 +72,26 @@ public sealed partial class DeliveryListener(
         if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
         if (!registry.ForConversation(tenant, conversation).Any()) return ValueTask.CompletedTask;
         var message = ChatMessage.Parser.ParseFrom(data);
-        registry.Broadcast(tenant, conversation, Frames.Serialize(Frames.Message(message)));
+        var frame = Frames.Serialize(Frames.Message(message));
+        var key = ConnectionRegistry.ConversationKey(tenant, conversation);
+        if (message.Sender.Kind == ParticipantKind.Customer && policies.MergesShortMessages(tenant, message.Sender.Id))
+        {
+            // Customers see their messages at once; agents may see a burst of short ones as one.
+            foreach (var connection in registry.ForConversation(tenant, conversation))
+                if (connection.Identity.IsCustomer) connection.Send(frame);
+            merger.Offer(key, message, merged => SendToAgents(tenant, conversation, merged));
+            return ValueTask.CompletedTask;
+        }
+        if (message.Sender.Kind != ParticipantKind.Customer) merger.Flush(key, merged => SendToAgents(tenant, conversation, merged));
+        registry.Broadcast(tenant, conversation, frame);
         return ValueTask.CompletedTask;
+    }
+
+    private void SendToAgents(string tenant, string conversation, ChatMessage message)
+    {
+        var frame = Frames.Serialize(Frames.Message(message));
+        foreach (var connection in registry.ForConversation(tenant, conversation))
+            if (!connection.Identity.IsCustomer) connection.Send(frame);
     }
 
     private ValueTask OnSignal(string subject, byte[] frame)
