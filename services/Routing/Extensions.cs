@@ -8,7 +8,6 @@ internal static class Extensions
 {
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        builder.AddNats();
         builder.AddRedisClient("redis");
         builder.Services.AddRouting(builder.Configuration);
         builder.Services.AddHostedService<OverflowSweeper>();

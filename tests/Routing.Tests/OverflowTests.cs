@@ -1,12 +1,7 @@
 using CustomerService.Contracts;
 using CustomerService.Routing.Dispatch;
-using CustomerService.TestInfrastructure;
-using Google.Protobuf;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using NATS.Client.Core;
-using NATS.Client.JetStream;
 
 namespace CustomerService.Routing.Tests;
 
@@ -73,31 +68,36 @@ public sealed class OverflowTests(RedisFixture redis)
     }
 
     [Fact]
-    public async Task The_sweeper_moves_due_conversations_and_announces_them_on_nats()
+    public async Task Each_replicas_sweeper_moves_due_conversations_once()
     {
-        await using var natsServer = await NatsServer.StartAsync();
-        await using var nats = new NatsConnection(new NatsOpts { Url = natsServer.Url });
-        var jetStream = new NatsJSContext(nats);
-        await ChatStreams.EnsureAsync(jetStream);
         var desk = NewDesk();
         await EnqueueVipAsync(desk, "v1");
+        await EnqueueVipAsync(desk, "v2");
         await desk.OnlineAsync("gina", 1, "general");
-        var subject = Subjects.ConversationEvent(desk.Tenant, "v1", "assigned");
-        await using var events = await nats.SubscribeCoreAsync<byte[]>(subject);
-        var sweeper = new OverflowSweeper(desk.Dispatcher, jetStream, new FixedOptions<RoutingOptions>(new RoutingOptions()), _time,
-            NullLogger<OverflowSweeper>.Instance);
+        var options = new FixedOptions<RoutingOptions>(new RoutingOptions { OverflowSweepEvery = TimeSpan.FromSeconds(1) });
+        OverflowSweeper[] sweepers =
+        [
+            new(redis.NewDispatcher(_time, connection: await redis.ConnectAsync()), options, _time, NullLogger<OverflowSweeper>.Instance),
+            new(redis.NewDispatcher(_time, connection: await redis.ConnectAsync()), options, _time, NullLogger<OverflowSweeper>.Instance),
+        ];
+        foreach (var s in sweepers) await s.StartAsync(CancellationToken.None);
+        try
+        {
+            _time.Advance(TimeSpan.FromSeconds(1));
+            await Task.Delay(200);
+            Assert.Equal(["v1", "v2"], await desk.QueueAsync("vip"));
 
-        await sweeper.SweepAsync(CancellationToken.None);
-        Assert.Equal("vip", (await desk.FindAsync("v1")).SkillGroup);
-        _time.Advance(Wait);
-        await sweeper.SweepAsync(CancellationToken.None);
+            _time.Advance(Wait);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            while ((await desk.QueueAsync("vip")).Length > 0) await Task.Delay(20, timeout.Token);
 
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var msg = await events.Msgs.ReadAsync(timeout.Token);
-        var evt = ConversationEvent.Parser.ParseFrom(msg.Data);
-        Assert.Equal((ConversationState.Assigned, "gina", "general"), (evt.State, evt.Assigned.AgentId, evt.Assigned.SkillGroup));
-        Assert.Equal(("v1", desk.Tenant), (evt.ConversationId, evt.TenantId));
-        var stream = await jetStream.GetStreamAsync(ChatStreams.Events);
-        Assert.Equal(1, stream.Info.State.Messages);
+            Assert.Equal(("gina", "general"), ((await desk.FindAsync("v1")).AgentId, (await desk.FindAsync("v1")).SkillGroup));
+            Assert.Equal(("general", 1), ((await desk.FindAsync("v2")).SkillGroup, (await desk.FindAsync("v2")).QueuePosition));
+            Assert.Equal(["v2"], await desk.QueueAsync("general"));
+        }
+        finally
+        {
+            foreach (var s in sweepers) await s.StopAsync(CancellationToken.None);
+        }
     }
 }

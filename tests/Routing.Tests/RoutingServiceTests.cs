@@ -116,11 +116,10 @@ public sealed class RoutingServiceTests(RedisFixture redis) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Unknown_conversations_are_not_found()
+    public async Task Unknown_conversations_are_not_found_and_not_queued()
     {
-        var position = await Assert.ThrowsAsync<RpcException>(() =>
-            Client.GetQueuePositionAsync(new QueuePositionRequest { TenantId = _tenant, ConversationId = "nope" }).ResponseAsync);
-        Assert.Equal(StatusCode.NotFound, position.StatusCode);
+        var position = await Client.GetQueuePositionAsync(new QueuePositionRequest { TenantId = _tenant, ConversationId = "nope" });
+        Assert.Equal(0, position.Position);
         var release = await Assert.ThrowsAsync<RpcException>(() =>
             Client.ReleaseAsync(new ReleaseRequest { TenantId = _tenant, ConversationId = "nope" }).ResponseAsync);
         Assert.Equal(StatusCode.NotFound, release.StatusCode);

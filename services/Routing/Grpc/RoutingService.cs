@@ -74,8 +74,17 @@ public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placem
     {
         RequireId("tenant_id", request.TenantId);
         RequireId("conversation_id", request.ConversationId);
-        var decision = await dispatcher.FindAsync(request.TenantId, request.ConversationId, context.CancellationToken);
-        return new QueuePositionReply { Position = decision.QueuePosition };
+        try
+        {
+            var decision = await dispatcher.FindAsync(request.TenantId, request.ConversationId, context.CancellationToken);
+            return new QueuePositionReply { Position = decision.QueuePosition };
+        }
+        catch (RoutingRefusal refusal) when (refusal.Status == StatusCode.NotFound)
+        {
+            // The contract says 0 when not queued: a caller that sees 0 for a conversation it believes waiting
+            // enqueues it again (Routing may have been down when it started; Enqueue is idempotent).
+            return new QueuePositionReply();
+        }
     });
 
     private static async Task<T> Answer<T>(Func<Task<T>> handle)
