@@ -198,6 +198,7 @@ public sealed partial class ConversationService(
         }
         if (conversation.AgentId is not null) await store.RemoveAgentConversationAsync(agent.Tenant, conversation.AgentId, conversationId);
         await ApplyAsync(agent.Tenant, decision, ct);
+        foreach (var freed in decision.AssignedFromQueue) await ApplyAsync(agent.Tenant, freed, ct);
         return null;
     }
 
@@ -212,7 +213,8 @@ public sealed partial class ConversationService(
         ended.Ended = new ConversationEnded { EndedBy = by.UserId, Reason = reason ?? "" };
         await bus.PublishEventAsync(ended, ct);
         await store.CloseAsync(conversation);
-        if (conversation.AgentId is not null) await ReleaseAsync(by.Tenant, conversationId, conversation.AgentId, ct);
+        // Released in Routing whether or not an agent had it: a conversation ended while waiting leaves the queue.
+        await ReleaseAsync(by.Tenant, conversationId, conversation.AgentId ?? "", ct);
         return null;
     }
 
