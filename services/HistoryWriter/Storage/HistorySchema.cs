@@ -37,7 +37,8 @@ internal sealed partial class HistorySchema
     {
         yield return $"CREATE DATABASE IF NOT EXISTS {Database}";
 
-        // ReplacingMergeTree keyed by the message's identity: a redelivered message is the same row and merges into
+        // Session marks a message that hit sensitive words with metadata risk.flagged or risk.masked (the words,
+        // comma-separated); the BI figures count those. ReplacingMergeTree keyed by the message's identity: a redelivered message is the same row and merges into
         // one; queries read with FINAL so that they see it once before the merge too. The tenant leads the key so
         // that every query, always scoped to one tenant, reads only that tenant's ranges.
         yield return $"""
@@ -56,7 +57,8 @@ internal sealed partial class HistorySchema
                 quick_replies Array(Tuple(title String, payload String)),
                 retention_days UInt16,
                 archived_at DateTime64(3, 'UTC'),
-                sensitive_words Array(String) MATERIALIZED arrayFilter(w -> w != '', splitByChar(',', metadata['risk.words'])),
+                sensitive_words Array(String) MATERIALIZED
+                    arrayFilter(w -> w != '', splitByChar(',', concat(metadata['risk.flagged'], ',', metadata['risk.masked']))),
                 INDEX text_ngrams lowerUTF8(text) TYPE ngrambf_v1(2, 32768, 2, 0) GRANULARITY 1,
                 INDEX sender sender_id TYPE bloom_filter(0.01) GRANULARITY 4,
                 CONSTRAINT seq_positive CHECK seq > 0,
