@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Reflection;
+using CustomerService.TestInfrastructure;
+
+namespace CustomerService.GatewayBench;
+
+/// <summary>
+/// The real gateway (services/Gateway, built in this bench's configuration) as its own process, configured the
+/// way the AppHost configures it, with every route pointing at the echo service.
+/// </summary>
+public sealed class GatewayProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private GatewayProcess(Process process, Uri address) => (_process, Address) = (process, address);
+
+    public Uri Address { get; }
+
+    public static async Task<GatewayProcess> StartAsync(Uri downstream, string redis, string signingKey)
+    {
+        var configuration = typeof(GatewayProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
+        var dll = Path.Combine(LocalServer.RepoRoot, "services", "Gateway", "bin", configuration, "net10.0", "Gateway.dll");
+        if (!File.Exists(dll)) throw new FileNotFoundException($"Build the gateway first ({configuration}): {dll}");
+
+        var port = LocalServer.FreePort();
+        // Its folder is its content root: appsettings.json (routes, policies, limits) is read from there.
+        var start = new ProcessStartInfo("dotnet", [dll])
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        var environment = start.Environment;
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        environment["Auth__SigningKey"] = signingKey;
+        environment["ConnectionStrings__redis"] = redis;
+        foreach (var cluster in new[] { "session", "admin", "historywriter" })
+            environment[$"ReverseProxy__Clusters__{cluster}__Destinations__d1__Address"] = downstream.ToString();
+        // The limiters run on every request, as in production, with limits this load never reaches.
+        environment["RateLimits__PerIp__TokenLimit"] = "100000000";
+        environment["RateLimits__PerIp__TokensPerPeriod"] = "100000000";
+        environment["RateLimits__PerSubject__TokenLimit"] = "100000000";
+        environment["RateLimits__PerSubject__TokensPerPeriod"] = "100000000";
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine($"gateway: {e.Data}"); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var gateway = new GatewayProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        await gateway.WaitUntilHealthyAsync();
+        return gateway;
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the gateway exited with {_process.ExitCode}");
+            try
+            {
+                if ((await http.GetAsync(new Uri(Address, "/health"))).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException) { }
+            catch (TaskCanceledException) { }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the gateway did not become healthy within 30 s");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
