@@ -27,6 +27,11 @@ internal sealed partial class BotInboxWorker(
     public const string BotParticipantId = "bot";
     private const int LaneCapacity = 256;
 
+    private readonly TaskCompletionSource _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the inbox subscription is registered with the server.</summary>
+    public Task Subscribed => _subscribed.Task;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var lanes = new Channel<BotInboxMessage>[options.Value.Lanes];
@@ -39,8 +44,14 @@ internal sealed partial class BotInboxWorker(
 
         try
         {
-            await foreach (var msg in nats.SubscribeAsync(Subjects.AllBotInbox, QueueGroup, ProtobufSerializer<BotInboxMessage>.Default,
-                               cancellationToken: stoppingToken))
+            await using var subscription = await nats.SubscribeCoreAsync(Subjects.AllBotInbox, QueueGroup,
+                ProtobufSerializer<BotInboxMessage>.Default, cancellationToken: stoppingToken);
+            // A round trip after SUB: once the server answers the ping, it routes the inbox to this replica.
+            await nats.PingAsync(stoppingToken);
+            _subscribed.TrySetResult();
+            LogSubscribed(logger, Subjects.AllBotInbox, QueueGroup, lanes.Length);
+
+            await foreach (var msg in subscription.Msgs.ReadAllAsync(stoppingToken))
             {
                 if (msg.Error is not null || msg.Data?.Message is null)
                 {
@@ -137,6 +148,9 @@ internal sealed partial class BotInboxWorker(
         if (reply.Confidence is { } confidence) message.Metadata[MetadataKeys.Confidence] = confidence.ToString("0.###", CultureInfo.InvariantCulture);
         return message;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Bot listening on {Subject} (queue group {QueueGroup}, {Lanes} lanes)")]
+    private static partial void LogSubscribed(ILogger logger, string subject, string queueGroup, int lanes);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Malformed bot inbox message on {Subject} skipped")]
     private static partial void LogMalformed(ILogger logger, string subject, Exception? exception);

@@ -20,7 +20,7 @@ internal sealed class SessionCommands
     public SessionCommands(INatsConnection nats, IOptions<BotOptions> options, TimeProvider time)
     {
         _nats = nats;
-        _replyOptions = new NatsSubOpts { Timeout = options.Value.SessionRequestTimeout };
+        _replyOptions = new NatsSubOpts { Timeout = options.Value.SessionRequestTimeout, ThrowIfNoResponders = true };
         _retry = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddRetry(new RetryStrategyOptions
             {

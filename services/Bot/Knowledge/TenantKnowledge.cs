@@ -45,8 +45,11 @@ public sealed record BotSettings
     /// <summary>Reusable answers by id: rules refer to them, and a quick-reply payload "canned:{id}" is answered by one.</summary>
     public IReadOnlyDictionary<string, BotAnswer> CannedAnswers { get; init; } = new Dictionary<string, BotAnswer>();
 
-    /// <summary>Bound on one regular-expression rule's match, so a pathological pattern cannot stall the bot.</summary>
-    public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(50);
+    /// <summary>
+    /// Bound on one regular-expression rule's match, so a pathological pattern cannot stall the bot. Generous, because a
+    /// match that merely waits for the CPU on a loaded machine must not be mistaken for one that runs away.
+    /// </summary>
+    public TimeSpan RegexTimeout { get; init; } = TimeSpan.FromMilliseconds(200);
 }
 
 public sealed record BotAnswer
