@@ -1,6 +1,7 @@
 using CustomerService.Gateway;
 using CustomerService.Gateway.Blocklist;
 using CustomerService.Gateway.Limits;
+using CustomerService.Gateway.Proxy;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,6 +20,6 @@ app.UseWebSocketFrameLimit();
 
 app.MapDefaultEndpoints();
 app.MapBlocklistApi();
-app.MapReverseProxy();
+app.MapReverseProxy(ProxyErrors.Pipeline);
 
 app.Run();

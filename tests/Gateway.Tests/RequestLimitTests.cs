@@ -29,7 +29,7 @@ public sealed class RequestLimitTests(GatewayFixture fixture) : IDisposable
     {
         var response = await PostBytesAsync(GatewayFixture.MaxBodyBytes + 1);
 
-        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        await response.ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
     }
 
     [Fact]
