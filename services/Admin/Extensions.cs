@@ -1,4 +1,5 @@
 using CustomerService.Admin.Accounts;
+using CustomerService.Admin.Configuration;
 using CustomerService.Admin.Data;
 
 namespace CustomerService.Admin;
@@ -11,5 +12,6 @@ internal static class Extensions
         builder.AddAdminDatabase();
         builder.Services.AddProblemDetails();
         builder.AddAccounts();
+        builder.AddConfigurationAdmin();
     }
 }

@@ -1,5 +1,6 @@
 using CustomerService.Admin;
 using CustomerService.Admin.Accounts;
+using CustomerService.Admin.Configuration;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,5 +14,6 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapAuthApi();
+app.MapConfigurationAdmin();
 
 app.Run();

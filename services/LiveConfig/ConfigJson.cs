@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -23,11 +24,17 @@ public sealed partial class ConfigJsonContext : JsonSerializerContext;
 
 public static class ConfigJson
 {
-    /// <summary>For subscribers: unknown fields are ignored (a newer Admin may have added some).</summary>
-    public static ConfigJsonContext Lenient => ConfigJsonContext.Default;
+    /// <summary>
+    /// For subscribers: unknown fields are ignored (a newer Admin may have added some). Writes Chinese as is, not
+    /// as \u escapes: documents are served as application/json, never inlined into HTML.
+    /// </summary>
+    public static ConfigJsonContext Lenient { get; } = new(new JsonSerializerOptions(ConfigJsonContext.Default.Options)
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
     /// <summary>For writes through the Admin API: an unknown field is an error, most often a typo.</summary>
-    public static ConfigJsonContext Strict { get; } = new(new JsonSerializerOptions(ConfigJsonContext.Default.Options)
+    public static ConfigJsonContext Strict { get; } = new(new JsonSerializerOptions(Lenient.Options)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     });

@@ -23,10 +23,10 @@ public sealed record BotRules : IConfigSection<BotRules>
     public static string SectionName => ConfigSections.BotRules;
     public static BotRules Empty { get; } = new();
 
-    public string? WelcomeMessage { get; init; }
+    public string? WelcomeMessage { get; set; }
     /// <summary>What the bot says outside business hours (tenant_settings.business_hours).</summary>
-    public string? OffHoursAnswer { get; init; }
-    public IReadOnlyList<BotRule> Rules { get; init; } = [];
+    public string? OffHoursAnswer { get; set; }
+    public IReadOnlyList<BotRule> Rules { get; set; } = [];
 
     public void Validate(ValidationErrors errors)
     {
@@ -67,18 +67,18 @@ public sealed record BotRules : IConfigSection<BotRules>
 
 public sealed record BotRule
 {
-    public string Name { get; init; } = "";
-    public BotMatchKind Kind { get; init; } = BotMatchKind.Keyword;
-    public IReadOnlyList<string> Patterns { get; init; } = [];
+    public string Name { get; set; } = "";
+    public BotMatchKind Kind { get; set; } = BotMatchKind.Keyword;
+    public IReadOnlyList<string> Patterns { get; set; } = [];
     /// <summary>Higher first; among equal priorities, the order listed.</summary>
-    public int Priority { get; init; }
-    public string Answer { get; init; } = "";
-    public IReadOnlyList<QuickReply> QuickReplies { get; init; } = [];
+    public int Priority { get; set; }
+    public string Answer { get; set; } = "";
+    public IReadOnlyList<QuickReply> QuickReplies { get; set; } = [];
 }
 
 /// <summary>A button under the bot's answer; tapping it sends <see cref="Text"/> (or the label) as the customer.</summary>
 public sealed record QuickReply
 {
-    public string Label { get; init; } = "";
-    public string? Text { get; init; }
+    public string Label { get; set; } = "";
+    public string? Text { get; set; }
 }

@@ -6,7 +6,7 @@ public sealed record CannedReplies : IConfigSection<CannedReplies>
     public static string SectionName => ConfigSections.CannedReplies;
     public static CannedReplies Empty { get; } = new();
 
-    public IReadOnlyList<CannedReplyGroup> Groups { get; init; } = [];
+    public IReadOnlyList<CannedReplyGroup> Groups { get; set; } = [];
 
     /// <summary>
     /// Replies whose shortcut starts with the query, then those whose title or text contains it (folded like
@@ -57,15 +57,15 @@ public sealed record CannedReplies : IConfigSection<CannedReplies>
 
 public sealed record CannedReplyGroup
 {
-    public string Name { get; init; } = "";
-    public IReadOnlyList<CannedReply> Replies { get; init; } = [];
+    public string Name { get; set; } = "";
+    public IReadOnlyList<CannedReply> Replies { get; set; } = [];
 }
 
 public sealed record CannedReply
 {
-    public string Shortcut { get; init; } = "";
-    public string? Title { get; init; }
-    public string Text { get; init; } = "";
+    public string Shortcut { get; set; } = "";
+    public string? Title { get; set; }
+    public string Text { get; set; } = "";
 }
 
 public sealed record FoundCannedReply(string Group, CannedReply Reply);

@@ -6,7 +6,7 @@ public sealed record Faq : IConfigSection<Faq>
     public static string SectionName => ConfigSections.Faq;
     public static Faq Empty { get; } = new();
 
-    public IReadOnlyList<FaqEntry> Entries { get; init; } = [];
+    public IReadOnlyList<FaqEntry> Entries { get; set; } = [];
 
     public void Validate(ValidationErrors errors)
     {
@@ -23,7 +23,7 @@ public sealed record Faq : IConfigSection<Faq>
 
 public sealed record FaqEntry
 {
-    public string Id { get; init; } = "";
-    public string Question { get; init; } = "";
-    public string Answer { get; init; } = "";
+    public string Id { get; set; } = "";
+    public string Question { get; set; } = "";
+    public string Answer { get; set; } = "";
 }

@@ -25,7 +25,7 @@ public sealed record FeatureFlags : IConfigSection<FeatureFlags>
     public static string SectionName => ConfigSections.FeatureFlags;
     public static FeatureFlags Empty { get; } = new();
 
-    public IReadOnlyList<FeatureFlag> Flags { get; init; } = [];
+    public IReadOnlyList<FeatureFlag> Flags { get; set; } = [];
 
     public FeatureFlag? Find(string key)
     {
@@ -55,15 +55,15 @@ public sealed record FeatureFlags : IConfigSection<FeatureFlags>
 
 public sealed record FeatureFlag
 {
-    public string Key { get; init; } = "";
+    public string Key { get; set; } = "";
     /// <summary>Off: only the allow-list gets the feature.</summary>
-    public bool Enabled { get; init; }
+    public bool Enabled { get; set; }
     /// <summary>Share of tenants or visitors (by <see cref="BucketBy"/>) that get it when enabled, 0..100, to 0.01.</summary>
-    public double Percentage { get; init; } = 100;
+    public double Percentage { get; set; } = 100;
     /// <summary>Tenant or visitor ids that get the feature even when disabled or outside the percentage.</summary>
-    public IReadOnlyList<string> AllowList { get; init; } = [];
+    public IReadOnlyList<string> AllowList { get; set; } = [];
     /// <summary>Off for everyone, allow-list included: the emergency stop.</summary>
-    public bool KillSwitch { get; init; }
-    public RolloutUnit BucketBy { get; init; } = RolloutUnit.Visitor;
-    public string? Description { get; init; }
+    public bool KillSwitch { get; set; }
+    public RolloutUnit BucketBy { get; set; } = RolloutUnit.Visitor;
+    public string? Description { get; set; }
 }

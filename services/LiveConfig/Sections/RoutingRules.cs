@@ -9,10 +9,10 @@ public sealed record RoutingRules : IConfigSection<RoutingRules>
     public static string SectionName => ConfigSections.RoutingRules;
     public static RoutingRules Empty { get; } = new();
 
-    public string DefaultGroup { get; init; } = "default";
+    public string DefaultGroup { get; set; } = "default";
     /// <summary>Conversations an agent holds at once unless the agent's account says otherwise.</summary>
-    public int DefaultAgentCapacity { get; init; } = 5;
-    public IReadOnlyList<RoutingRule> Rules { get; init; } = [];
+    public int DefaultAgentCapacity { get; set; } = 5;
+    public IReadOnlyList<RoutingRule> Rules { get; set; } = [];
 
     public RoutingDecision Decide(RoutingRequest request)
     {
@@ -51,12 +51,12 @@ public sealed record RoutingRules : IConfigSection<RoutingRules>
 
 public sealed record RoutingRule
 {
-    public string Name { get; init; } = "";
-    public RoutingMatch Match { get; init; } = new();
-    public string SkillGroup { get; init; } = "";
+    public string Name { get; set; } = "";
+    public RoutingMatch Match { get; set; } = new();
+    public string SkillGroup { get; set; } = "";
     /// <summary>Queue priority: higher is served first (0..100).</summary>
-    public int Priority { get; init; }
-    public RoutingOverflow? Overflow { get; init; }
+    public int Priority { get; set; }
+    public RoutingOverflow? Overflow { get; set; }
 }
 
 /// <summary>
@@ -65,10 +65,10 @@ public sealed record RoutingRule
 /// </summary>
 public sealed record RoutingMatch
 {
-    public IReadOnlyList<string> EntryPages { get; init; } = [];
-    public IReadOnlyList<string> Languages { get; init; } = [];
-    public IReadOnlyList<string> CustomerTiers { get; init; } = [];
-    public IReadOnlyList<string> Keywords { get; init; } = [];
+    public IReadOnlyList<string> EntryPages { get; set; } = [];
+    public IReadOnlyList<string> Languages { get; set; } = [];
+    public IReadOnlyList<string> CustomerTiers { get; set; } = [];
+    public IReadOnlyList<string> Keywords { get; set; } = [];
 
     internal bool Matches(RoutingRequest request, ref string? foldedMessage)
     {
@@ -137,8 +137,8 @@ public sealed record RoutingMatch
 /// <summary>After <see cref="AfterSeconds"/> in the queue without an agent, the conversation also waits for <see cref="ToGroup"/>.</summary>
 public sealed record RoutingOverflow
 {
-    public int AfterSeconds { get; init; }
-    public string ToGroup { get; init; } = "";
+    public int AfterSeconds { get; set; }
+    public string ToGroup { get; set; } = "";
 }
 
 /// <summary>What routing knows of a new conversation: entry page, language, the CRM's customer tier, the first message.</summary>

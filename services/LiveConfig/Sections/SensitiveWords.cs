@@ -22,7 +22,7 @@ public sealed record SensitiveWords : IConfigSection<SensitiveWords>
     public static string SectionName => ConfigSections.SensitiveWords;
     public static SensitiveWords Empty { get; } = new();
 
-    public IReadOnlyList<SensitiveWordList> Lists { get; init; } = [];
+    public IReadOnlyList<SensitiveWordList> Lists { get; set; } = [];
 
     public void Validate(ValidationErrors errors)
     {
@@ -51,7 +51,7 @@ public sealed record SensitiveWords : IConfigSection<SensitiveWords>
 
 public sealed record SensitiveWordList
 {
-    public string Name { get; init; } = "";
-    public WordPolicy Policy { get; init; }
-    public IReadOnlyList<string> Words { get; init; } = [];
+    public string Name { get; set; } = "";
+    public WordPolicy Policy { get; set; }
+    public IReadOnlyList<string> Words { get; set; } = [];
 }

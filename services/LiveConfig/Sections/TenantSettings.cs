@@ -9,12 +9,12 @@ public sealed record TenantSettings : IConfigSection<TenantSettings>
     public static TenantSettings Empty { get; } = new();
 
     /// <summary>New conversations go to the bot first; off: straight to routing.</summary>
-    public bool BotFirst { get; init; } = true;
+    public bool BotFirst { get; set; } = true;
     /// <summary>IANA time zone of the business hours, e.g. Asia/Shanghai.</summary>
-    public string TimeZone { get; init; } = "UTC";
+    public string TimeZone { get; set; } = "UTC";
     /// <summary>Null: open around the clock.</summary>
-    public BusinessHours? BusinessHours { get; init; }
-    public HandoffThresholds Handoff { get; init; } = new();
+    public BusinessHours? BusinessHours { get; set; }
+    public HandoffThresholds Handoff { get; set; } = new();
 
     /// <summary>Whether human agents are on duty at <paramref name="now"/>.</summary>
     public bool IsOpen(DateTimeOffset now)
@@ -52,15 +52,15 @@ public sealed record TenantSettings : IConfigSection<TenantSettings>
 /// <summary>Opening hours per weekday in the tenant's time zone ("HH:mm", close "24:00" for midnight), and closed dates.</summary>
 public sealed record BusinessHours
 {
-    public IReadOnlyList<OpeningHours> Monday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Tuesday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Wednesday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Thursday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Friday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Saturday { get; init; } = [];
-    public IReadOnlyList<OpeningHours> Sunday { get; init; } = [];
+    public IReadOnlyList<OpeningHours> Monday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Tuesday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Wednesday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Thursday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Friday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Saturday { get; set; } = [];
+    public IReadOnlyList<OpeningHours> Sunday { get; set; } = [];
     /// <summary>Holidays, "yyyy-MM-dd": closed all day.</summary>
-    public IReadOnlyList<string> ClosedDates { get; init; } = [];
+    public IReadOnlyList<string> ClosedDates { get; set; } = [];
 
     public IReadOnlyList<OpeningHours> On(DayOfWeek day) => day switch
     {
@@ -108,17 +108,17 @@ public sealed record BusinessHours
 
 public sealed record OpeningHours
 {
-    public string Open { get; init; } = "";
-    public string Close { get; init; } = "";
+    public string Open { get; set; } = "";
+    public string Close { get; set; } = "";
 }
 
 /// <summary>When the bot gives a conversation to a human.</summary>
 public sealed record HandoffThresholds
 {
     /// <summary>Customer messages the bot answers before offering an agent; 0: never by count.</summary>
-    public int MaxBotTurns { get; init; } = 3;
+    public int MaxBotTurns { get; set; } = 3;
     /// <summary>Below this confidence of the predictor the bot hands off rather than guess.</summary>
-    public double MinBotConfidence { get; init; } = 0.6;
+    public double MinBotConfidence { get; set; } = 0.6;
     /// <summary>Words that ask for a human ("人工", "agent").</summary>
-    public IReadOnlyList<string> Keywords { get; init; } = ["人工", "转人工", "agent", "human"];
+    public IReadOnlyList<string> Keywords { get; set; } = ["人工", "转人工", "agent", "human"];
 }
