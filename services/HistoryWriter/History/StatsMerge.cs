@@ -5,7 +5,7 @@ internal static class StatsMerge
 {
     public static List<StatsRow> Merge(List<ConversationFiguresRow> conversations, List<MessageFiguresRow> messages)
     {
-        var merged = new SortedDictionary<(long Bucket, string Key), StatsRow>();
+        var merged = new Dictionary<(long Bucket, string Key), StatsRow>();
         foreach (var c in conversations)
         {
             merged[(c.BucketMs, c.Key)] = new StatsRow(DateTimeOffset.FromUnixTimeMilliseconds(c.BucketMs), c.Key, c.Conversations, 0,
@@ -19,7 +19,7 @@ internal static class StatsMerge
                 : new StatsRow(DateTimeOffset.FromUnixTimeMilliseconds(m.BucketMs), m.Key, 0, m.Messages, null, null, 0, 0, null, 0, 0,
                     m.SensitiveWordHits);
         }
-        return [.. merged.Values];
+        return [.. merged.OrderBy(r => r.Key.Bucket).ThenBy(r => r.Key.Key, StringComparer.Ordinal).Select(r => r.Value)];
     }
 
     public static string Name(StatsDimension dimension) => dimension switch
