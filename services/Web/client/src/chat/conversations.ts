@@ -218,10 +218,14 @@ export class Conversations {
         c.agent = frame.agent;
         c.skillGroup = frame.skillGroup ?? c.skillGroup;
         if (frame.customer) c.customer = frame.customer;
-        if (frame.customerContext) c.customerContext = frame.customerContext;
         c.queuePosition = undefined;
         if (c.state !== 'active') c.state = 'assigned';
         this.changed({ kind: 'assigned', conversationId: c.id });
+        break;
+      }
+      case 'context': {
+        this.ensure(frame.conversationId).customerContext = frame.context;
+        this.changed();
         break;
       }
       case 'queue': {
@@ -264,7 +268,7 @@ export class Conversations {
     c.customer = snapshot.customer ?? c.customer;
     c.agent = snapshot.agent ?? c.agent;
     c.skillGroup = snapshot.skillGroup ?? c.skillGroup;
-    c.customerContext = snapshot.customerContext ?? c.customerContext;
+    c.customerContext = snapshot.context ?? c.customerContext;
     for (const m of snapshot.messages ?? []) {
       c.messages.set(m.seq, m);
       this.removePending(m.clientId);

@@ -18,12 +18,23 @@ export interface ChatMessage {
   metadata?: Record<string, string>;
 }
 
-/** What a legacy-system adapter may add to a conversation frame; absent while the adapters are not there. */
+/** Whether a legacy system answered: live, from the adapter's cache, or not at all (with the reason). */
+export type SourceStatus = 'live' | 'cached' | 'unavailable';
+
+export interface CustomerProfile {
+  status: SourceStatus; reason?: string;
+  name?: string; phone?: string; email?: string; tier?: string;
+  attributes?: Record<string, string>;
+}
+
+export interface Order {
+  orderId: string; status: string; amountCents: number; currency: string; createdAt: number; items: string[];
+}
+
+/** What the CRM and the order system know of the customer (agents only: `context` frames). */
 export interface CustomerContext {
-  profile?: Record<string, string | number | boolean | null> | null;
-  orders?: { id: string; status?: string; total?: string | number; placedAt?: string; items?: string }[] | null;
-  crmUnavailable?: boolean;
-  ordersUnavailable?: boolean;
+  profile?: CustomerProfile;
+  orders?: { status: SourceStatus; reason?: string; orders: Order[] };
 }
 
 export interface ConversationSnapshot {
@@ -34,7 +45,7 @@ export interface ConversationSnapshot {
   agent?: { id: string; name?: string };
   skillGroup?: string;
   messages: ChatMessage[];
-  customerContext?: CustomerContext;
+  context?: CustomerContext;
 }
 
 export type ServerFrame =
@@ -44,7 +55,8 @@ export type ServerFrame =
   | ({ type: 'message' } & ChatMessage)
   | { type: 'typing'; conversationId: string; sender: Sender; on: boolean }
   | { type: 'read'; conversationId: string; sender: Sender; seq: number }
-  | { type: 'assigned'; conversationId: string; agent: { id: string; name?: string }; skillGroup?: string; customer?: { id: string; name?: string }; customerContext?: CustomerContext }
+  | { type: 'assigned'; conversationId: string; agent: { id: string; name?: string }; skillGroup?: string; customer?: { id: string; name?: string } }
+  | { type: 'context'; conversationId: string; context: CustomerContext }
   | { type: 'queue'; conversationId: string; position: number }
   | { type: 'state'; conversationId: string; state: ConversationStateName; reason?: string }
   | { type: 'error'; code: string; message: string; clientId?: string }

@@ -121,7 +121,12 @@ function ChatView({ desk, conversation }: { desk: AgentDesk; conversation: Conve
           </div>
         )}
       </header>
-      {transferring && <TransferForm onTransfer={to => { desk.transfer(conversation.id, to); setTransferring(false); }} onCancel={() => setTransferring(false)} />}
+      {desk.notice && (
+        <p class="notice error" role="alert" data-testid="desk-error">
+          {desk.notice} <button type="button" onClick={() => desk.dismissNotice()}>Dismiss</button>
+        </p>
+      )}
+      {transferring && <TransferForm desk={desk} onTransfer={to => { desk.transfer(conversation.id, to); setTransferring(false); }} onCancel={() => setTransferring(false)} />}
       <div class="transcript" ref={list} data-testid="transcript">
         {older !== null && firstSeq > 1 && (
           <button type="button" class="older" onClick={() => void desk.loadOlder(conversation)} data-testid="older">Earlier messages</button>
@@ -204,9 +209,13 @@ function Composer({ desk, draft, setDraft, onSend, conversationId }: {
   );
 }
 
-function TransferForm({ onTransfer, onCancel }: { onTransfer: (to: { agent?: string; group?: string }) => void; onCancel: () => void }) {
+function TransferForm({ desk, onTransfer, onCancel }: {
+  desk: AgentDesk; onTransfer: (to: { agent?: string; group?: string }) => void; onCancel: () => void;
+}) {
   const [kind, setKind] = useState<'agent' | 'group'>('agent');
   const [target, setTarget] = useState('');
+  const [agents, setAgents] = useState<{ id: string; label: string }[]>([]);
+  useEffect(() => { void desk.agentDirectory().then(setAgents); }, [desk]);
   return (
     <form class="transfer" data-testid="transfer-form" onSubmit={e => {
       e.preventDefault();
@@ -217,10 +226,10 @@ function TransferForm({ onTransfer, onCancel }: { onTransfer: (to: { agent?: str
         <option value="group">to skill group</option>
       </select>
       <input value={target} list={kind === 'agent' ? 'known-agents' : 'known-groups'} data-testid="transfer-target"
-        placeholder={kind === 'agent' ? 'agent id, e.g. bob' : 'skill group, e.g. vip'} aria-label="Target"
+        placeholder={kind === 'agent' ? (agents.length ? 'agent' : 'agent account id') : 'skill group, e.g. vip'} aria-label="Target"
         onInput={e => setTarget((e.target as HTMLInputElement).value)} />
-      <datalist id="known-agents"><option value="alice" /><option value="bob" /></datalist>
-      <datalist id="known-groups"><option value="general" /><option value="vip" /></datalist>
+      <datalist id="known-agents">{agents.map(a => <option key={a.id} value={a.id}>{a.label}</option>)}</datalist>
+      <datalist id="known-groups">{desk.session.skillGroups.map(g => <option key={g} value={g} />)}</datalist>
       <button type="submit" class="primary" data-testid="transfer-go">Transfer</button>
       <button type="button" onClick={onCancel}>Cancel</button>
     </form>
@@ -235,22 +244,38 @@ function CustomerPanel({ conversation }: { conversation: Conversation }) {
     <aside class="customer" data-testid="customer-panel">
       <h2>Customer</h2>
       <dl>
-        <dt>Name</dt><dd>{conversation.customer?.name ?? '—'}</dd>
+        <dt>Name</dt><dd>{profile?.name ?? conversation.customer?.name ?? '—'}</dd>
         <dt>Id</dt><dd class="mono">{conversation.customer?.id ?? '—'}</dd>
         <dt>Conversation</dt><dd class="mono">{conversation.id}</dd>
       </dl>
-      <h3>Profile</h3>
-      {profile && !context?.crmUnavailable
-        ? <dl>{Object.entries(profile).map(([k, v]) => <Fragment key={k}><dt>{k}</dt><dd>{v === null ? '—' : String(v)}</dd></Fragment>)}</dl>
-        : <p class="notice" data-testid="crm-unavailable">CRM unavailable: no profile came with this conversation.</p>}
-      <h3>Recent orders</h3>
-      {orders && !context?.ordersUnavailable
-        ? (orders.length === 0 ? <p class="muted small">No orders.</p> : (
-          <table>
-            <thead><tr><th>Order</th><th>Status</th><th>Total</th></tr></thead>
-            <tbody>{orders.map(o => <tr key={o.id}><td class="mono">{o.id}</td><td>{o.status ?? ''}</td><td>{o.total ?? ''}</td></tr>)}</tbody>
+      <h3>Profile <Source status={profile?.status} /></h3>
+      {profile && profile.status !== 'unavailable'
+        ? (
+          <dl data-testid="profile">
+            {profile.tier && <><dt>Tier</dt><dd>{profile.tier}</dd></>}
+            {profile.phone && <><dt>Phone</dt><dd>{profile.phone}</dd></>}
+            {profile.email && <><dt>Email</dt><dd>{profile.email}</dd></>}
+            {Object.entries(profile.attributes ?? {}).map(([k, v]) => <Fragment key={k}><dt>{k}</dt><dd>{v}</dd></Fragment>)}
+          </dl>)
+        : <p class="notice" data-testid="crm-unavailable">CRM unavailable{profile?.reason ? `: ${profile.reason}` : ': no profile came with this conversation'}.</p>}
+      <h3>Recent orders <Source status={orders?.status} /></h3>
+      {orders && orders.status !== 'unavailable'
+        ? (orders.orders.length === 0 ? <p class="muted small">No orders.</p> : (
+          <table data-testid="orders">
+            <thead><tr><th>Order</th><th>Status</th><th>Amount</th></tr></thead>
+            <tbody>{orders.orders.map(o => (
+              <tr key={o.orderId} title={o.items.join(', ')}>
+                <td class="mono">{o.orderId}<br /><span class="muted">{new Date(o.createdAt).toLocaleDateString()}</span></td>
+                <td>{o.status}</td>
+                <td>{(o.amountCents / 100).toFixed(2)} {o.currency}</td>
+              </tr>))}</tbody>
           </table>))
-        : <p class="notice" data-testid="orders-unavailable">Order system unavailable: no orders came with this conversation.</p>}
+        : <p class="notice" data-testid="orders-unavailable">Order system unavailable{orders?.reason ? `: ${orders.reason}` : ': no orders came with this conversation'}.</p>}
     </aside>
   );
+}
+
+/** A cached answer is shown, marked as such: the legacy system did not answer just now. */
+function Source({ status }: { status?: string }) {
+  return status === 'cached' ? <span class="cached" title="The system did not answer; this is the adapter's last copy.">cached</span> : null;
 }

@@ -16,19 +16,23 @@ interface HistoryMessage {
 export type Availability = { ok: true } | { ok: false; reason: string };
 
 const TypingRefresh = 3000;
+const StatusKey = 'cs-agent-status';
 
 /** The agent's side: their socket, status, conversations, and the HTTP APIs the console reads. */
 export class AgentDesk {
   readonly conversations: Conversations;
   readonly socket: ChatSocket;
   readonly notifier = new Notifier();
-  status: AgentStatus = 'online';
+  /** Kept per tab, so a reload reconnects with the status the agent chose. */
+  status: AgentStatus = (sessionStorage.getItem(StatusKey) as AgentStatus | null) ?? 'online';
   link: LinkState = 'closed';
   me?: string;
   selected?: string;
   /** Per conversation: the seq before which the history API has more, or null once the beginning is reached. */
   readonly olderBefore = new Map<string, number | null>();
   history: Availability = { ok: true };
+  /** The last frame the server refused (a failed transfer, say), until the agent dismisses it. */
+  notice?: string;
   private readonly listeners = new Set<() => void>();
   private typingSentAt = new Map<string, number>();
 
@@ -53,6 +57,7 @@ export class AgentDesk {
         if (!hidden && event.message.conversationId === this.selected) this.seen(this.selected);
       }
       if (event?.kind === 'assigned' && !this.selected) this.selected = event.conversationId;
+      if (event?.kind === 'error') this.notice = `${event.code}: ${event.message}`;
       this.changed();
     });
   }
@@ -73,6 +78,7 @@ export class AgentDesk {
 
   setStatus(status: AgentStatus): void {
     this.status = status;
+    sessionStorage.setItem(StatusKey, status);
     this.socket.send({ type: 'presence', status });
     this.changed();
   }
@@ -155,6 +161,26 @@ export class AgentDesk {
       return await call<CannedReply[]>(this.session, `/api/admin/canned-replies/search?q=${encodeURIComponent(query)}&limit=8`);
     } catch (e) {
       return { ok: false, reason: unavailable('Canned replies', e) };
+    }
+  }
+
+  dismissNotice(): void {
+    this.notice = undefined;
+    this.changed();
+  }
+
+  /**
+   * Agents to transfer to, as the Admin API lists them (transfers name an agent by account id). Empty when the
+   * API is not there or not open to this role: the agent then types the id.
+   */
+  async agentDirectory(): Promise<{ id: string; label: string }[]> {
+    try {
+      const rows = await call<Record<string, unknown>[] | { items: Record<string, unknown>[] }>(this.session, '/api/admin/agents');
+      return (Array.isArray(rows) ? rows : rows.items ?? [])
+        .map(r => ({ id: String(r.id ?? r.accountId ?? ''), label: [r.name ?? r.displayName, r.login].filter(Boolean).join(' · ') }))
+        .filter(a => a.id && a.id !== this.me);
+    } catch {
+      return [];
     }
   }
 

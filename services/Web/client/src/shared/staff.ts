@@ -35,7 +35,7 @@ export function savedSession(): StaffSession | undefined {
 }
 
 export function forget(): void {
-  sessionStorage.removeItem(StoreKey);
+  sessionStorage.clear();
 }
 
 export async function login(tenant: string, loginName: string, password: string): Promise<StaffSession> {
