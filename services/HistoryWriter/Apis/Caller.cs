@@ -9,11 +9,16 @@ namespace CustomerService.HistoryWriter.Apis;
 /// </summary>
 public sealed record Caller(string Tenant, string User, string Role)
 {
-    private const string ItemKey = "history.caller";
-
-    /// <summary>Minimal APIs bind a Caller parameter from what <see cref="Require"/> checked.</summary>
-    public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter) =>
-        ValueTask.FromResult(context.Items[ItemKey] as Caller);
+    /// <summary>
+    /// Minimal APIs bind a Caller parameter from the headers (binding runs before endpoint filters; the filter of
+    /// <see cref="Require"/> then refuses a request whose identity is missing or whose role does not fit).
+    /// </summary>
+    public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo parameter)
+    {
+        var headers = context.Request.Headers;
+        return ValueTask.FromResult<Caller?>(new Caller(headers[IdentityHeaders.Tenant].ToString(), headers[IdentityHeaders.User].ToString(),
+            headers[IdentityHeaders.Role].ToString()));
+    }
 
     /// <summary>An endpoint filter: 401 without an identity, 403 for a role not in <paramref name="roles"/>.</summary>
     public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(params string[] roles) =>
@@ -27,7 +32,6 @@ public sealed record Caller(string Tenant, string User, string Role)
             if (!roles.Contains(role))
                 return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
                     detail: $"This needs one of the roles {string.Join(", ", roles)}.");
-            invocation.HttpContext.Items[ItemKey] = new Caller(tenant, headers[IdentityHeaders.User].ToString(), role);
             return await next(invocation);
         };
 }

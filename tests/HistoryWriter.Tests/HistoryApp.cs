@@ -1,0 +1,110 @@
+using System.Net.Http.Json;
+using CustomerService.Contracts;
+using CustomerService.HistoryWriter.Storage;
+using CustomerService.TestInfrastructure;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using NATS.Client.Core;
+using NATS.Client.JetStream;
+using NATS.Net;
+
+namespace CustomerService.HistoryWriter.Tests;
+
+/// <summary>The HistoryWriter service itself, in process, on a real nats-server and the shared embedded engine.</summary>
+internal sealed class HistoryApp(string natsUrl, string database, string consumerName, string? clickHouse = null) : WebApplicationFactory<Program>
+{
+    public string Database { get; } = database;
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseContentRoot(Path.Combine(LocalServer.RepoRoot, "services", "HistoryWriter"));
+        builder.UseSetting("ConnectionStrings:nats", natsUrl);
+        builder.UseSetting("History:DataDir", TestEngine.DataDirectory);
+        builder.UseSetting("History:ChdbLibrary", TestEngine.Library);
+        builder.UseSetting("History:Database", Database);
+        builder.UseSetting("History:ConsumerName", consumerName);
+        builder.UseSetting("History:BatchDelay", "00:00:00.050");
+        if (clickHouse is not null) builder.UseSetting("ConnectionStrings:clickhouse", clickHouse);
+    }
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        _ = TestEngine.Connection;
+        return base.CreateHost(builder);
+    }
+
+    public HistoryStore Store => Services.GetRequiredService<HistoryStore>();
+
+    public HttpClient ClientFor(string tenant, string role, string user = "u-1")
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add(IdentityHeaders.Tenant, tenant);
+        client.DefaultRequestHeaders.Add(IdentityHeaders.Role, role);
+        client.DefaultRequestHeaders.Add(IdentityHeaders.User, user);
+        return client;
+    }
+
+    /// <summary>Rows in a table for a tenant, duplicates included (no FINAL): what the engine physically holds.</summary>
+    public async Task<long> RawCountAsync(string table, string tenant) =>
+        await Store.Database.QueryAsync($"SELECT count() AS n FROM {Store.Schema.Database}.{table} WHERE tenant_id = {{tenant:String}}",
+            new QueryParameters().Add("tenant", tenant),
+            json => ReadCount(System.Text.Json.JsonDocument.Parse(json.ToArray()).RootElement.GetProperty("n")), default);
+
+    private static long ReadCount(System.Text.Json.JsonElement n) =>
+        n.ValueKind == System.Text.Json.JsonValueKind.String ? long.Parse(n.GetString()!) : n.GetInt64();
+}
+
+/// <summary>Publishes onto the platform's streams as Session does (message id as Nats-Msg-Id).</summary>
+internal sealed class StreamPublisher(string natsUrl) : IAsyncDisposable
+{
+    private readonly NatsClient _client = new(natsUrl);
+
+    public INatsJSContext JetStream => _client.CreateJetStreamContext();
+
+    public async Task EnsureStreamsAsync() => await ChatStreams.EnsureAsync(JetStream);
+
+    public async Task PublishAsync(ChatMessage message, string? msgId = null) =>
+        (await JetStream.PublishAsync(Subjects.Message(message.TenantId, message.ConversationId), message.ToByteArray(),
+            opts: new NatsJSPubOpts { MsgId = msgId ?? message.MessageId })).EnsureSuccess();
+
+    public async Task PublishAsync(ConversationEvent e) =>
+        (await JetStream.PublishAsync(Subjects.ConversationEvent(e.TenantId, e.ConversationId, e.KindCase.ToString().ToLowerInvariant()),
+            e.ToByteArray(), opts: new NatsJSPubOpts { MsgId = e.EventId })).EnsureSuccess();
+
+    public async Task PublishRawAsync(string subject, byte[] payload, string msgId) =>
+        (await JetStream.PublishAsync(subject, payload, opts: new NatsJSPubOpts { MsgId = msgId })).EnsureSuccess();
+
+    public ValueTask DisposeAsync() => _client.DisposeAsync();
+}
+
+internal static class Eventually
+{
+    public static async Task<T> GetAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null, string? what = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            object? last;
+            try
+            {
+                var value = await read();
+                if (done(value)) return value;
+                last = value;
+            }
+            catch (HttpRequestException ex)
+            {
+                // Not there yet (a 404 before the archive stored it).
+                last = ex.Message;
+            }
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what ?? "condition"} not reached; last: {last}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Web = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    public static async Task<T> JsonAsync<T>(HttpClient client, string url) => (await client.GetFromJsonAsync<T>(url, Web))!;
+}
