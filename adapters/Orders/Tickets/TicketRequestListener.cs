@@ -12,12 +12,13 @@ namespace CustomerService.Orders.Tickets;
 /// A request is acknowledged only when it is settled: recorded in ticketdb and confirmed by RabbitMQ (or resolved
 /// already). While RabbitMQ or ticketdb is down the request waits here, tried again with growing pauses, and the
 /// ones behind it wait in the stream: none is lost, and none is sent twice once recorded as sent.
+/// Results are published by <see cref="WorkOrderResultConsumer"/> when an answer resolves a ticket, and by
+/// <see cref="TicketResultSweeper"/> after a failure: never from here, so a repeated request cannot race them.
 /// </summary>
 public sealed partial class TicketRequestListener(
     INatsJSContext js,
     TicketStore store,
     WorkOrderSender sender,
-    TicketResultPublisher results,
     IOptions<TicketOptions> options,
     TimeProvider time,
     ILogger<TicketRequestListener> logger) : BackgroundService
@@ -112,12 +113,9 @@ public sealed partial class TicketRequestListener(
     private async Task SettleAsync(TicketRequested request, CancellationToken cancellationToken)
     {
         var ticket = await store.RecordRequestAsync(request, cancellationToken);
-        if (ticket.IsResolved)
-        {
-            if (ticket.ResultPublishedAt is null) await results.PublishAsync(ticket, cancellationToken);
-            return;
-        }
-        if (ticket.SentAt is not null) return; // the order system has it; its answer will come on the results queue
+        // Resolved: its result is published by whoever resolved it (or by the sweeper); sent: the answer will
+        // come on the results queue. Either way there is nothing more to do for a repeated request.
+        if (ticket.IsResolved || ticket.SentAt is not null) return;
         await sender.SendAsync(request, cancellationToken);
         await store.MarkSentAsync(request.TicketRequestId, cancellationToken);
         LogHandedOver(request.TicketRequestId, request.TenantId, request.ConversationId);

@@ -19,15 +19,7 @@ public sealed partial class TicketResultSweeper(
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                try
-                {
-                    foreach (var ticket in await store.UnpublishedResultsAsync(Grace, 100, stoppingToken))
-                        await results.PublishAsync(ticket, stoppingToken);
-                }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    LogSweepFailed(e.GetType().Name, e.Message);
-                }
+                await SweepAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -35,6 +27,36 @@ public sealed partial class TicketResultSweeper(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Unpublished ticket results wait for the next sweep: {Error}: {Reason}")]
-    private partial void LogSweepFailed(string error, string reason);
+    /// <summary>Each result on its own: one that cannot be published does not hold back the others.</summary>
+    private async Task SweepAsync(CancellationToken stoppingToken)
+    {
+        List<Ticket> unpublished;
+        try
+        {
+            unpublished = await store.UnpublishedResultsAsync(Grace, 100, stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogSweepFailed(0, e.GetType().Name, e.Message);
+            return;
+        }
+        int failed = 0;
+        Exception? first = null;
+        foreach (var ticket in unpublished)
+        {
+            try
+            {
+                await results.PublishAsync(ticket, stoppingToken);
+            }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                failed++;
+                first ??= e;
+            }
+        }
+        if (first is not null) LogSweepFailed(failed, first.GetType().Name, first.Message);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Count} unpublished ticket results wait for the next sweep: {Error}: {Reason}")]
+    private partial void LogSweepFailed(int count, string error, string reason);
 }

@@ -4,8 +4,8 @@ namespace CustomerService.Orders.Tickets;
 
 /// <summary>
 /// The order system's answers (plain JSON on the results queue): records each in ticketdb once and publishes the
-/// TicketResult. Answers repeated by a redelivery change nothing; a failure to publish is left to
-/// <see cref="TicketResultSweeper"/>, a failure to record makes MassTransit try the message again.
+/// TicketResult when the answer resolved the ticket. Answers repeated by a redelivery change nothing; a failure to
+/// publish is left to <see cref="TicketResultSweeper"/>, a failure to record makes MassTransit try the message again.
 /// </summary>
 public sealed partial class WorkOrderResultConsumer(TicketStore store, TicketResultPublisher results, ILogger<WorkOrderResultConsumer> logger)
     : IConsumer<WorkOrderResult>
@@ -33,7 +33,8 @@ public sealed partial class WorkOrderResultConsumer(TicketStore store, TicketRes
             case Resolution.UnknownTicket:
                 LogUnknownTicket(answer.TicketRequestId);
                 return;
-            case Resolution.AlreadyResolved when ticket!.ResultPublishedAt is not null:
+            case Resolution.AlreadyResolved:
+                // Only the answer that resolved the ticket publishes; a result still unpublished is the sweeper's.
                 LogRepeatedAnswer(answer.TicketRequestId);
                 return;
         }
@@ -41,7 +42,7 @@ public sealed partial class WorkOrderResultConsumer(TicketStore store, TicketRes
         {
             await results.PublishAsync(ticket!, context.CancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (!context.CancellationToken.IsCancellationRequested)
         {
             LogPublishDeferred(e, answer.TicketRequestId);
         }

@@ -203,6 +203,7 @@ final class WorkOrderDesk {
             System.err.println("work order without ticketRequestId, dropped: " + body);
             return null;
         }
+        System.out.println("received work order " + id);
         Map<String, Object> reply = answered.computeIfAbsent(id, key -> decide(key, order));
         return Json.write(reply);
     }
@@ -224,7 +225,8 @@ final class WorkOrderDesk {
             reply.put("workOrderNumber", String.format("WO-%d-%06d", Year.now(ZoneOffset.UTC).getValue(), sequence.incrementAndGet()));
         }
         reply.put("processedAt", Instant.now().toString());
-        System.out.println("work order " + id + ": " + reply.get("status") + " " + Objects.requireNonNullElse(reply.get("workOrderNumber"), reply.get("reason")));
+        System.out.println("work order " + id + " (" + order.get("tenantId") + "/" + order.get("conversationId") + "): "
+                + reply.get("status") + " " + Objects.requireNonNullElse(reply.get("workOrderNumber"), reply.get("reason")));
         return reply;
     }
 }
