@@ -49,7 +49,7 @@ public sealed partial class ConfigChangeFeed(NpgsqlDataSource dataSource, TimePr
             {
                 break;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
                 LogListenFailed(e, _cursor);
                 try { await Task.Delay(RetryDelay, time, stoppingToken); }

@@ -9,12 +9,27 @@ namespace CustomerService.Admin.Configuration;
 /// that gives after_version gets only what changed since, from the change log; one whose version this database
 /// never reached (it was restored, say) gets a full snapshot, which replaces everything it had.
 /// </summary>
-public sealed partial class ConfigStreamService(ConfigStore store, ConfigChangeFeed feed, ILogger<ConfigStreamService> logger)
+public sealed partial class ConfigStreamService(
+    ConfigStore store, ConfigChangeFeed feed, IHostApplicationLifetime lifetime, ILogger<ConfigStreamService> logger)
     : ConfigStream.ConfigStreamBase
 {
     public override async Task Watch(WatchRequest request, IServerStreamWriter<ConfigChange> responseStream, ServerCallContext context)
     {
-        var cancellationToken = context.CancellationToken;
+        // A replica shutting down ends its streams at once rather than letting the server wait for them: the
+        // subscribers resume elsewhere, or here once it is back.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, lifetime.ApplicationStopping);
+        try
+        {
+            await WatchAsync(request, responseStream, stopping.Token);
+        }
+        catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            LogEndedForShutdown(request.Subscriber);
+        }
+    }
+
+    private async Task WatchAsync(WatchRequest request, IServerStreamWriter<ConfigChange> responseStream, CancellationToken cancellationToken)
+    {
         var sections = new HashSet<string>(StringComparer.Ordinal);
         foreach (var section in request.Sections)
         {
@@ -84,6 +99,9 @@ public sealed partial class ConfigStreamService(ConfigStore store, ConfigChangeF
 
     [LoggerMessage(LogLevel.Information, "{Subscriber} watches configuration from a snapshot at version {Version} ({Documents} documents)")]
     private partial void LogSnapshot(string subscriber, long version, int documents);
+
+    [LoggerMessage(LogLevel.Information, "Ending the configuration stream of {Subscriber}: shutting down")]
+    private partial void LogEndedForShutdown(string subscriber);
 
     [LoggerMessage(LogLevel.Information, "{Subscriber} resumes watching configuration after version {Version}")]
     private partial void LogResuming(string subscriber, long version);

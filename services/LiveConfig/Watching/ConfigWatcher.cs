@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CustomerService.Contracts;
-using Grpc.Core;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -58,8 +57,10 @@ public sealed partial class ConfigWatcher : BackgroundService, ILiveConfig
             {
                 break;
             }
-            catch (Exception e) when (e is RpcException or IOException or HttpRequestException or InvalidOperationException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
+                // Whatever broke the stream (Admin gone, discovery not answering yet, a protocol error), the service
+                // keeps its configuration and tries again: a watcher that died would freeze it silently.
                 failures++;
                 LogStreamFailed(e, Current.Version, failures);
             }
