@@ -32,7 +32,7 @@ builder.AddApplicationServices();
 using var bot = builder.Build();
 bot.Services.GetRequiredService<BotKnowledgeStore>().Replace(BenchKnowledge.Tenant, BenchKnowledge.Create(options.FaqEntries));
 await bot.StartAsync();
-await bot.Services.GetServices<IHostedService>().OfType<BotInboxWorker>().Single().Subscribed;
+await bot.Services.GetRequiredService<BotInboxWorker>().Subscribed;
 
 await using var nats = new NatsConnection(new NatsOpts { Url = natsServer.Url, Name = "bench-session" });
 await using var redis = await ConnectionMultiplexer.ConnectAsync(redisServer.ConnectionString);

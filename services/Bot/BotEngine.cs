@@ -9,11 +9,11 @@ namespace CustomerService.Bot;
 /// <summary>
 /// Decides what the bot does with a customer's message, in this order: greet a conversation that opens (welcome,
 /// or the off-hours answer); hand off when the customer asks for a person; answer a quick-reply button's canned
-/// answer; answer by the first rule that matches; ask the predictor and answer when it is confident enough. A
-/// confident-enough candidate missing means a human: a candidate below the tenant's threshold (or no predictor at
-/// all) hands off at once, a message the predictor finds unrelated gets the fallback answer until it has happened
-/// <see cref="BotSettings.MaxUnansweredTurns"/> times in a row. Outside business hours nobody can take a handoff,
-/// so the off-hours answer stands in for it.
+/// answer; answer by the first rule that matches; ask the predictor and answer when it is confident enough.
+/// Otherwise a person takes over: at once when the predictor's candidate is below the tenant's threshold (or the
+/// predictor cannot be reached), and after <see cref="BotSettings.MaxUnansweredTurns"/> turns in a row when the
+/// predictor finds the messages unrelated (each such turn gets the fallback answer). Outside business hours nobody
+/// can take a handoff, so the off-hours answer stands in for it.
 /// </summary>
 public sealed partial class BotEngine
 {

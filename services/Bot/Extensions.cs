@@ -47,6 +47,8 @@ public static class Extensions
         services.AddSingleton<BotMetrics>();
         services.AddSingleton<ConversationContextLoader>();
         services.AddSingleton<SessionCommands>();
-        services.AddHostedService<BotInboxWorker>();
+        services.AddSingleton<BotInboxWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<BotInboxWorker>());
+        services.AddHealthChecks().AddCheck<BotInboxHealthCheck>("bot-inbox", tags: ["ready"]);
     }
 }

@@ -46,7 +46,7 @@ internal sealed class BotHost : IAsyncDisposable
         bot.Knowledge.Replace("acme", SampleKnowledge.English);
         bot.Knowledge.Replace("shop-cn", SampleKnowledge.Chinese);
         await host.StartAsync();
-        await host.Services.GetServices<IHostedService>().OfType<BotInboxWorker>().Single().Subscribed.WaitAsync(TimeSpan.FromSeconds(15));
+        await host.Services.GetRequiredService<BotInboxWorker>().Subscribed.WaitAsync(TimeSpan.FromSeconds(15));
         return bot;
     }
 

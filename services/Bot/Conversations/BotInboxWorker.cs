@@ -87,7 +87,7 @@ internal sealed partial class BotInboxWorker(
         }
     }
 
-    internal async Task HandleAsync(BotInboxMessage inbox, CancellationToken cancellationToken)
+    private async Task HandleAsync(BotInboxMessage inbox, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         var message = inbox.Message;

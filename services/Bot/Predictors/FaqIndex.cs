@@ -44,8 +44,6 @@ internal sealed class FaqIndex
 
     public IReadOnlyList<FaqEntry> Entries { get; }
 
-    public int TermCount => _vocabulary.Count;
-
     public static FaqIndex Build(IReadOnlyList<FaqEntry> entries)
     {
         var vocabulary = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -9,10 +9,12 @@ internal sealed class OpeningSchedule
 
     private readonly (TimeOnly Open, TimeOnly Close)[][] _byDay = new (TimeOnly, TimeOnly)[7][];
     private readonly HashSet<DateOnly> _closed;
+    private readonly TimeZoneInfo _zone;
+    private readonly bool _alwaysOpen;
 
     public OpeningSchedule(BusinessHours hours)
     {
-        Zone = TimeZoneInfo.FindSystemTimeZoneById(hours.TimeZone);
+        _zone = TimeZoneInfo.FindSystemTimeZoneById(hours.TimeZone);
         _closed = [.. hours.Closed];
         for (var day = 0; day < 7; day++)
         {
@@ -20,17 +22,13 @@ internal sealed class OpeningSchedule
                 ? AllDay
                 : hours.Weekly.Where(w => w.Days.Contains((DayOfWeek)day)).Select(w => (w.Open, w.Close)).ToArray();
         }
-        AlwaysOpen = hours.Weekly.Count == 0 && _closed.Count == 0;
+        _alwaysOpen = hours.Weekly.Count == 0 && _closed.Count == 0;
     }
-
-    public TimeZoneInfo Zone { get; }
-
-    public bool AlwaysOpen { get; }
 
     public bool IsOpen(DateTimeOffset now)
     {
-        if (AlwaysOpen) return true;
-        var local = TimeZoneInfo.ConvertTime(now, Zone).DateTime;
+        if (_alwaysOpen) return true;
+        var local = TimeZoneInfo.ConvertTime(now, _zone).DateTime;
         var today = DateOnly.FromDateTime(local);
         var time = TimeOnly.FromDateTime(local);
         if (!_closed.Contains(today))

@@ -21,8 +21,6 @@ internal sealed class KeywordMatcher
             .ToArray();
     }
 
-    public bool IsEmpty => _keywords.Length == 0;
-
     public bool Matches(string normalized)
     {
         foreach (var keyword in _keywords)
