@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using CustomerService.AppHost.Infrastructure;
 
 var builder = DistributedApplication.CreateBuilder(args);
@@ -25,7 +26,8 @@ var routing = builder.AddService<Projects.Routing>("routing", grpc: true)
 // Adapters: each legacy system behind its own deployable service.
 var crm = builder.AddService<Projects.Crm>("crm", grpc: true)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(nats).WaitFor(nats);
+    .WithReference(nats).WaitFor(nats)
+    .WithLegacySystem("crm-sim", "Crm__BaseUrl", infra.CrmSimulator);
 var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
     .Uses(ticketDb)
     .WithReference(nats).WaitFor(nats);

@@ -138,6 +138,19 @@ public sealed class Infrastructure
             .WithHealthCheck(healthCheck);
     }
 
+    /// <summary>
+    /// The PHP CRM simulator (php -S on loopback) standing for the customer's own CRM in local runs; on a fixed,
+    /// unproxied port so that a killed simulator comes back on the same address.
+    /// </summary>
+    public IResourceBuilder<ExecutableResource> CrmSimulator(string name)
+    {
+        int port = FreePort();
+        return _builder.AddExecutable(name, "php", _repoRoot, "-S", $"127.0.0.1:{port}", "adapters/Crm/simulator/crm.php")
+            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
+            .WithEnvironment("PHP_CLI_SERVER_WORKERS", "4")
+            .WithHttpHealthCheck("/health");
+    }
+
     /// <summary>Generated on first start and kept beside the data it protects; never committed.</summary>
     private string PostgresPassword()
     {

@@ -20,6 +20,21 @@ public static class ServiceExtensions
         return service;
     }
 
+    /// <summary>
+    /// An adapter's legacy system: in local runs a simulator started beside it (not waited for: the adapter must
+    /// answer "unavailable" while its legacy system is down); in the manifest a parameter with the real system's
+    /// address, since the simulators stand for the customer's own systems and are not deployed.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithLegacySystem(this IResourceBuilder<ProjectResource> adapter,
+        string simulatorName, string baseUrlSetting, Func<string, IResourceBuilder<ExecutableResource>> simulator)
+    {
+        var builder = adapter.ApplicationBuilder;
+        if (builder.ExecutionContext.IsPublishMode)
+            return adapter.WithEnvironment(baseUrlSetting, builder.AddParameter($"{simulatorName.Replace("-sim", "")}-base-url"));
+        var sim = simulator(simulatorName).ExcludeFromManifest();
+        return adapter.WithReference(sim.GetEndpoint("http"));
+    }
+
     public static IResourceBuilder<ProjectResource> Uses(this IResourceBuilder<ProjectResource> service, InfrastructureReference dependency)
     {
         dependency.Reference(service);
