@@ -141,6 +141,22 @@ public sealed class BotInboxWorkerTests(Servers servers) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Ignores_messages_that_are_not_from_the_customer()
+    {
+        var conversation = NewConversation();
+        var botMessage = SessionStandIn.Customer("acme", conversation, "coupon?");
+        botMessage.Sender = new Participant { Kind = ParticipantKind.Bot, Id = "bot" };
+        await _session.PublishToInboxAsync(new BotInboxMessage { Message = botMessage });
+        var customer = await _session.SendCustomerMessageAsync("acme", conversation, "black friday?");
+
+        var post = await _session.NextCommandAsync<PostMessageCommand>();
+
+        Assert.Equal(customer.MessageId, post.Message.Metadata[MetadataKeys.InReplyTo]);
+        await Task.Delay(200);
+        Assert.False(_session.Commands.Reader.TryRead(out _));
+    }
+
+    [Fact]
     public async Task A_post_waits_for_Session_to_come_up()
     {
         var lateSession = await SessionStandIn.StartAsync(servers, answerCommands: false);

@@ -56,10 +56,12 @@ internal sealed class SessionStandIn : IAsyncDisposable
     {
         var message = Customer(tenant, conversation, text);
         await AppendAsync(message);
-        await _nats.PublishAsync(Subjects.BotInbox(tenant), new BotInboxMessage { Message = message, ConversationStarted = started, Language = language, VisitorId = "v1" },
-            serializer: ProtobufSerializer<BotInboxMessage>.Default);
+        await PublishToInboxAsync(new BotInboxMessage { Message = message, ConversationStarted = started, Language = language, VisitorId = "v1" });
         return message;
     }
+
+    public ValueTask PublishToInboxAsync(BotInboxMessage inbox) =>
+        _nats.PublishAsync(Subjects.BotInbox(inbox.Message.TenantId), inbox, serializer: ProtobufSerializer<BotInboxMessage>.Default);
 
     public static ChatMessage Customer(string tenant, string conversation, string text) => new()
     {

@@ -58,6 +58,8 @@ internal sealed partial class BotInboxWorker(
                     LogMalformed(logger, msg.Subject, msg.Error);
                     continue;
                 }
+                // The bot answers customers only: never its own messages (or an agent's) should they reach the inbox.
+                if (msg.Data.Message.Sender?.Kind is ParticipantKind.Bot or ParticipantKind.Agent or ParticipantKind.System) continue;
                 var lane = (int)((uint)string.GetHashCode(msg.Data.Message.ConversationId, StringComparison.Ordinal) % (uint)lanes.Length);
                 // A full lane slows the subscription down rather than dropping messages.
                 await lanes[lane].Writer.WriteAsync(msg.Data, stoppingToken);
