@@ -161,6 +161,7 @@ public sealed class OrderSystemFixture : IAsyncLifetime
         if (NatsClient is not null) await NatsClient.DisposeAsync();
         if (Simulator is not null) await Simulator.DisposeAsync();
         if (XmlSimulator is not null) await XmlSimulator.DisposeAsync();
+        await OrderSystemSimulator.DeleteCompiledAsync();
         if (Rabbit is not null) await Rabbit.DisposeAsync();
         if (Postgres is not null) await Postgres.DisposeAsync();
         if (Nats is not null) await Nats.DisposeAsync();

@@ -82,6 +82,14 @@ public sealed class OrderSystemSimulator : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>Removes the compiled classes once no simulator of this test run needs them.</summary>
+    public static async Task DeleteCompiledAsync()
+    {
+        if (!Compiled.IsValueCreated) return;
+        try { Directory.Delete(await Compiled.Value, recursive: true); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException) { }
+    }
+
     private static async Task<string> CompileAsync()
     {
         var folder = Directory.CreateTempSubdirectory("cs-order-sim-").FullName;
