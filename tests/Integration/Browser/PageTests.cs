@@ -1,0 +1,229 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace CustomerService.Integration.Browser;
+
+/// <summary>
+/// The pages in a real browser against the real platform through the gateway: a customer chats from the widget
+/// on the demo shop (or the H5 page on a phone), agents answer, transfer and end from the console.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium) : IClassFixture<ChromiumFixture>, IAsyncLifetime
+{
+    private static readonly (string Login, string Password)[] Agents = [("alice", "alice123"), ("bob", "bob123")];
+    private readonly List<IBrowserContext> _contexts = [];
+    private readonly List<string> _dialogs = [];
+    private Uri Gateway => platform.Gateway().BaseAddress!;
+
+    private static readonly BrowserNewContextOptions Desktop = new() { ViewportSize = new() { Width = 1280, Height = 800 }, Locale = "en-US" };
+
+    private static readonly BrowserNewContextOptions Phone = new()
+    {
+        ViewportSize = new() { Width = 390, Height = 844 }, IsMobile = true, HasTouch = true, DeviceScaleFactor = 2, Locale = "zh-CN",
+    };
+
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>
+    /// Routing state is shared by every test of the platform collection: the agents used here end whatever they
+    /// still hold and go offline, so the next test routes on a clean slate.
+    /// </summary>
+    public async Task DisposeAsync()
+    {
+        foreach (var context in _contexts) await context.CloseAsync();
+        Assert.Empty(_dialogs); // no page may open an alert: a script injected through a message would
+        foreach (var (login, password) in Agents)
+        {
+            var (token, _) = await platform.LoginAsync(login, password);
+            await using var agent = await platform.AgentSocketAsync(token);
+            await agent.SendAsync(new { type = "hello", status = "away" });
+            var welcome = await agent.ExpectAsync("welcome");
+            foreach (var conversation in welcome["conversations"]!.AsArray())
+                if ((string?)conversation!["state"] != "ended")
+                    await agent.SendAsync(new { type = "end", conversationId = (string)conversation["conversationId"]!, reason = "test over" });
+            await agent.SendAsync(new { type = "presence", status = "offline" });
+            await agent.SendAsync(new { type = "ping" });
+            await agent.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
+        }
+    }
+
+    private async Task<IPage> NewPageAsync(BrowserNewContextOptions options)
+    {
+        var context = await chromium.Browser.NewContextAsync(options);
+        _contexts.Add(context);
+        var page = await context.NewPageAsync();
+        page.Dialog += (_, dialog) => { lock (_dialogs) _dialogs.Add(dialog.Message); };
+        return page;
+    }
+
+    private static string Id() => Guid.NewGuid().ToString("N")[..8];
+
+    private Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new() { Path = Path.Combine(chromium.Artifacts, name) });
+
+    [Fact]
+    public async Task The_landing_page_links_to_the_widget_demo_and_the_console_and_lists_the_demo_accounts()
+    {
+        var page = await NewPageAsync(Desktop);
+        await page.GotoAsync(Gateway.ToString());
+        await Expect(page.Locator("h1")).ToHaveTextAsync("Customer Service Platform");
+        await Expect(page.Locator("table")).ToContainTextAsync("alice123");
+        await page.Locator("[data-testid=try-widget]").ClickAsync();
+        await Expect(page.Locator("[data-testid=chat-bubble]")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await page.GoBackAsync();
+        await page.Locator("[data-testid=open-console]").ClickAsync();
+        await Expect(page.Locator("[data-testid=login]")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task A_customer_chats_from_the_widget_an_agent_answers_transfers_and_it_ends_and_the_customer_sees_it_all_after_a_reload()
+    {
+        var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");
+        var shop = await NewPageAsync(Desktop);
+        await shop.GotoAsync(new Uri(Gateway, "/shop/").ToString());
+        var customer = new Pages.CustomerChat(shop);
+        await customer.OpenWidgetAsync();
+
+        await ConversationAsync(customer, alice, screenshots: ("widget.png", "console.png"));
+
+        await shop.ReloadAsync();
+        await customer.OpenWidgetAsync();
+        await customer.SeesAsync("Where is my order");
+        await customer.SeesAsync("Let me check");
+        await Expect(shop.Locator("[data-testid=ended]").First).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+    }
+
+    [Fact]
+    public async Task The_same_conversation_works_on_a_phone_with_the_full_page_chat_in_Chinese()
+    {
+        var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");
+        var phone = await NewPageAsync(Phone);
+        await phone.GotoAsync(new Uri(Gateway, "/chat?siteKey=demo-site-key").ToString());
+        var customer = new Pages.CustomerChat(phone);
+        await Expect(phone.Locator("[data-testid=send]")).ToHaveTextAsync("发送", new() { Timeout = Pages.Patience });
+
+        await ConversationAsync(customer, alice, screenshots: ("h5-chat.png", null));
+
+        await phone.ReloadAsync();
+        await customer.SeesAsync("Where is my order");
+        await customer.SeesAsync("Let me check");
+        await Expect(phone.Locator("[data-testid=ended]").First).ToHaveTextAsync("会话已结束", new() { Timeout = Pages.Patience });
+    }
+
+    /// <summary>
+    /// The customer writes, alice receives and answers (typing and read receipts both ways), hands the
+    /// conversation to bob, and bob ends it; the customer sees each step.
+    /// </summary>
+    private async Task ConversationAsync(Pages.CustomerChat customer, Pages.Console alice, (string Customer, string? Console) screenshots)
+    {
+        var question = $"Where is my order? #{Id()}";
+        await customer.WriteAsync(question);
+        var conversationId = await alice.OpenConversationAsync(question);
+
+        await customer.TypesUntilAsync(alice.Page.Locator("[data-testid=typing]"));
+
+        var answer = $"Let me check that for you #{Id()}";
+        await alice.ReplyAsync(answer);
+        await customer.SeesAsync(answer);
+        // The customer has the chat open, so it reports the answer read; the console shows it.
+        await Expect(alice.Line(answer)).ToContainTextAsync("read", new() { Timeout = Pages.Patience });
+        await Expect(customer.Message(question).Locator("[data-testid=status]")).ToBeVisibleAsync();
+
+        await ScreenshotAsync(customer.Page, screenshots.Customer);
+        if (screenshots.Console is { } console) await ScreenshotAsync(alice.Page, console);
+
+        var bob = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "bob", "bob123");
+        var (_, bobId) = await platform.LoginAsync("bob", "bob123"); // transfers name an agent by account id
+        await alice.TransferToAgentAsync(bobId);
+        await bob.OpenConversationByIdAsync(conversationId);
+        await Expect(bob.Line(question)).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(customer.Messages).ToContainTextAsync("Bob", new() { Timeout = Pages.Patience });
+
+        await bob.EndAsync();
+        await Expect(bob.Page.Locator("[data-testid=ended]")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(customer.Page.Locator("[data-testid=ended]").First).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+    }
+
+    [Fact]
+    public async Task A_dropped_connection_loses_nothing_and_doubles_nothing_the_unacked_message_is_resent_and_missed_ones_resumed()
+    {
+        var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");
+        var shop = await NewPageAsync(Desktop);
+        // The widget's socket goes through a route the test controls: it can swallow what the server sends, and cut it.
+        var deaf = false;
+        var sockets = new List<IWebSocketRoute>();
+        await shop.RouteWebSocketAsync(new Regex("/ws/customer"), socket =>
+        {
+            var server = socket.ConnectToServer();
+            lock (sockets) sockets.Add(socket);
+            server.OnMessage(frame =>
+            {
+                if (Volatile.Read(ref deaf)) return;
+                if (frame.Text is { } text) socket.Send(text);
+                else if (frame.Binary is { } bytes) socket.Send(bytes);
+            });
+        });
+        await shop.GotoAsync(new Uri(Gateway, "/shop/").ToString());
+        var customer = new Pages.CustomerChat(shop);
+        await customer.OpenWidgetAsync();
+
+        var id = Id();
+        await customer.WriteAsync($"first question {id}");
+        await alice.OpenConversationAsync($"first question {id}");
+        await alice.ReplyAsync($"first answer {id}");
+        await customer.SeesAsync($"first answer {id}");
+
+        // The link goes deaf: the server stores the next message, but its ack never reaches the widget.
+        Volatile.Write(ref deaf, true);
+        var composer = shop.Locator("[data-testid=composer]");
+        await composer.FillAsync($"second question {id}");
+        await composer.PressAsync("Enter");
+        await Expect(alice.Line($"second question {id}")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(shop.Locator(".msg.pending", new() { HasText = $"second question {id}" })).ToBeVisibleAsync();
+        await alice.ReplyAsync($"second answer {id}");
+
+        // Then it drops: the widget reconnects, resends the unacked message with its client id and resumes.
+        Volatile.Write(ref deaf, false);
+        IWebSocketRoute dropped;
+        lock (sockets) dropped = sockets[^1];
+        await dropped.CloseAsync();
+        await customer.SeesAsync($"second answer {id}");
+        await Expect(customer.Message($"second question {id}").Locator("[data-testid=status]")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+
+        foreach (var text in new[] { "first question", "first answer", "second question", "second answer" })
+        {
+            await Expect(customer.Message($"{text} {id}")).ToHaveCountAsync(1);
+            await Expect(alice.Line($"{text} {id}")).ToHaveCountAsync(1);
+        }
+        lock (sockets) Assert.True(sockets.Count >= 2, "the widget opened a new socket");
+        await alice.EndAsync();
+    }
+
+    [Fact]
+    public async Task Html_and_script_in_messages_are_shown_as_text_and_never_run()
+    {
+        var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");
+        var shop = await NewPageAsync(Desktop);
+        await shop.GotoAsync(new Uri(Gateway, "/shop/").ToString());
+        var customer = new Pages.CustomerChat(shop);
+        await customer.OpenWidgetAsync();
+
+        var attack = $"<img src=x onerror=\"window.__pwned='img'\"><script>window.__pwned='script'</script><b>{Id()}</b>";
+        await customer.WriteAsync(attack);
+        await alice.OpenConversationAsync(attack);
+        await Expect(alice.Line(attack).Locator(".text")).ToHaveTextAsync(attack);
+
+        var reply = $"<a href=\"javascript:window.__pwned='link'\">click</a><svg onload=\"window.__pwned='svg'\"></svg> {Id()}";
+        await alice.ReplyAsync(reply);
+        await customer.SeesAsync(reply);
+        await Expect(customer.Message(reply).Locator(".text")).ToHaveTextAsync(reply);
+
+        foreach (var page in new[] { shop, alice.Page })
+        {
+            Assert.Null(await page.EvaluateAsync<string?>("() => window.__pwned ?? null"));
+            Assert.Equal(0, await page.Locator("[data-testid=messages] :is(img, script, svg, a), [data-testid=transcript] :is(img, script, svg, a)").CountAsync());
+        }
+        await alice.EndAsync();
+    }
+}

@@ -1,0 +1,109 @@
+using Microsoft.Playwright;
+
+namespace CustomerService.Integration.Browser;
+
+/// <summary>How a person uses the pages, in terms of what they see: the customer's chat and the agent console.</summary>
+public static class Pages
+{
+    public static readonly float Patience = (float)ChatClient.Patience.TotalMilliseconds;
+
+    /// <summary>The customer's chat (widget panel or H5 page): Playwright's CSS selectors see into its shadow root.</summary>
+    public sealed class CustomerChat(IPage page)
+    {
+        public IPage Page => page;
+
+        public ILocator Messages => page.Locator("[data-testid=messages]");
+
+        public ILocator Message(string text) => page.Locator("[data-testid=message]", new() { HasText = text });
+
+        public async Task OpenWidgetAsync()
+        {
+            await page.Locator("[data-testid=chat-bubble]").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-testid=chat-panel]")).ToBeVisibleAsync(new() { Timeout = Patience });
+        }
+
+        public async Task WriteAsync(string text)
+        {
+            var composer = page.Locator("[data-testid=composer]");
+            await composer.FillAsync(text);
+            await composer.PressAsync("Enter");
+            // Shown as sent only once the server acknowledged it durably.
+            await Assertions.Expect(Message(text).Locator("[data-testid=status]")).ToBeVisibleAsync(new() { Timeout = Patience });
+        }
+
+        /// <summary>Keeps typing (the widget signals at most every few seconds) until <paramref name="indicator"/> shows.</summary>
+        public async Task TypesUntilAsync(ILocator indicator)
+        {
+            var composer = page.Locator("[data-testid=composer]");
+            for (var deadline = DateTime.UtcNow + ChatClient.Patience; ; )
+            {
+                await composer.PressSequentiallyAsync("a");
+                try
+                {
+                    await Assertions.Expect(indicator).ToBeVisibleAsync(new() { Timeout = 1000 });
+                    break;
+                }
+                catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
+            }
+            await composer.FillAsync("");
+        }
+
+        public Task SeesAsync(string text) =>
+            Assertions.Expect(Message(text).First).ToBeVisibleAsync(new() { Timeout = Patience });
+    }
+
+    /// <summary>An agent's console page.</summary>
+    public sealed class Console(IPage page)
+    {
+        public IPage Page => page;
+
+        public static async Task<Console> SignInAsync(IPage page, Uri gateway, string login, string password)
+        {
+            await page.GotoAsync(new Uri(gateway, "/console/").ToString());
+            await page.Locator("#login").FillAsync(login);
+            await page.Locator("#password").FillAsync(password);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".link-state.ok")).ToBeVisibleAsync(new() { Timeout = Patience });
+            return new Console(page);
+        }
+
+        public ILocator Conversation(string text) =>
+            page.Locator("[data-testid=conversation]", new() { HasText = text });
+
+        public ILocator Line(string text) => page.Locator("[data-testid=line]", new() { HasText = text });
+
+        /// <summary>Waits for a conversation whose latest message is <paramref name="text"/> and opens it.</summary>
+        public async Task<string> OpenConversationAsync(string text)
+        {
+            var item = Conversation(text).First;
+            await Assertions.Expect(item).ToBeVisibleAsync(new() { Timeout = Patience });
+            await item.ClickAsync();
+            await Assertions.Expect(Line(text).First).ToBeVisibleAsync(new() { Timeout = Patience });
+            return (await item.GetAttributeAsync("data-conversation"))!;
+        }
+
+        public async Task OpenConversationByIdAsync(string conversationId)
+        {
+            var item = page.Locator($"[data-testid=conversation][data-conversation='{conversationId}']");
+            await Assertions.Expect(item).ToBeVisibleAsync(new() { Timeout = Patience });
+            await item.ClickAsync();
+        }
+
+        public async Task ReplyAsync(string text)
+        {
+            var reply = page.Locator("[data-testid=reply]");
+            await reply.FillAsync(text);
+            await reply.PressAsync("Enter");
+            await Assertions.Expect(Line(text).Locator(".meta", new() { HasText = "·" })).ToBeVisibleAsync(new() { Timeout = Patience });
+        }
+
+        public async Task TransferToAgentAsync(string agent)
+        {
+            await page.Locator("[data-testid=transfer]").ClickAsync();
+            await page.Locator("[data-testid=transfer-target]").FillAsync(agent);
+            await page.Locator("[data-testid=transfer-go]").ClickAsync();
+        }
+
+        public Task EndAsync() => page.Locator("[data-testid=end]").ClickAsync();
+    }
+}
