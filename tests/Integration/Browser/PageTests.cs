@@ -32,7 +32,6 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
     public async Task DisposeAsync()
     {
         foreach (var context in _contexts) await context.CloseAsync();
-        Assert.Empty(_dialogs); // no page may open an alert: a script injected through a message would
         foreach (var (login, password) in Agents)
         {
             var (token, _) = await platform.LoginAsync(login, password);
@@ -46,6 +45,7 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
             await agent.SendAsync(new { type = "ping" });
             await agent.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
         }
+        Assert.Empty(_dialogs); // no page may open an alert: a script injected through a message would
     }
 
     private async Task<IPage> NewPageAsync(BrowserNewContextOptions options)
