@@ -29,6 +29,13 @@ public sealed class HistoryOptions
     [Range(1, 1_000_000)]
     public int MaxAckPending { get; set; } = 40_000;
 
+    /// <summary>
+    /// How long JetStream waits for an ack before it delivers a message again. After a crash, what was delivered and
+    /// not acked comes back after this; a batch that takes longer to store is delivered twice (and stored once).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan AckWait { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Prefix of the durable consumer names (prefix-messages, prefix-events).</summary>
     [Required, RegularExpression("^[A-Za-z0-9_-]+$")]
     public string ConsumerName { get; set; } = "history";

@@ -71,7 +71,8 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         {
             await stop.CancelAsync();
             try { await pump; } catch (OperationCanceledException) { }
-            while (buffered.Reader.TryRead(out var unstored)) unstored.Data.Dispose();
+            // Hand back what was fetched and not stored, so that the next consumer gets it now rather than after AckWait.
+            while (buffered.Reader.TryRead(out var unstored)) await ReleaseAsync(unstored);
         }
     }
 
@@ -82,7 +83,7 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         {
             AckPolicy = ConsumerConfigAckPolicy.Explicit,
             DeliverPolicy = ConsumerConfigDeliverPolicy.All,
-            AckWait = TimeSpan.FromSeconds(30),
+            AckWait = _options.AckWait,
             MaxAckPending = _options.MaxAckPending,
             MaxDeliver = -1,
         }, cancellationToken);
@@ -142,6 +143,7 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         using var activity = HistoryTelemetry.Source.StartActivity("history archive " + _stream.Stream);
         activity?.SetTag("messaging.batch.message_count", batch.Count);
         var delay = TimeSpan.FromMilliseconds(250);
+        var acked = false;
         try
         {
             while (true)
@@ -162,12 +164,31 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
                 }
             }
             foreach (var message in batch) await message.AckAsync(cancellationToken: cancellationToken);
+            acked = true;
             HistoryTelemetry.Archived.Add(batch.Count - _poison.Count);
             HistoryTelemetry.BatchDuration.Record(_time.GetElapsedTime(started).TotalMilliseconds);
         }
         finally
         {
-            foreach (var message in batch) message.Data.Dispose();
+            if (acked) foreach (var message in batch) message.Data.Dispose();
+            else foreach (var message in batch) await ReleaseAsync(message);
+        }
+    }
+
+    /// <summary>Gives a message back unstored (on shutdown): JetStream delivers it again at once.</summary>
+    private static async ValueTask ReleaseAsync(INatsJSMsg<NatsMemoryOwner<byte>> message)
+    {
+        try
+        {
+            await message.NakAsync();
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or OperationCanceledException)
+        {
+            // Connection gone: JetStream redelivers it after AckWait all the same.
+        }
+        finally
+        {
+            message.Data.Dispose();
         }
     }
 
