@@ -9,6 +9,7 @@ var nats = infra.AddNats("nats");
 var redis = infra.AddRedis("redis");
 var adminDb = infra.AddPostgresDatabase("admindb");
 var ticketDb = infra.AddPostgresDatabase("ticketdb");
+var rabbitMq = infra.AddRabbitMq("rabbitmq");
 var signingKey = builder.AddSigningKey(infra);
 
 // Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth).
@@ -30,7 +31,9 @@ var crm = builder.AddService<Projects.Crm>("crm", grpc: true)
     .WithLegacySystem("crm-sim", "Crm__BaseUrl", infra.CrmSimulator);
 var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
     .Uses(ticketDb)
-    .WithReference(nats).WaitFor(nats);
+    .WithReference(nats).WaitFor(nats)
+    .WithReference(rabbitMq).WaitFor(rabbitMq)
+    .WithLegacySystem("orders-sim", "Orders__BaseUrl", infra.OrderSystemSimulator(rabbitMq));
 
 // Session: customer and agent sockets, the conversation state machine, the message path.
 var session = builder.AddService<Projects.Session>("session")

@@ -4,7 +4,7 @@
 # exact sudo command to run.
 set -euo pipefail
 
-packages=(nats-server redis-server php-cli rabbitmq-server chromium fonts-noto-cjk)
+packages=(nats-server redis-server php-cli rabbitmq-server openjdk-17-jdk-headless chromium fonts-noto-cjk)
 
 missing=()
 for p in "${packages[@]}"; do

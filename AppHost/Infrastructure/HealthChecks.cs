@@ -49,3 +49,28 @@ internal sealed class PostgresDatabasesCheck(string serverConnection, IReadOnlyL
         return HealthCheckResult.Healthy();
     }
 }
+
+/// <summary>Healthy when RabbitMQ answers the AMQP 0-9-1 header with connection.start.</summary>
+internal sealed class AmqpCheck(int port) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync("127.0.0.1", port, cancellationToken);
+            var stream = client.GetStream();
+            await stream.WriteAsync("AMQP\0\0\u0009\u0001"u8.ToArray(), cancellationToken);
+            var frameType = new byte[1];
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            return await stream.ReadAsync(frameType, timeout.Token) == 1 && frameType[0] == 1
+                ? HealthCheckResult.Healthy()
+                : HealthCheckResult.Unhealthy("RabbitMQ did not answer the AMQP header");
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        {
+            return HealthCheckResult.Unhealthy($"RabbitMQ not reachable on 127.0.0.1:{port}", ex);
+        }
+    }
+}

@@ -100,6 +100,40 @@ public sealed class Infrastructure
             .WithHealthCheck(healthCheck);
     }
 
+    /// <summary>RabbitMQ, for legacy systems that take commands over AMQP (the order system).</summary>
+    public IResourceBuilder<IResourceWithConnectionString> AddRabbitMq(string name)
+    {
+        if (UsesContainers)
+            return _builder.AddRabbitMQ(name).WithDataVolume($"{name}-data");
+
+        int port = FreePort(), epmd = FreePort(), distribution = FreePort();
+        var password = GeneratedSecret("rabbitmq.password");
+        var healthCheck = $"{name}-amqp";
+        _builder.Services.AddHealthChecks().AddCheck(healthCheck, new AmqpCheck(port));
+        return _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
+                ReferenceExpression.Create($"amqp://cs:{password}@127.0.0.1:{port.ToString()}")))
+            .WithArgs("eng/run-rabbitmq.sh", port.ToString(), epmd.ToString(), Path.Combine(_dataDir, "rabbitmq"))
+            .WithEnvironment("RABBITMQ_USER", "cs")
+            .WithEnvironment("RABBITMQ_PASSWORD", password)
+            .WithEnvironment("RABBITMQ_DIST_PORT", distribution.ToString())
+            .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
+            .WithHealthCheck(healthCheck);
+    }
+
+    /// <summary>The Java order-system simulator: REST on its own port, work orders over the given RabbitMQ.</summary>
+    public Func<string, IResourceBuilder<ExecutableResource>> OrderSystemSimulator(IResourceBuilder<IResourceWithConnectionString> rabbitMq) => name =>
+    {
+        int port = FreePort();
+        var simulator = _builder.AddExecutable(name, "java", _repoRoot, "adapters/Orders/simulator/OrderSystem.java", port.ToString())
+            .WithArgs(ctx => ctx.Args.Add(new EndpointReference((IResourceWithEndpoints)rabbitMq.Resource, "tcp").Property(EndpointProperty.Port)))
+            .WithHttpEndpoint(port: port, targetPort: port, name: "http", isProxied: false)
+            .WithHttpHealthCheck("/health")
+            .WaitFor(rabbitMq);
+        if (!UsesContainers)
+            simulator.WithEnvironment("ORDER_SIM_AMQP_USER", "cs").WithEnvironment("ORDER_SIM_AMQP_PASSWORD", GeneratedSecret("rabbitmq.password"));
+        return simulator;
+    };
+
     /// <summary>A database on the one PostgreSQL server, named after its connection string.</summary>
     public InfrastructureReference AddPostgresDatabase(string name)
     {
@@ -151,11 +185,13 @@ public sealed class Infrastructure
             .WithHttpHealthCheck("/health");
     }
 
+    private string PostgresPassword() => GeneratedSecret("postgres.password");
+
     /// <summary>Generated on first start and kept beside the data it protects; never committed.</summary>
-    private string PostgresPassword()
+    private string GeneratedSecret(string fileName)
     {
         Directory.CreateDirectory(_dataDir);
-        var file = Path.Combine(_dataDir, "postgres.password");
+        var file = Path.Combine(_dataDir, fileName);
         if (File.Exists(file)) return File.ReadAllText(file).Trim();
         var password = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         File.WriteAllText(file, password);
