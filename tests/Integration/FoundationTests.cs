@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Aspire.Hosting.ApplicationModel;
 
 namespace CustomerService.Integration;
