@@ -36,3 +36,6 @@ if [ ! -x /usr/lib/postgresql/15/bin/postgres ]; then
     echo "run: sudo apt-get install -y postgresql-15" >&2; exit 1
   fi
 fi
+
+# npm packages: the embedded ClickHouse engine for HistoryWriter (the pages' toolchain installs on build).
+bash "$(dirname "${BASH_SOURCE[0]}")/install-chdb.sh"
