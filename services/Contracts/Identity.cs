@@ -10,8 +10,10 @@ public static class IdentityHeaders
     public const string User = "X-CS-User";
     public const string Role = "X-CS-Role";
     public const string Name = "X-CS-Name";
+    /// <summary>An agent's skill groups, comma-separated.</summary>
+    public const string SkillGroups = "X-CS-Skills";
 
-    public static readonly string[] All = [Tenant, User, Role, Name];
+    public static readonly string[] All = [Tenant, User, Role, Name, SkillGroups];
 }
 
 /// <summary>JWT claims and roles issued by Admin and validated by the gateway.</summary>

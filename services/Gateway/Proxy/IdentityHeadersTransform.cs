@@ -29,6 +29,7 @@ internal sealed class IdentityHeadersTransform : ITransformProvider
         Set(headers, IdentityHeaders.User, user.FindFirst(PlatformClaims.Subject)?.Value);
         Set(headers, IdentityHeaders.Role, user.FindFirst(PlatformClaims.Role)?.Value);
         Set(headers, IdentityHeaders.Name, user.FindFirst(PlatformClaims.Name)?.Value is { } name ? Uri.EscapeDataString(name) : null);
+        Set(headers, IdentityHeaders.SkillGroups, string.Join(',', user.FindAll(PlatformClaims.SkillGroups).Select(c => c.Value)));
         return ValueTask.CompletedTask;
     }
 

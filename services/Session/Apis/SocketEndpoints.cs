@@ -42,7 +42,7 @@ public static class SocketEndpoints
     {
         string? tenant = headers[IdentityHeaders.Tenant], user = headers[IdentityHeaders.User], role = headers[IdentityHeaders.Role];
         if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(user) || string.IsNullOrEmpty(role)) return null;
-        var skills = ((string?)headers["X-CS-Skills"])?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+        var skills = ((string?)headers[IdentityHeaders.SkillGroups])?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
         return new Identity(tenant, user, role, Uri.UnescapeDataString(headers[IdentityHeaders.Name].ToString()), skills);
     }
 }
