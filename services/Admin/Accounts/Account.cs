@@ -13,4 +13,4 @@ public sealed record Account(
     bool Active);
 
 /// <summary>What a visitor token request needs to know about the tenant behind a site key.</summary>
-public sealed record VisitorSite(string TenantId, string TenantName, string IdentitySecret);
+public sealed record VisitorSite(string TenantId, string IdentitySecret);

@@ -41,11 +41,11 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
 
     public async Task<VisitorSite?> FindSiteAsync(string siteKey, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id, name, identity_secret FROM tenants WHERE site_key = $1");
+        await using var command = dataSource.CreateCommand("SELECT id, identity_secret FROM tenants WHERE site_key = $1");
         command.Parameters.Add(new() { Value = siteKey });
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? new VisitorSite(reader.GetString(0), reader.GetString(1), reader.GetString(2))
+            ? new VisitorSite(reader.GetString(0), reader.GetString(1))
             : null;
     }
 }
