@@ -10,13 +10,23 @@ using StackExchange.Redis;
 namespace CustomerService.Bot.Bench;
 
 /// <summary>
+/// Latencies of one scenario: from the moment each message was due (open-loop: a sender that falls behind under
+/// load shows as latency) and from the moment it was actually published (the bot's path alone).
+/// </summary>
+internal sealed class Latencies
+{
+    public LongHistogram FromIntended { get; } = new(TimeStamp.Seconds(60), 3);
+    public LongHistogram FromSent { get; } = new(TimeStamp.Seconds(60), 3);
+}
+
+/// <summary>
 /// Plays Session: seeds each conversation's recent messages, publishes customer messages to the bot inbox and answers
 /// the bot's posts, recording for each reply the time from the customer message's intended send time (so a late
 /// sender cannot hide latency) to the post reaching Session.
 /// </summary>
 internal sealed class SessionSide(NatsConnection nats, IDatabase redis) : IAsyncDisposable
 {
-    private readonly ConcurrentDictionary<string, (long IntendedTimestamp, LongHistogram? Histogram)> _pending = new();
+    private readonly ConcurrentDictionary<string, (long IntendedTimestamp, long SentTimestamp, Latencies? Latencies)> _pending = new();
     private readonly CancellationTokenSource _stop = new();
     private Task _answering = Task.CompletedTask;
     private long _answered;
@@ -26,7 +36,7 @@ internal sealed class SessionSide(NatsConnection nats, IDatabase redis) : IAsync
     public long WrongSource => Interlocked.Read(ref _wrongSource);
     public int Pending => _pending.Count;
 
-    /// <summary>The source each scenario's replies must come from (rule or faq); a reply from elsewhere counts as wrong.</summary>
+    /// <summary>The source a measured scenario's replies must come from (rule or faq); a reply from elsewhere counts as wrong.</summary>
     public string ExpectedSource { get; set; } = "";
 
     public async Task StartAsync()
@@ -42,9 +52,10 @@ internal sealed class SessionSide(NatsConnection nats, IDatabase redis) : IAsync
                 {
                     var received = Stopwatch.GetTimestamp();
                     var metadata = msg.Data!.Message.Metadata;
-                    if (_pending.TryRemove(metadata[MetadataKeys.InReplyTo], out var sent))
+                    if (_pending.TryRemove(metadata[MetadataKeys.InReplyTo], out var sent) && sent.Latencies is { } latencies)
                     {
-                        sent.Histogram?.RecordValue(Math.Max(1, (long)Stopwatch.GetElapsedTime(sent.IntendedTimestamp, received).TotalMicroseconds));
+                        latencies.FromIntended.RecordValue(Microseconds(sent.IntendedTimestamp, received));
+                        latencies.FromSent.RecordValue(Microseconds(sent.SentTimestamp, received));
                         if (metadata[MetadataKeys.Source] != ExpectedSource) Interlocked.Increment(ref _wrongSource);
                     }
                     Interlocked.Increment(ref _answered);
@@ -72,13 +83,15 @@ internal sealed class SessionSide(NatsConnection nats, IDatabase redis) : IAsync
         }
     }
 
-    public ValueTask SendAsync(string conversation, string text, long intendedTimestamp, LongHistogram? histogram)
+    public ValueTask SendAsync(string conversation, string text, long intendedTimestamp, Latencies? latencies)
     {
         var message = Customer(conversation, text);
-        _pending[message.MessageId] = (intendedTimestamp, histogram);
+        _pending[message.MessageId] = (intendedTimestamp, Stopwatch.GetTimestamp(), latencies);
         return nats.PublishAsync(Subjects.BotInbox(BenchKnowledge.Tenant), new BotInboxMessage { Message = message, Language = "en" },
             serializer: ProtobufSerializer<BotInboxMessage>.Default);
     }
+
+    private static long Microseconds(long from, long to) => Math.Max(1, (long)Stopwatch.GetElapsedTime(from, to).TotalMicroseconds);
 
     private static ChatMessage Customer(string conversation, string text) => new()
     {
