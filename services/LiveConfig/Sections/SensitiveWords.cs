@@ -29,6 +29,7 @@ public sealed record SensitiveWords : IConfigSection<SensitiveWords>
         errors.MaxCount("lists", Lists, 100);
         errors.Unique(Lists, l => l.Name, "lists", "name");
         var total = 0;
+        var characters = 0;
         for (var i = 0; i < Lists.Count; i++)
         {
             var list = Lists[i];
@@ -40,12 +41,15 @@ public sealed record SensitiveWords : IConfigSection<SensitiveWords>
             for (var w = 0; w < list.Words.Count; w++)
             {
                 var folded = TextFolding.FoldAndStrip(list.Words[w]);
+                characters += folded.Length;
                 if (folded.Length == 0) errors.Add($"{path}.words[{w}]", "has no letters or digits.");
                 else if (folded.Length > SensitiveWordMatcher.MaxWordLength)
                     errors.Add($"{path}.words[{w}]", $"must be at most {SensitiveWordMatcher.MaxWordLength} characters (without separators).");
             }
         }
         if (total > MaxWords) errors.Add("lists", $"must hold at most {MaxWords} words in all.");
+        if (characters > SensitiveWordMatcher.MaxTotalLength)
+            errors.Add("lists", $"must hold at most {SensitiveWordMatcher.MaxTotalLength} characters in all (without separators).");
     }
 }
 
