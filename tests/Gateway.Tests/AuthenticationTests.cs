@@ -15,8 +15,8 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IDisposable
     [InlineData("/api/history/conversations")]
     [InlineData("/api/admin/agents")]
     [InlineData("/ws/agent")]
-    [InlineData("/no/route/here")]
-    public async Task Without_a_token_everything_but_auth_and_health_is_401(string path)
+    [InlineData("/ws/other")]
+    public async Task Without_a_token_the_apis_and_sockets_are_401(string path)
     {
         var response = await _client.GetAsync(path, token: null);
 
@@ -26,9 +26,10 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IDisposable
     }
 
     [Fact]
-    public async Task Auth_and_health_need_no_token()
+    public async Task Auth_pages_and_health_need_no_token()
     {
         Assert.Equal("/api/auth/login", (await (await _client.SendAsync(HttpMethod.Post, "/api/auth/login", null, new { })).SeenAsync()).Path);
+        Assert.Equal("/agent/index.html", (await (await _client.GetAsync("/agent/index.html", token: null)).SeenAsync()).Path);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/health", token: null)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await _client.GetAsync("/alive", token: null)).StatusCode);
     }

@@ -4,7 +4,7 @@ using CustomerService.TestInfrastructure;
 namespace CustomerService.Gateway.Tests;
 
 /// <summary>
-/// A real Redis, a downstream that stands in for Session, Admin and HistoryWriter, and a gateway in front of
+/// A real Redis, a downstream that stands in for Session, Admin, HistoryWriter and Web, and a gateway in front of
 /// it; started once for every test class in the collection. Tests that need other limits or another clock start
 /// their own gateway with <see cref="StartGateway"/> (a second or so).
 /// </summary>
@@ -34,6 +34,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
             ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
             ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
             // Every test talks from 127.0.0.1: the shared gateway must not throttle the suite itself.
             ["RateLimits:PerIp:Enabled"] = "false",
             ["RateLimits:PerSubject:TokenLimit"] = "100000",

@@ -17,6 +17,7 @@ public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
         request.Headers.Add(IdentityHeaders.User, "root");
         request.Headers.Add(IdentityHeaders.Role, Roles.Admin);
         request.Headers.Add(IdentityHeaders.Name, "Mallory");
+        request.Headers.Add(IdentityHeaders.SkillGroups, "vip");
         request.Headers.Add("x-cs-role", "admin"); // header names are case-insensitive: this is the same header
         return request;
     }
@@ -33,13 +34,29 @@ public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
         Assert.Equal(Roles.Agent, seen.Header(IdentityHeaders.Role));
         Assert.Equal("Zo%C3%AB%20%E5%BC%A0%E4%BC%9F", seen.Header(IdentityHeaders.Name));
         Assert.Equal("Zoë 张伟", Uri.UnescapeDataString(seen.Header(IdentityHeaders.Name)!));
+        Assert.Null(seen.Header(IdentityHeaders.SkillGroups)); // this token has no skills claim
+    }
+
+    [Fact]
+    public async Task An_agent_skill_groups_come_from_the_token()
+    {
+        var token = fixture.Tokens.Mint(subject: "agent-43", skills: ["general", "vip"]);
+
+        var seen = await (await _client.SendAsync(Spoofed("/api/history/conversations", token))).SeenAsync();
+
+        Assert.Equal("general,vip", seen.Header(IdentityHeaders.SkillGroups));
+        Assert.Equal("general", (await (await _client.SendAsync(Spoofed("/api/history/x", fixture.Tokens.Mint(skills: ["general"])))).SeenAsync())
+            .Header(IdentityHeaders.SkillGroups));
     }
 
     [Fact]
     public async Task Anonymous_routes_get_no_identity_headers_at_all()
     {
-        var seen = await (await _client.SendAsync(Spoofed("/api/auth/login", token: null))).SeenAsync();
+        foreach (var path in new[] { "/api/auth/login", "/agent/index.html" })
+        {
+            var seen = await (await _client.SendAsync(Spoofed(path, token: null))).SeenAsync();
 
-        Assert.All(IdentityHeaders.All, name => Assert.Null(seen.Header(name)));
+            Assert.All(IdentityHeaders.All, name => Assert.Null(seen.Header(name)));
+        }
     }
 }

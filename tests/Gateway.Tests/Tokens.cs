@@ -17,9 +17,17 @@ public sealed class Tokens(byte[] signingKey)
     public string Mint(
         string tenant = "demo", string subject = "agent-1", string role = Roles.Agent, string name = "Alice",
         DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null,
-        string issuer = PlatformClaims.Issuer, string audience = PlatformClaims.Audience, byte[]? key = null)
+        string issuer = PlatformClaims.Issuer, string audience = PlatformClaims.Audience, byte[]? key = null, string[]? skills = null)
     {
         var iat = issuedAt ?? DateTimeOffset.UtcNow;
+        var claims = new Dictionary<string, object>
+        {
+            [PlatformClaims.Subject] = subject,
+            [PlatformClaims.Tenant] = tenant,
+            [PlatformClaims.Role] = role,
+            [PlatformClaims.Name] = name,
+        };
+        if (skills is not null) claims[PlatformClaims.SkillGroups] = skills;
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer,
@@ -27,13 +35,7 @@ public sealed class Tokens(byte[] signingKey)
             IssuedAt = iat.UtcDateTime,
             NotBefore = iat.UtcDateTime,
             Expires = (iat + (lifetime ?? TimeSpan.FromHours(1))).UtcDateTime,
-            Claims = new Dictionary<string, object>
-            {
-                [PlatformClaims.Subject] = subject,
-                [PlatformClaims.Tenant] = tenant,
-                [PlatformClaims.Role] = role,
-                [PlatformClaims.Name] = name,
-            },
+            Claims = claims,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? SigningKey), SecurityAlgorithms.HmacSha256),
         });
     }

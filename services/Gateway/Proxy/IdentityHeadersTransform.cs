@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Security.Claims;
 using CustomerService.Contracts;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -7,7 +8,7 @@ namespace CustomerService.Gateway.Proxy;
 
 /// <summary>
 /// On every proxied request, on every route: drops any X-CS-* identity header the client sent and sets them from
-/// the validated token, so services can trust them. X-CS-Name is percent-encoded UTF-8 (RFC 3986), because
+/// the validated token, so services can trust them. X-CS-Skills lists an agent's skill groups, comma-separated. X-CS-Name is percent-encoded UTF-8 (RFC 3986), because
 /// display names in any script must survive an HTTP header; services read it with Uri.UnescapeDataString.
 /// </summary>
 internal sealed class IdentityHeadersTransform : ITransformProvider
@@ -29,8 +30,22 @@ internal sealed class IdentityHeadersTransform : ITransformProvider
         Set(headers, IdentityHeaders.User, user.FindFirst(PlatformClaims.Subject)?.Value);
         Set(headers, IdentityHeaders.Role, user.FindFirst(PlatformClaims.Role)?.Value);
         Set(headers, IdentityHeaders.Name, user.FindFirst(PlatformClaims.Name)?.Value is { } name ? Uri.EscapeDataString(name) : null);
-        Set(headers, IdentityHeaders.SkillGroups, string.Join(',', user.FindAll(PlatformClaims.SkillGroups).Select(c => c.Value)));
+        Set(headers, IdentityHeaders.SkillGroups, SkillGroups(user));
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The skills claims comma-separated; null for visitors and admins, who have none (no allocation then).</summary>
+    private static string? SkillGroups(ClaimsPrincipal user)
+    {
+        string? first = null;
+        List<string>? more = null;
+        foreach (var claim in user.Claims)
+        {
+            if (claim.Type != PlatformClaims.SkillGroups) continue;
+            if (first is null) first = claim.Value;
+            else (more ??= [first]).Add(claim.Value);
+        }
+        return more is null ? first : string.Join(',', more);
     }
 
     private static void Set(HttpRequestHeaders headers, string name, string? value)
