@@ -53,13 +53,14 @@ public sealed partial class BotEngine
             return Answer(bot, turn, replies, answer);
         }
 
+        var context = await turn.Context;
         var prediction = await _predictor.PredictAsync(new PredictionRequest
         {
             TenantId = turn.TenantId,
             Message = turn.Message,
             Language = turn.Language,
-            RecentMessages = turn.RecentMessages,
-            Customer = turn.Customer,
+            RecentMessages = context.RecentMessages,
+            Customer = context.Customer,
             Faq = bot.Source.Faq,
         }, cancellationToken);
 

@@ -1,3 +1,4 @@
+using CustomerService.Bot.Conversations;
 using CustomerService.Contracts;
 
 namespace CustomerService.Bot;
@@ -10,7 +11,9 @@ public sealed class BotTurn
     /// <summary>The message opens a bot-first conversation: greet first.</summary>
     public bool ConversationStarted { get; init; }
     public string Language { get; init; } = "";
-    /// <summary>The conversation's latest messages, oldest first.</summary>
-    public IReadOnlyList<ChatMessage> RecentMessages { get; init; } = [];
-    public CustomerContext? Customer { get; init; }
+    /// <summary>
+    /// The conversation's latest messages and the customer's profile, still loading when the turn starts: only the
+    /// predictor waits for them, so a rule's answer does not pay for the round trip.
+    /// </summary>
+    public Task<ConversationContext> Context { get; init; } = Task.FromResult(ConversationContext.None);
 }

@@ -97,15 +97,13 @@ internal sealed partial class BotInboxWorker(
         var conversationId = message.ConversationId;
         try
         {
-            var context = await contexts.LoadAsync(tenantId, conversationId);
             var decision = await engine.HandleAsync(new BotTurn
             {
                 TenantId = tenantId,
                 Message = message,
                 ConversationStarted = inbox.ConversationStarted,
                 Language = inbox.Language,
-                RecentMessages = context.RecentMessages,
-                Customer = context.Customer,
+                Context = contexts.LoadAsync(tenantId, conversationId),
             }, cancellationToken);
 
             foreach (var reply in decision.Replies)

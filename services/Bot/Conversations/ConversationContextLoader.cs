@@ -15,7 +15,7 @@ internal sealed partial class ConversationContextLoader(IConnectionMultiplexer r
     /// <summary>How many of the latest messages the bot looks at.</summary>
     public const int RecentMessageCount = 5;
 
-    public async ValueTask<ConversationContext> LoadAsync(string tenantId, string conversationId)
+    public async Task<ConversationContext> LoadAsync(string tenantId, string conversationId)
     {
         try
         {
@@ -30,7 +30,7 @@ internal sealed partial class ConversationContextLoader(IConnectionMultiplexer r
             for (var i = 0; i < recent.Length; i++) messages[i] = ChatMessage.Parser.ParseFrom(((ReadOnlyMemory<byte>)recent[i]).Span);
             return new ConversationContext(messages, customer.IsNullOrEmpty ? null : CustomerContext.Parser.ParseFrom(((ReadOnlyMemory<byte>)customer).Span));
         }
-        catch (Exception ex) when (ex is RedisException or InvalidProtocolBufferException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or InvalidProtocolBufferException)
         {
             // Rules and the FAQ answer without context; a missing context must not cost the customer the answer.
             LogContextUnavailable(logger, tenantId, conversationId, ex);
