@@ -14,7 +14,17 @@ for proj in $(ls tests/*/*.csproj | grep -v TestInfrastructure); do
     --results-directory "$results" || status=1
 done
 
-passed=0; failed=0
+# The pages' unit tests (vitest), counted alongside.
+web_passed=0; web_failed=0
+if [ -d services/Web/client/node_modules ]; then
+  echo "== Web client (vitest)"
+  web_out=$(cd services/Web/client && NO_COLOR=1 FORCE_COLOR=0 npm test --silent 2>&1 | sed "s/\x1b\[[0-9;]*m//g") || status=1
+  echo "$web_out" | tail -5
+  web_passed=$(echo "$web_out" | sed -n 's/.*Tests .* \([0-9][0-9]*\) passed.*/\1/p' | tail -1)
+  web_failed=$(echo "$web_out" | sed -n 's/.*Tests .* \([0-9][0-9]*\) failed.*/\1/p' | tail -1)
+fi
+
+passed=${web_passed:-0}; failed=${web_failed:-0}
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   p=$(grep -o '<Counters [^>]*' "$trx" | grep -o 'passed="[0-9]*"' | grep -o '[0-9]*')
