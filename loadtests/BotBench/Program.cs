@@ -41,6 +41,10 @@ await session.StartAsync();
 var conversations = Enumerable.Range(0, options.Conversations).Select(i => $"conv-{i}").ToArray();
 foreach (var conversation in conversations) await session.SeedConversationAsync(conversation);
 
+// What this machine allows at the moment: a bare NATS request-reply between two connections, at the same rate. On a
+// shared or loaded box its tail shows how much of the bot's tail is the machine's.
+var baseline = await NatsBaseline.MeasureAsync(natsServer.Url, options.Rate, options.Seconds);
+
 // One warm-up with both kinds of message, so that neither measured scenario pays for JIT compilation and connection set-up.
 await RunAsync(null, options.WarmupSeconds, [.. BenchKnowledge.RuleMessages, .. BenchKnowledge.FaqMessages]);
 
@@ -86,6 +90,7 @@ foreach (var (scenario, latencies, _) in results)
         Console.WriteLine($"{scenario,-10} {label,13} {histogram.TotalCount,8} {Ms(50),8:F2} {Ms(90),8:F2} {Ms(99),8:F2} {Ms(99.9),9:F2} {histogram.GetMaxValue() / 1000.0,8:F2}");
     }
 }
+Console.WriteLine($"{"baseline",-10} {"NATS echo",13} {baseline.TotalCount,8} {baseline.GetValueAtPercentile(50) / 1000.0,8:F2} {baseline.GetValueAtPercentile(90) / 1000.0,8:F2} {baseline.GetValueAtPercentile(99) / 1000.0,8:F2} {baseline.GetValueAtPercentile(99.9) / 1000.0,9:F2} {baseline.GetMaxValue() / 1000.0,8:F2}");
 Console.WriteLine($"replies from an unexpected source: {session.WrongSource}; unanswered: {session.Pending}");
 
 await bot.StopAsync();
