@@ -16,7 +16,7 @@ public sealed class PlatformFixture : IAsyncLifetime
     public DistributedApplication App { get; private set; } = null!;
     public DistributedApplicationModel Model => App.Services.GetRequiredService<DistributedApplicationModel>();
 
-    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(6);
 
     public async Task InitializeAsync()
     {
