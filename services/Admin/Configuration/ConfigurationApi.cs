@@ -71,7 +71,7 @@ public static class ConfigurationApi
     private static async Task<IResult> GetAsync<T>(HttpContext http, ConfigStore store, ConfigurationAdminOptions options, bool platform, CancellationToken ct)
         where T : class, IConfigSection<T>
     {
-        if (Authorize(http.Request, options, platform, write: false, out var caller, out var tenantId) is { } denied) return denied;
+        if (Authorize(http.Request, options, platform, write: false, out _, out var tenantId) is { } denied) return denied;
         var stored = await store.GetAsync(tenantId, T.SectionName, ct);
         var descriptor = ConfigSections.Get(T.SectionName);
         var version = stored?.Version ?? 0;
