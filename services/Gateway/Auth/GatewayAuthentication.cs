@@ -1,7 +1,6 @@
 using CustomerService.Contracts;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -24,6 +23,8 @@ public static class GatewayAuthentication
         builder.Services.AddOptions<GatewayAuthOptions>().BindConfiguration(GatewayAuthOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<GatewayAuthOptions>, GatewayAuthOptionsValidator>();
 
+        builder.Services.AddSingleton<ValidatedTokens>();
+        builder.Services.AddSingleton<TokenEvents>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<GatewayAuthOptions>, TimeProvider>((jwt, auth, time) => Configure(jwt, auth.Value, time));
@@ -53,20 +54,7 @@ public static class GatewayAuthentication
             RoleClaimType = PlatformClaims.Role,
             LifetimeValidator = (notBefore, expires, _, parameters) => TokenLifetime.Check(notBefore, expires, parameters.ClockSkew, time),
         };
-        jwt.Events = new JwtBearerEvents { OnMessageReceived = TakeSocketTokenFromQuery };
-    }
-
-    private static Task TakeSocketTokenFromQuery(MessageReceivedContext context)
-    {
-        var request = context.Request;
-        if (request.Path.StartsWithSegments(SocketPaths)
-            && request.Headers.Authorization.Count == 0
-            && context.HttpContext.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
-            && request.Query.TryGetValue(AccessTokenParameter, out var token))
-        {
-            context.Token = token;
-        }
-        return Task.CompletedTask;
+        jwt.EventsType = typeof(TokenEvents);
     }
 }
 
