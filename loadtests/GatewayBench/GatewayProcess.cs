@@ -16,6 +16,16 @@ public sealed class GatewayProcess : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary>CPU the gateway process has used so far: per request it is robust to a busy machine, latency is not.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static async Task<GatewayProcess> StartAsync(Uri downstream, string redis, string signingKey)
     {
         var configuration = typeof(GatewayProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";

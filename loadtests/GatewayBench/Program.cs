@@ -36,25 +36,27 @@ var direct = new Uri(echo.Address, path);
 var proxied = new Uri(gateway.Address, path);
 AnsiConsole.MarkupLine($"[grey]GET {path}: direct {echo.Address} vs gateway {gateway.Address}; {Environment.ProcessorCount} cores[/]");
 
-var results = new List<(int Concurrency, Measurement Direct, Measurement Gateway)>();
+var results = new List<(int Concurrency, Measurement Direct, Measurement Gateway, double GatewayCpuMicroseconds)>();
 foreach (var concurrency in options.Concurrency)
 {
     using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, UseProxy = false });
     await ClosedLoop.RunAsync(client, direct, token, concurrency, options.Warmup);
     await ClosedLoop.RunAsync(client, proxied, token, concurrency, options.Warmup);
 
-    var (directTotal, gatewayTotal) = (new Measurement(), new Measurement());
+    var (directTotal, gatewayTotal, gatewayCpu) = (new Measurement(), new Measurement(), TimeSpan.Zero);
     for (var round = 0; round < options.Rounds; round++)
     {
         // Alternating rounds spread any drift of the machine (GC, other processes) over both targets alike.
         directTotal.Add(await ClosedLoop.RunAsync(client, direct, token, concurrency, options.RoundLength));
+        var cpuBefore = gateway.CpuTime;
         gatewayTotal.Add(await ClosedLoop.RunAsync(client, proxied, token, concurrency, options.RoundLength));
+        gatewayCpu += gateway.CpuTime - cpuBefore;
     }
-    results.Add((concurrency, directTotal, gatewayTotal));
+    results.Add((concurrency, directTotal, gatewayTotal, gatewayCpu.TotalMicroseconds / gatewayTotal.Latency.TotalCount));
 }
 
 var table = new Table().AddColumns("conc.", "path", "requests", "req/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "max ms", "errors");
-foreach (var (concurrency, d, g) in results)
+foreach (var (concurrency, d, g, _) in results)
 {
     foreach (var (name, m) in new[] { ("direct", d), ("gateway", g) })
         table.AddRow(concurrency.ToString(), name, m.Latency.TotalCount.ToString(), (m.Latency.TotalCount / m.Elapsed.TotalSeconds).ToString("F0"),
@@ -65,6 +67,10 @@ foreach (var (concurrency, d, g) in results)
         $"[bold]{g.Percentile(99) - d.Percentile(99):F3}[/]", $"{g.Percentile(99.9) - d.Percentile(99.9):F3}", "", "");
 }
 AnsiConsole.Write(table);
+foreach (var (concurrency, _, _, cpu) in results)
+    AnsiConsole.MarkupLine($"concurrency {concurrency}: the gateway process used [bold]{cpu:F0} µs of CPU per request[/]");
+if (File.Exists("/proc/loadavg"))
+    AnsiConsole.MarkupLine($"[grey]load average (1 min) at the end: {File.ReadAllText("/proc/loadavg").Split(' ')[0]}[/]");
 
 const double targetMs = 5;
 var worst = results.Max(r => r.Gateway.Percentile(99) - r.Direct.Percentile(99));
