@@ -45,6 +45,7 @@ internal static class ArchiveBench
             using var host = StartArchive(nats.Url, dataDirectory);
             await host.StartAsync();
             var store = host.Services.GetRequiredService<HistoryStore>();
+            await store.ReadyAsync(default);
             var clock = Stopwatch.StartNew();
             TimeSpan? firstStored = null;
             while (true)
@@ -145,7 +146,7 @@ internal static class ArchiveBench
             var stored = Math.Min(await CountAsync(store, "bench-live"), total);
             var now = Stopwatch.GetTimestamp();
             for (var i = seen; i < stored; i++)
-                if (publishedAt[i] != 0) lag.RecordValue(Stopwatch.GetElapsedTime(publishedAt[i], now).Ticks);
+                if (publishedAt[i] != 0) lag.RecordValue(Math.Max(0, Stopwatch.GetElapsedTime(publishedAt[i], now).Ticks));
             seen = stored;
             await Task.Delay(2);
         }

@@ -95,6 +95,19 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_batch_larger_than_one_insert_is_split_and_stored_whole()
+    {
+        var data = new HistoryData();
+        var now = DateTimeOffset.UtcNow;
+        for (var seq = 1; seq <= 120; seq++)
+            await Publisher.PublishAsync(data.Message("t-large", "big", seq, ParticipantKind.Agent, "a", new string((char)('a' + seq % 26), 60_000), now));
+        var agent = App.ClientFor("t-large", Roles.Agent);
+        var page = await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/big/messages?limit=500"),
+            p => p.Messages.Count == 120, what: "120 messages of 60 KB (7 MB) stored");
+        Assert.All(page.Messages, m => Assert.Equal(60_000, m.Text.Length));
+    }
+
+    [Fact]
     public async Task Identity_and_roles_are_required()
     {
         var anonymous = App.CreateClient();

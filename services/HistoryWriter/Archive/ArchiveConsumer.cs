@@ -21,6 +21,12 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Largest insert sent at once: the embedded engine reads inline data only up to about 16 MiB (measured: a 20 MB
+    /// insert lost its tail), and batches of long messages would pass that.
+    /// </summary>
+    private const int MaxInsertBytes = 4 << 20;
+
     private readonly IArchivedStream<T> _stream;
     private readonly INatsJSContext _js;
     private readonly HistoryStore _store;
@@ -66,6 +72,10 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         try
         {
             await ArchiveBatchesAsync(buffered.Reader, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what was not acked is handed back below.
         }
         finally
         {
@@ -232,6 +242,12 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         {
             var record = _records[i].Record;
             _stream.Write(row, record, _retention.DaysFor(_stream.TenantOf(record)), now);
+        }
+        if (_rows.WrittenCount > MaxInsertBytes && count > 1)
+        {
+            await InsertAsync(start, count / 2, cancellationToken);
+            await InsertAsync(start + count / 2, count - count / 2, cancellationToken);
+            return;
         }
         try
         {
