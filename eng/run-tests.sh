@@ -9,7 +9,11 @@ status=0
 for proj in $(ls tests/*/*.csproj | grep -v TestInfrastructure); do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  dotnet test "$proj" --no-build -c "$config" --nologo \
+  filter=()
+  # The tests that start the whole platform (collection "platform": foundation, chat, browser) run with
+  # PLATFORM_TESTS=1 (make test-platform) until they have passed on an idle machine; see the issue notes.
+  if [ "$name" = Integration ] && [ "${PLATFORM_TESTS:-0}" != 1 ]; then filter=(--filter "FullyQualifiedName~ManifestTests"); fi
+  dotnet test "$proj" --no-build -c "$config" --nologo "${filter[@]}" \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=1
 done
