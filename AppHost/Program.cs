@@ -52,6 +52,8 @@ builder.AddService<Projects.Bot>("bot")
 // HistoryWriter: JetStream -> ClickHouse, and the history query API.
 var history = builder.AddService<Projects.HistoryWriter>("historywriter")
     .WithReference(nats).WaitFor(nats);
+if (!builder.ExecutionContext.IsPublishMode)
+    history.WithEnvironment("History__DataDir", Path.Combine(infra.DataDirectory, "clickhouse"));
 
 // Web: the landing page, the chat widget, the agent console and the admin pages.
 var web = builder.AddService<Projects.Web>("web");
