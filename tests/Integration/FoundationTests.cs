@@ -17,7 +17,7 @@ public sealed class FoundationTests(PlatformFixture platform)
     [Fact]
     public async Task Every_resource_reports_healthy()
     {
-        foreach (var resource in platform.Model.Resources.Where(r => r is not ParameterResource))
+        foreach (var resource in platform.RunningResources)
         {
             var state = await platform.App.ResourceNotifications.WaitForResourceHealthyAsync(resource.Name)
                 .WaitAsync(TimeSpan.FromSeconds(10));

@@ -24,6 +24,9 @@ public sealed class PlatformFixture : IAsyncLifetime
             File.SetUnixFileMode(_dataDir, (UnixFileMode)0b111_101_101); // PostgreSQL runs as postgres inside it
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
         [
+            // The local servers listen on the ports the AppHost chose for them (their scripts take the port as an
+            // argument), so the testing builder must not move those endpoints elsewhere.
+            "DcpPublisher:RandomizePorts=false",
             "Infrastructure:Mode=local",
             $"Infrastructure:DataDir={_dataDir}",
             "Gateway:Port=0",
@@ -32,10 +35,15 @@ public sealed class PlatformFixture : IAsyncLifetime
         App = await builder.BuildAsync();
         using var cts = new CancellationTokenSource(StartTimeout);
         await App.StartAsync(cts.Token);
-        await Task.WhenAll(Model.Resources
-            .Where(r => r is not ParameterResource)
-            .Select(r => App.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, cts.Token)));
+        await Task.WhenAll(RunningResources.Select(r => App.ResourceNotifications.WaitForResourceHealthyAsync(r.Name, cts.Token)));
     }
+
+    /// <summary>
+    /// Every resource that runs: parameters have no health, and resources started only on request (Aspire's project
+    /// rebuilders) never start in a test.
+    /// </summary>
+    public IEnumerable<IResource> RunningResources => Model.Resources
+        .Where(r => r is not ParameterResource && !r.Annotations.OfType<ExplicitStartupAnnotation>().Any());
 
     public HttpClient Gateway() => App.CreateHttpClient("gateway", "http");
 
