@@ -4,16 +4,13 @@ DOTNET ?= dotnet
 CONFIG ?= Debug
 RESULTS := $(CURDIR)/TestResults
 
-.PHONY: run test test-platform build prereqs manifest bench load clean clean-data
+.PHONY: run test build prereqs manifest bench load clean clean-data
 
 run: build ## install what is missing, build, start the AppHost (Ctrl-C stops every process it started)
 	cd AppHost && exec $(DOTNET) run --no-build -c $(CONFIG) --launch-profile http
 
 test: build ## install what is missing, build, run every test; prints "N passed, N failed"
 	bash eng/run-tests.sh "$(RESULTS)" $(CONFIG)
-
-test-platform: build ## also the tests that start the whole platform through the AppHost (foundation, chat, browser)
-	PLATFORM_TESTS=1 bash eng/run-tests.sh "$(RESULTS)" $(CONFIG)
 
 build: prereqs
 	$(DOTNET) build CustomerService.sln -c $(CONFIG) -nologo -clp:ErrorsOnly -v:q

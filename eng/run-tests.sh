@@ -9,11 +9,7 @@ status=0
 for proj in $(ls tests/*/*.csproj | grep -v TestInfrastructure); do
   name=$(basename "$proj" .csproj)
   echo "== $name"
-  filter=()
-  # The tests that start the whole platform (collection "platform": foundation, chat, browser) run with
-  # PLATFORM_TESTS=1 (make test-platform) until they have passed on an idle machine; see the issue notes.
-  if [ "$name" = Integration ] && [ "${PLATFORM_TESTS:-0}" != 1 ]; then filter=(--filter "FullyQualifiedName~ManifestTests"); fi
-  dotnet test "$proj" --no-build -c "$config" --nologo "${filter[@]}" \
+  dotnet test "$proj" --no-build -c "$config" --nologo \
     --logger "trx;LogFileName=$name.trx" --logger "console;verbosity=minimal" \
     --results-directory "$results" || status=1
 done

@@ -12,12 +12,17 @@ public sealed class ChatClient : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly Channel<JsonObject> _frames = Channel.CreateUnbounded<JsonObject>();
     private readonly List<JsonObject> _seen = [];
+    private readonly HashSet<string> _conversations = [];
     private readonly CancellationTokenSource _stop = new();
     private Task? _reader;
 
     public static readonly TimeSpan Patience = TimeSpan.FromSeconds(15);
 
     public WebSocketCloseStatus? CloseStatus => _socket.CloseStatus;
+    public bool IsOpen => _socket.State == WebSocketState.Open;
+
+    /// <summary>The conversations this socket has sent a message into (from its acks).</summary>
+    public IReadOnlyList<string> Conversations { get { lock (_conversations) return [.. _conversations]; } }
     public string? CloseDescription => _socket.CloseStatusDescription;
 
     public static async Task<ChatClient> ConnectAsync(Uri gateway, string path, string token)
@@ -44,7 +49,10 @@ public sealed class ChatClient : IAsyncDisposable
                     length += result.Count;
                 } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
                 if (result.MessageType == WebSocketMessageType.Close) break;
-                if (JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, length)) is JsonObject frame) await _frames.Writer.WriteAsync(frame);
+                if (JsonNode.Parse(Encoding.UTF8.GetString(buffer, 0, length)) is not JsonObject frame) continue;
+                if ((string?)frame["type"] == "ack" && (string?)frame["conversationId"] is { } conversation)
+                    lock (_conversations) _conversations.Add(conversation);
+                await _frames.Writer.WriteAsync(frame);
             }
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }

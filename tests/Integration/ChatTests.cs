@@ -10,21 +10,26 @@ namespace CustomerService.Integration;
 [Collection(PlatformCollection.Name)]
 public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
 {
-    private readonly List<IAsyncDisposable> _sockets = [];
+    private readonly List<ChatClient> _sockets = [];
     private readonly List<ChatClient> _agents = [];
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>Agents of one test go offline at its end so the next test routes on a clean slate.</summary>
+    /// <summary>
+    /// Every test leaves a clean slate for the next: the conversations it started are ended (by whichever of its
+    /// sockets still holds them) and its agents go offline.
+    /// </summary>
     public async Task DisposeAsync()
     {
-        foreach (var agent in _agents)
+        foreach (var socket in _sockets.Where(s => s.IsOpen))
         {
             try
             {
-                await agent.SendAsync(new { type = "presence", status = "offline" });
-                await agent.SendAsync(new { type = "ping" });
-                await agent.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
+                foreach (var conversationId in socket.Conversations)
+                    await socket.SendAsync(new { type = "end", conversationId, reason = "test over" });
+                if (_agents.Contains(socket)) await socket.SendAsync(new { type = "presence", status = "offline" });
+                await socket.SendAsync(new { type = "ping" });
+                await socket.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
             }
             catch (Exception) { }
         }
@@ -142,7 +147,9 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
             conversationId = (string)ack["conversationId"]!;
             Assert.Equal(i, (long)ack["seq"]!);
         }
-        await alice.ExpectAsync("conversation", f => (string?)f["conversationId"] == conversationId);
+        var atAssignment = await alice.ExpectAsync("conversation", f => (string?)f["conversationId"] == conversationId);
+        if (!atAssignment["messages"]!.AsArray().Any(m => (string?)m!["clientId"] == "c3"))
+            await alice.ExpectAsync("message", f => (string?)f["clientId"] == "c3"); // arrived after the assignment
 
         customer.Abort();
         for (int i = 1; i <= 2; i++)
