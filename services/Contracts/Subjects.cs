@@ -33,6 +33,11 @@ public static class Subjects
     /// <summary>Tickets (客服转工单): TicketRequested / TicketResult.</summary>
     public static string TicketRequested(string tenant) => $"cs.ticket.{tenant}.requested";
     public static string TicketResult(string tenant) => $"cs.ticket.{tenant}.result";
+    public const string AllTicketRequests = "cs.ticket.*.requested";
+    public const string AllTicketResults = "cs.ticket.*.result";
+    /// <summary>The JetStream stream holding both (docs/tickets.md: file storage, 30 days, de-duplication window 10 minutes).</summary>
+    public const string TicketStreamName = "TICKETS";
+    public const string AllTickets = "cs.ticket.>";
 }
 
 /// <summary>Redis keys shared between services.</summary>
