@@ -3,6 +3,7 @@ using CustomerService.LiveConfig;
 using CustomerService.Session.Conversations;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Sockets;
+using CustomerService.Session.Tickets;
 
 namespace CustomerService.Session;
 
@@ -34,5 +35,7 @@ internal static class Extensions
         builder.Services.AddScoped<SocketSession>();
         builder.Services.AddHostedService<DeliveryListener>();
         builder.Services.AddHostedService<SessionCommands>();
+        builder.Services.AddSingleton<TicketDesk>();
+        builder.Services.AddHostedService<TicketResultListener>();
     }
 }

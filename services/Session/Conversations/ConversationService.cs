@@ -109,7 +109,7 @@ public sealed partial class ConversationService(
 
     /// <summary>Numbers, stores durably and fans out one message. Returns the ack (or an error frame).</summary>
     public async Task<PostResult> PostAsync(Identity sender, ParticipantKind kind, string conversationId, string clientId, string text,
-        IEnumerable<QuickReply>? quickReplies, CancellationToken ct)
+        IEnumerable<QuickReply>? quickReplies, CancellationToken ct, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var (result, seq) = await store.NumberAsync(sender.Tenant, conversationId, clientId,
             kind == ParticipantKind.Customer ? "customer" : kind == ParticipantKind.Agent ? "agent" : "system",
@@ -144,7 +144,8 @@ public sealed partial class ConversationService(
             Text = screened?.Text ?? text,
             SentAtUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds(),
         };
-        if (screened?.Metadata is { } metadata) message.Metadata.Add(metadata);
+        if (screened?.Metadata is { } screenedMetadata) message.Metadata.Add(screenedMetadata);
+        if (metadata is not null) foreach (var (key, value) in metadata) message.Metadata[key] = value;
         if (quickReplies is not null) message.QuickReplies.AddRange(quickReplies);
         // Durable before acknowledged: a resend after a lost ack publishes again and JetStream keeps one copy.
         await bus.PublishMessageAsync(message, ct);

@@ -33,6 +33,7 @@ public static class Frames
     public static byte[] Serialize(ConversationFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ConversationFrame);
     public static byte[] Serialize(WelcomeFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.WelcomeFrame);
     public static byte[] Serialize(ContextFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ContextFrame);
+    public static byte[] Serialize(TicketFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.TicketFrame);
     public static byte[] Serialize(ErrorFrame f) => JsonSerializer.SerializeToUtf8Bytes(f, FrameJson.Default.ErrorFrame);
 
     public static readonly byte[] Pong = JsonSerializer.SerializeToUtf8Bytes(new PongFrame(), FrameJson.Default.PongFrame);

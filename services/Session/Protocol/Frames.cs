@@ -23,6 +23,10 @@ public sealed class ClientFrame
     public string? Language { get; set; }
     public string? Reason { get; set; }
     public string? Summary { get; set; }
+    public string? Title { get; set; }
+    public string? Description { get; set; }
+    public string? OrderId { get; set; }
+    public string? Priority { get; set; }
 }
 
 public static class FrameTypes
@@ -45,6 +49,7 @@ public static class FrameTypes
     public const string Error = "error";
     public const string Conversation = "conversation";
     public const string Context = "context";
+    public const string Ticket = "ticket";
 }
 
 public sealed record SenderFrame(string Kind, string Id, string? Name);
@@ -125,6 +130,17 @@ public sealed record ErrorFrame(string Code, string Message, string? ClientId)
     public string Type => FrameTypes.Error;
 }
 
+/// <summary>
+/// A ticket's status for agents: "requested" (stored durably, answer to the agent's ticket frame), then "created"
+/// (with the work-order number and the seq of the system message that announced it) or "rejected" (with the reason).
+/// </summary>
+public sealed record TicketFrame(
+    string ConversationId, string TicketRequestId, string Status, string? ClientId = null, string? Title = null,
+    string? WorkOrderNumber = null, string? Reason = null, long? Seq = null, bool? Duplicate = null)
+{
+    public string Type => FrameTypes.Ticket;
+}
+
 public sealed record PongFrame
 {
     public string Type => FrameTypes.Pong;
@@ -146,4 +162,9 @@ public sealed record PongFrame
 [JsonSerializable(typeof(ErrorFrame))]
 [JsonSerializable(typeof(PongFrame))]
 [JsonSerializable(typeof(ContextFrame))]
+[JsonSerializable(typeof(TicketFrame))]
+[JsonSerializable(typeof(PendingTicket))]
 public sealed partial class FrameJson : JsonSerializerContext;
+
+/// <summary>What Session keeps of a ticket until its result comes (Redis, private to Session).</summary>
+public sealed record PendingTicket(string Title, string AgentId, string? ClientId, long RequestedAt);

@@ -5,6 +5,7 @@ using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Protocol;
+using CustomerService.Session.Tickets;
 using Microsoft.Extensions.Options;
 
 namespace CustomerService.Session.Sockets;
@@ -21,6 +22,7 @@ public sealed partial class SocketSession(
     AgentPresence presence,
     ChatBus bus,
     CustomerContextPreloader customerContext,
+    TicketDesk tickets,
     IOptions<SessionOptions> options,
     ILogger<SocketSession> logger)
 {
@@ -99,6 +101,7 @@ public sealed partial class SocketSession(
                 case FrameTypes.Presence: await PresenceAsync(connection, frame, ct); break;
                 case FrameTypes.Transfer: await TransferAsync(connection, frame, ct); break;
                 case FrameTypes.End: await EndAsync(connection, frame, ct); break;
+                case FrameTypes.Ticket: connection.Send(await tickets.RequestAsync(connection.Identity, frame, ct)); break;
                 default: connection.Send(Frames.Error("unknown_type", $"unknown frame type '{Truncate(frame.Type!)}'")); break;
             }
         }
