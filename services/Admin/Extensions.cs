@@ -1,4 +1,5 @@
 using CustomerService.Admin.Accounts;
+using CustomerService.Admin.Agents;
 using CustomerService.Admin.Configuration;
 using CustomerService.Admin.Data;
 
@@ -13,5 +14,6 @@ internal static class Extensions
         builder.Services.AddProblemDetails();
         builder.AddAccounts();
         builder.AddConfigurationAdmin();
+        builder.AddAgentDirectory();
     }
 }

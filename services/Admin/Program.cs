@@ -1,5 +1,6 @@
 using CustomerService.Admin;
 using CustomerService.Admin.Accounts;
+using CustomerService.Admin.Agents;
 using CustomerService.Admin.Configuration;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -15,5 +16,6 @@ app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapAuthApi();
 app.MapConfigurationAdmin();
+app.MapAgentsApi();
 
 app.Run();

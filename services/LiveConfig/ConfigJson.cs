@@ -20,6 +20,7 @@ namespace CustomerService.LiveConfig;
 [JsonSerializable(typeof(CannedReplies))]
 [JsonSerializable(typeof(FeatureFlags))]
 [JsonSerializable(typeof(TenantSettings))]
+[JsonSerializable(typeof(AgentDirectory))]
 public sealed partial class ConfigJsonContext : JsonSerializerContext;
 
 public static class ConfigJson

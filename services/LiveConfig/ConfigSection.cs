@@ -28,6 +28,8 @@ public static class ConfigSections
     public const string CannedReplies = "canned_replies";
     public const string FeatureFlags = "feature_flags";
     public const string TenantSettings = "tenant_settings";
+    /// <summary>Agents and skill groups, published by Admin from its own tables (not written through the configuration API).</summary>
+    public const string Agents = "agents";
 
     public static IReadOnlyList<ConfigSectionDescriptor> All { get; } =
     [
@@ -38,6 +40,7 @@ public static class ConfigSections
         ConfigSectionDescriptor.For<LiveConfig.CannedReplies>(),
         ConfigSectionDescriptor.For<LiveConfig.FeatureFlags>(),
         ConfigSectionDescriptor.For<LiveConfig.TenantSettings>(),
+        ConfigSectionDescriptor.For<LiveConfig.AgentDirectory>(),
     ];
 
     private static readonly Dictionary<string, ConfigSectionDescriptor> ByName = All.ToDictionary(d => d.Name, StringComparer.Ordinal);

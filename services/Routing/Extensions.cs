@@ -1,3 +1,4 @@
+using CustomerService.LiveConfig;
 using CustomerService.Routing.Dispatch;
 using CustomerService.Routing.Rules;
 using Microsoft.Extensions.Options;
@@ -9,11 +10,16 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddRedisClient("redis");
+        // Routing rules and the agent directory from Admin over the config stream (docs/configuration.md).
+        builder.AddLiveConfig(ConfigSections.RoutingRules, ConfigSections.Agents);
         builder.Services.AddRouting(builder.Configuration);
         builder.Services.AddHostedService<OverflowSweeper>();
     }
 
-    /// <summary>Routing's own services, given an IConnectionMultiplexer (tests host them on servers of their own).</summary>
+    /// <summary>
+    /// Routing's own services, given an IConnectionMultiplexer (tests host them on servers of their own). Call
+    /// AddLiveConfig(routing_rules, agents) on the host for live rules and the agent directory.
+    /// </summary>
     public static IServiceCollection AddRouting(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddGrpc();
@@ -25,7 +31,12 @@ internal static class Extensions
         services.AddOptions<RoutingRulesOptions>().Configure(o => rules.Bind(o.Tenants)).ValidateOnStart();
         services.AddSingleton<IOptionsChangeTokenSource<RoutingRulesOptions>>(new ConfigurationChangeTokenSource<RoutingRulesOptions>(rules));
         services.AddSingleton<IValidateOptions<RoutingRulesOptions>, RoutingRulesValidation>();
-        services.AddSingleton<IRoutingRules, ConfiguredRoutingRules>();
+        services.AddSingleton<ConfiguredRoutingRules>();
+        // Live rules when the host subscribes to live configuration (AddLiveConfig), with configuration as the fallback.
+        services.AddSingleton<IRoutingRules>(sp => sp.GetService<ILiveConfig>() is { } live
+            ? new LiveRoutingRules(live, sp.GetRequiredService<ConfiguredRoutingRules>())
+            : sp.GetRequiredService<ConfiguredRoutingRules>());
+        services.AddSingleton(sp => new AgentProfiles(sp.GetService<ILiveConfig>(), sp.GetRequiredService<IRoutingRules>()));
 
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Dispatcher>();

@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(6, LogLevel.Warning, "Overflow sweep failed; retrying on the next tick")]
     public static partial void OverflowSweepFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Debug, "Agent {Tenant}/{Agent} takes its configured skill groups {SkillGroups} and capacity {Capacity}")]
+    public static partial void ConfiguredProfile(ILogger logger, string tenant, string agent, string skillGroups, int capacity);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using CustomerService.LiveConfig;
 using CustomerService.Routing.Grpc;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using StackExchange.Redis;
 using RoutingClient = CustomerService.Contracts.Routing.RoutingClient;
@@ -28,13 +30,24 @@ public sealed class RoutingHost : IAsyncDisposable
 
     public RoutingClient Client { get; }
 
-    public static async Task<RoutingHost> StartAsync(IConnectionMultiplexer redis, IDictionary<string, string?>? settings = null)
+    public IServiceProvider Services => _app.Services;
+
+    /// <param name="liveConfigAddress">
+    /// An Admin's gRPC address: the replica subscribes to routing_rules and agents there, as the service does.
+    /// </param>
+    public static async Task<RoutingHost> StartAsync(IConnectionMultiplexer redis, IDictionary<string, string?>? settings = null,
+        string? liveConfigAddress = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         // Only the settings the test gives: not the service's appsettings.json, copied beside the tests.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
         builder.Logging.ClearProviders();
+        if (liveConfigAddress is not null)
+        {
+            builder.Configuration["LiveConfig:Address"] = liveConfigAddress;
+            builder.AddLiveConfig(ConfigSections.RoutingRules, ConfigSections.Agents);
+        }
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
         builder.Services.AddSingleton(redis);
         builder.Services.AddRouting(builder.Configuration);

@@ -9,7 +9,7 @@ public sealed record Account(
     string PasswordHash,
     string Role,
     string[] SkillGroups,
-    int Capacity,
+    int? Capacity,
     bool Active);
 
 /// <summary>What a visitor token request needs to know about the tenant behind a site key.</summary>

@@ -26,7 +26,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         {
             accounts.Add(new Account(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.GetInt32(7), reader.GetBoolean(8)));
+                reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.GetBoolean(8)));
         }
         return accounts;
     }

@@ -43,6 +43,16 @@ internal sealed partial class DemoTenant(
             await tenant.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // The skill groups the demo accounts are in (accounts may only name groups that exist).
+        await using (var groups = dataSource.CreateCommand("""
+            INSERT INTO skill_groups (tenant_id, name, display_name) VALUES ($1, 'general', 'General'), ($1, 'vip', 'VIP')
+            ON CONFLICT DO NOTHING
+            """))
+        {
+            groups.Parameters.Add(new() { Value = TenantId });
+            await groups.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         var existing = new HashSet<string>();
         await using (var query = dataSource.CreateCommand("SELECT login FROM accounts WHERE tenant_id = $1"))
         {
@@ -74,7 +84,7 @@ internal sealed partial class DemoTenant(
     }
 
     private static Account Unsaved(DemoAccount demo) =>
-        new(Guid.Empty, TenantId, demo.Login, demo.DisplayName, "", demo.Role, demo.SkillGroups, 0, true);
+        new(Guid.Empty, TenantId, demo.Login, demo.DisplayName, "", demo.Role, demo.SkillGroups, null, true);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Seeded {Count} demo accounts in tenant {Tenant}")]
     private partial void LogSeeded(int count, string tenant);

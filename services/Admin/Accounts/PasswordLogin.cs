@@ -8,7 +8,7 @@ public sealed class PasswordLogin(AccountStore store, IPasswordHasher<Account> h
     // Verifying against a throwaway hash when the login is unknown makes "no such login" take as long as
     // "wrong password", so response times do not reveal which logins exist.
     private readonly Lazy<string> _decoyHash = new(() => hasher.HashPassword(Decoy, Guid.NewGuid().ToString()));
-    private static readonly Account Decoy = new(Guid.Empty, "", "", "", "", "", [], 0, false);
+    private static readonly Account Decoy = new(Guid.Empty, "", "", "", "", "", [], null, false);
 
     /// <summary>
     /// The account, or null when the login is unknown, ambiguous without a tenant, inactive or the password is

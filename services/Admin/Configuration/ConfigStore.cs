@@ -65,12 +65,31 @@ public sealed class ConfigStore(NpgsqlDataSource dataSource, TimeProvider time)
     /// document equal to the stored one changes nothing and returns the stored version.
     /// </summary>
     /// <exception cref="VersionConflictException"><paramref name="expectedVersion"/> is given and is not the current one (0: none yet).</exception>
-    public async Task<long> PutAsync(string tenantId, string section, string? json, Caller actor, long? expectedVersion, CancellationToken cancellationToken)
+    public Task<long> PutAsync(string tenantId, string section, string? json, Caller actor, long? expectedVersion, CancellationToken cancellationToken)
+        => InWriteTransactionAsync((connection, transaction) => PutAsync(connection, transaction, tenantId, section, json, actor, expectedVersion, cancellationToken),
+            cancellationToken);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction holding the configuration write lock, and commits it: for
+    /// writers whose change and the document derived from it must commit together (the agent directory).
+    /// </summary>
+    public async Task<T> InWriteTransactionAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, Task<T>> work, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({WriteLockKey})", cancellationToken);
+        var result = await work(connection, transaction);
+        await transaction.CommitAsync(cancellationToken);
+        return result;
+    }
 
+    /// <summary>
+    /// <see cref="PutAsync(string, string, string?, Caller, long?, CancellationToken)"/> inside a transaction of
+    /// <see cref="InWriteTransactionAsync{T}"/>; the caller commits.
+    /// </summary>
+    public async Task<long> PutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, string section, string? json,
+        Caller actor, long? expectedVersion, CancellationToken cancellationToken)
+    {
         string? old = null;
         long oldVersion = 0;
         var unchanged = false;
@@ -127,7 +146,6 @@ public sealed class ConfigStore(NpgsqlDataSource dataSource, TimeProvider time)
 
         // Delivered to listeners at commit, not before.
         await ExecuteAsync(connection, transaction, $"SELECT pg_notify('{Channel}', '{version}')", cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         return version;
     }
 

@@ -148,7 +148,9 @@ public static class ConfigurationApi
     {
         if (Authorize(request, options.Value, platform: false, write: false, out _, out var tenantId) is { } denied) return (ProblemHttpResult)denied;
         var versions = await store.VersionsAsync(tenantId, ct);
-        return TypedResults.Ok(ConfigSections.All.Select(d => new SectionVersion(d.Name, versions.GetValueOrDefault(d.Name))).ToArray());
+        // The agent directory is published from the agents API, not edited here.
+        return TypedResults.Ok(ConfigSections.All.Where(d => d.Name != ConfigSections.Agents)
+            .Select(d => new SectionVersion(d.Name, versions.GetValueOrDefault(d.Name))).ToArray());
     }
 
     private static async Task<Results<Ok<IReadOnlyList<ConfigAuditEntry>>, ValidationProblem, ProblemHttpResult>> AuditAsync(

@@ -8,7 +8,7 @@ using RoutingContract = CustomerService.Contracts.Routing;
 namespace CustomerService.Routing.Grpc;
 
 /// <summary>The Routing gRPC API (routing.proto): checks each request, then lets the <see cref="Dispatcher"/> decide.</summary>
-public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placement, IOptionsMonitor<RoutingOptions> options,
+public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placement, AgentProfiles agents, IOptionsMonitor<RoutingOptions> options,
     ILogger<RoutingService> logger) : RoutingContract.RoutingBase
 {
     public override Task<RoutingDecision> Enqueue(EnqueueRequest request, ServerCallContext context) => Answer(async () =>
@@ -39,8 +39,21 @@ public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placem
             throw Invalid("skill_groups must name at least one group for an agent going online");
         foreach (var group in request.SkillGroups) RequireId("skill_groups", group);
 
+        // The agent's configured skill groups and capacity (Admin's agent directory) take the place of the request's.
+        var profile = agents.Resolve(request.TenantId, request.AgentId, request.SkillGroups, request.Capacity);
+        if (request.Status == AgentStatus.Online)
+        {
+            if (profile.Refusal is { } refusal) throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
+            if (profile.SkillGroups.Count == 0)
+                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"agent {request.AgentId} has no skill groups configured"));
+        }
+        var groups = profile.SkillGroups.Where(g => RoutingId.IsValid(g)).Distinct(StringComparer.Ordinal).ToList();
+        var capacity = Math.Clamp(profile.Capacity, request.Status == AgentStatus.Online ? 1 : 0, max);
+        if (!groups.SequenceEqual(request.SkillGroups.Distinct(StringComparer.Ordinal)) || capacity != request.Capacity)
+            Log.ConfiguredProfile(logger, request.TenantId, request.AgentId, string.Join(",", groups), capacity);
+
         var reply = await dispatcher.SetPresenceAsync(request.TenantId, request.AgentId, request.Status,
-            request.SkillGroups.Distinct(StringComparer.Ordinal).ToList(), request.Capacity, context.CancellationToken);
+            groups, capacity, context.CancellationToken);
         Log.PresenceSet(logger, request.TenantId, request.AgentId, request.Status, reply.Assigned.Count, reply.Requeued.Count);
         return reply;
     });

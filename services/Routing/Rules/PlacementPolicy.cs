@@ -21,6 +21,7 @@ public sealed class PlacementPolicy(IRoutingRules rules, IOptionsMonitor<Routing
             {
                 group = rule.SkillGroup;
                 if (rule.HighPriority) band = QueueBand.Priority;
+                if (rule.Overflow is { } own) return new Placement(group, band, own.ToSkillGroup, own.After);
             }
             else
             {

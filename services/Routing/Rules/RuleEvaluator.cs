@@ -1,5 +1,5 @@
 using System.Globalization;
-using System.Text;
+using CustomerService.LiveConfig;
 
 namespace CustomerService.Routing.Rules;
 
@@ -37,8 +37,11 @@ public static class RuleEvaluator
         return true;
     }
 
-    /// <summary>Full-width letters and digits become ASCII (NFKC) and case is folded, so "ＲＥＦＵＮＤ" finds "refund".</summary>
-    public static string Fold(string text) => text.Normalize(NormalizationForm.FormKC).ToLowerInvariant();
+    /// <summary>
+    /// Folded as sensitive words are (<see cref="TextFolding"/>): full-width forms become ASCII, case is folded and
+    /// separators are dropped, so "ＲＥＦＵＮＤ" and "re-fund" find "refund", and "退 款" finds "退款".
+    /// </summary>
+    public static string Fold(string text) => TextFolding.FoldAndStrip(text);
 
     private static bool LanguageMatches(string wanted, string language)
     {

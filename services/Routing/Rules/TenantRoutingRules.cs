@@ -30,6 +30,9 @@ public sealed record RoutingRule
 
     /// <summary>The conversation waits in the priority band of its queue, as a VIP customer's does.</summary>
     public bool HighPriority { get; init; }
+
+    /// <summary>Where conversations this rule placed overflow to; null: the group's entry of <see cref="TenantRoutingRules.Overflows"/>, if any.</summary>
+    public OverflowRule? Overflow { get; init; }
 }
 
 /// <summary>
