@@ -51,6 +51,21 @@ public sealed class AccessTests(GatewayFixture fixture) : IDisposable
     }
 
     [Theory]
+    [InlineData("/api/admin/canned-replies/search?q=hi")]
+    [InlineData("/api/admin/skill-groups")]
+    public async Task Agents_may_read_what_the_console_needs_and_nothing_else_of_the_admin_api(string path)
+    {
+        var agent = fixture.Tokens.Mint(role: Roles.Agent);
+
+        Assert.Equal("GET", (await (await _client.GetAsync(path, agent)).SeenAsync()).Method);
+        var bare = path.Split('?')[0];
+        await (await _client.SendAsync(HttpMethod.Post, bare, agent, new { })).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _client.SendAsync(HttpMethod.Delete, bare, agent)).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _client.GetAsync(path, fixture.Tokens.Visitor())).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _client.GetAsync("/api/admin/canned-replies", agent)).ProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Theory]
     [InlineData("/ws/agent", Roles.Visitor, HttpStatusCode.Forbidden)]
     [InlineData("/ws/agent", Roles.Agent, HttpStatusCode.OK)]
     [InlineData("/ws/agent", Roles.Supervisor, HttpStatusCode.OK)]

@@ -12,6 +12,11 @@ public static class AccessPolicies
 {
     /// <summary>/api/admin/*: admins; supervisors may read.</summary>
     public const string AdminApi = "admin-api";
+    /// <summary>
+    /// The few admin reads the agent console needs (canned-reply search, skill groups to transfer to): anyone who
+    /// answers chats, read-only.
+    /// </summary>
+    public const string DeskRead = "desk-read";
     /// <summary>/ws/agent: the people who answer chats.</summary>
     public const string AgentSocket = "agent-socket";
     /// <summary>/ws/customer: visitors of a tenant's site.</summary>
@@ -28,6 +33,7 @@ public static class AccessPolicies
         options.DefaultPolicy = Token();
         options.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new TokenOrHealthProbeRequirement(), sameTenant).Build();
         options.AddPolicy(AdminApi, Token(new RoleRequirement([Roles.Admin], readOnlyRoles: [Roles.Supervisor])));
+        options.AddPolicy(DeskRead, Token(new RoleRequirement([], readOnlyRoles: [Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(AgentSocket, Token(new RoleRequirement([Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(VisitorSocket, Token(new RoleRequirement([Roles.Visitor])));
         options.AddPolicy(GatewayAdmin, Token(new RoleRequirement([Roles.Admin])));
@@ -40,7 +46,9 @@ public sealed class RoleRequirement(string[] roles, string[]? readOnlyRoles = nu
     public bool Allows(string? role, string method) =>
         role is not null && (roles.Contains(role) || (readOnlyRoles?.Contains(role) == true && (HttpMethods.IsGet(method) || HttpMethods.IsHead(method))));
 
-    public string Describe() => readOnlyRoles is { Length: > 0 }
+    public string Describe() => roles.Length == 0
+        ? $"This may only be read, by the role {string.Join(" or ", readOnlyRoles ?? [])}."
+        : readOnlyRoles is { Length: > 0 }
         ? $"This needs the role {string.Join(" or ", roles)} ({string.Join(" or ", readOnlyRoles)} may only read)."
         : $"This needs the role {string.Join(" or ", roles)}.";
 }
