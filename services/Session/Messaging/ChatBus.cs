@@ -16,7 +16,8 @@ public sealed class ChatBus(INatsConnection nats, INatsJSContext jetStream, Time
     {
         var ack = await jetStream.PublishAsync(Subjects.Message(message.TenantId, message.ConversationId), message.ToByteArray(),
             opts: new NatsJSPubOpts { MsgId = $"{message.ConversationId}:{message.MessageId}" }, cancellationToken: cancellationToken);
-        ack.EnsureSuccess();
+        // A resend within the window is acknowledged as a duplicate (EnsureSuccess would throw): stored once, as meant.
+        if (!ack.Duplicate) ack.EnsureSuccess();
     }
 
     public async Task PublishEventAsync(ConversationEvent conversationEvent, CancellationToken cancellationToken)
@@ -27,7 +28,7 @@ public sealed class ChatBus(INatsConnection nats, INatsJSContext jetStream, Time
         var ack = await jetStream.PublishAsync(
             Subjects.ConversationEvent(conversationEvent.TenantId, conversationEvent.ConversationId, kind), conversationEvent.ToByteArray(),
             opts: new NatsJSPubOpts { MsgId = conversationEvent.EventId }, cancellationToken: cancellationToken);
-        ack.EnsureSuccess();
+        if (!ack.Duplicate) ack.EnsureSuccess();
     }
 
     /// <summary>An already-serialized frame for every participant of a conversation, on every replica.</summary>
