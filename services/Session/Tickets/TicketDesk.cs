@@ -152,7 +152,8 @@ public sealed partial class TicketDesk(
             await TicketStream.EnsureAsync(jetStream, timeout.Token);
             ack = await jetStream.PublishAsync(subject, request.ToByteArray(), opts: opts, cancellationToken: timeout.Token);
         }
-        ack.EnsureSuccess();
+        // A request published again with the same id is acknowledged as a duplicate: stored once, which is the point.
+        if (!ack.Duplicate) ack.EnsureSuccess();
         return ack;
     }
 
