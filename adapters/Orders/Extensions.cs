@@ -8,6 +8,7 @@ using CustomerService.Orders.RecentOrders;
 using CustomerService.Orders.Tickets;
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OrderList = CustomerService.Contracts.RecentOrders;
 
@@ -15,6 +16,8 @@ namespace CustomerService.Orders;
 
 internal static class Extensions
 {
+    public const string BusHealthCheckName = "rabbitmq-bus";
+
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNats();
@@ -80,6 +83,15 @@ internal static class Extensions
         var tickets = builder.Configuration.GetSection(TicketOptions.Section).Get<TicketOptions>() ?? new TicketOptions();
         builder.Services.AddMassTransit(bus =>
         {
+            // Readiness, not liveness (/alive leaves it out): while RabbitMQ is unreachable (booting, or down) the
+            // adapter still serves GetRecentOrders and tickets wait in JetStream, so /health says Degraded (HTTP 200,
+            // with the bus's endpoints in the check's data) instead of Unhealthy; Healthy once the bus is connected.
+            bus.ConfigureHealthCheckOptions(health =>
+            {
+                health.Name = BusHealthCheckName;
+                health.MinimalFailureStatus = HealthStatus.Degraded;
+                health.Tags.Add("ready");
+            });
             bus.AddConsumer<WorkOrderResultConsumer>();
             bus.UsingRabbitMq((context, transport) =>
             {

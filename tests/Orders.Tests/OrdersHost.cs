@@ -22,15 +22,17 @@ public sealed class OrdersHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
 
-    private OrdersHost(WebApplication app, int grpcPort, LogLines logs)
+    private OrdersHost(WebApplication app, int httpPort, int grpcPort, LogLines logs)
     {
         _app = app;
+        HttpPort = httpPort;
         Logs = logs;
         _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         Client = new OrdersClient(_channel);
     }
 
     public OrdersClient Client { get; }
+    public int HttpPort { get; }
     public LogLines Logs { get; }
     public IServiceProvider Services => _app.Services;
 
@@ -60,7 +62,7 @@ public sealed class OrdersHost : IAsyncDisposable
         app.MapDefaultEndpoints();
         app.MapApplicationEndpoints();
         await app.StartAsync();
-        return new OrdersHost(app, grpcPort, logs);
+        return new OrdersHost(app, httpPort, grpcPort, logs);
     }
 
     /// <summary>The order system's circuit as the metric reports it: 0 closed, 1 open, 2 half-open.</summary>
