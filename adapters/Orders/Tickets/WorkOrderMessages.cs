@@ -14,6 +14,11 @@ public sealed record CreateWorkOrder
     public string AgentId { get; init; } = "";
     public string Summary { get; init; } = "";
     public DateTimeOffset RequestedAt { get; init; }
+    // The parts of the summary as the agent entered them ("" when not given; priority "normal" by default).
+    public string Title { get; init; } = "";
+    public string Description { get; init; } = "";
+    public string OrderId { get; init; } = "";
+    public string Priority { get; init; } = "";
 }
 
 /// <summary>The order system's answer on the results queue: status "created" with a number, or "rejected" with a reason.</summary>

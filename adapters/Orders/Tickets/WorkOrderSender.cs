@@ -26,6 +26,10 @@ public sealed class WorkOrderSender(IBus bus, IOptions<TicketOptions> options)
             CustomerId = request.CustomerId,
             AgentId = request.AgentId,
             Summary = request.Summary,
+            Title = request.Title,
+            Description = request.Description,
+            OrderId = request.OrderId,
+            Priority = request.Priority,
             RequestedAt = request.RequestedAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(request.RequestedAtUnixMs) : DateTimeOffset.UtcNow,
         }, context => context.Durable = true, timeout.Token);
     }
