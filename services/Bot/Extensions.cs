@@ -1,6 +1,7 @@
 using CustomerService.Bot.Conversations;
 using CustomerService.Bot.Knowledge;
 using CustomerService.Bot.Predictors;
+using CustomerService.LiveConfig;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CustomerService.Bot;
@@ -14,7 +15,7 @@ public static class Extensions
         builder.AddBot();
     }
 
-    /// <summary>The bot: knowledge from configuration, the engine, the configured predictor and the NATS inbox worker.</summary>
+    /// <summary>The bot: knowledge from live configuration (configuration as the fallback), the engine, the configured predictor and the NATS inbox worker.</summary>
     public static void AddBot(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
@@ -24,8 +25,12 @@ public static class Extensions
         services.AddOptions<OpenAiOptions>().BindConfiguration(OpenAiOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
 
+        // Knowledge from live configuration (bot_rules, faq, tenant_settings streamed from Admin), with the
+        // configuration section Bot:Tenants as the fallback for tenants Admin has none of the three for.
+        builder.AddLiveConfig(ConfigSections.BotRules, ConfigSections.Faq, ConfigSections.TenantSettings);
         services.AddSingleton<BotKnowledgeStore>();
-        services.AddSingleton<IBotKnowledge>(sp => sp.GetRequiredService<BotKnowledgeStore>());
+        services.AddSingleton<LiveBotKnowledge>();
+        services.AddSingleton<IBotKnowledge>(sp => sp.GetRequiredService<LiveBotKnowledge>());
         services.AddHostedService<ConfiguredBotKnowledge>();
 
         services.AddSingleton<FaqRetrievalPredictor>();

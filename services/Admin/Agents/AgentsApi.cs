@@ -134,7 +134,8 @@ public static partial class AgentsApi
 
     private static async Task<IResult> ListSkillGroupsAsync(HttpRequest request, AgentDirectoryStore store, CancellationToken ct)
     {
-        if (Authorize(request, write: false, out var caller) is { } denied) return denied;
+        // Agents read them too: the console offers them as transfer targets.
+        if (Authorize(request, write: false, out var caller, agentsMayRead: true) is { } denied) return denied;
         return Ok(await store.ListSkillGroupsAsync(caller.TenantId, ct));
     }
 
@@ -254,13 +255,13 @@ public static partial class AgentsApi
         }
     }
 
-    private static IResult? Authorize(HttpRequest request, bool write, out Caller caller)
+    private static IResult? Authorize(HttpRequest request, bool write, out Caller caller, bool agentsMayRead = false)
     {
         caller = Caller.From(request)!;
         if (caller is null)
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in",
                 detail: $"{IdentityHeaders.Tenant}, {IdentityHeaders.User} and {IdentityHeaders.Role} are set by the gateway from a valid token.");
-        if (write ? !caller.IsAdmin : !caller.CanRead)
+        if (write ? !caller.IsAdmin : !(caller.CanRead || (agentsMayRead && caller.Role == Roles.Agent)))
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
                 detail: write ? "Only admins change agents and skill groups." : "Only admins and supervisors read agents and skill groups.");
         return null;

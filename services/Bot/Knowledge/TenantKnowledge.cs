@@ -106,6 +106,8 @@ public sealed record BusinessHours
     public IReadOnlyList<OpeningHours> Weekly { get; init; } = [];
     /// <summary>Dates (in the tenant's time zone) with no service, e.g. public holidays.</summary>
     public IReadOnlyList<DateOnly> Closed { get; init; } = [];
+    /// <summary>Open only in the <see cref="Weekly"/> hours, even when there are none (then always closed).</summary>
+    public bool OnlyWeekly { get; init; }
 }
 
 /// <summary>Open from <see cref="Open"/> to <see cref="Close"/> on each of <see cref="Days"/>; a close at or before the open runs past midnight.</summary>

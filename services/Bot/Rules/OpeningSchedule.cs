@@ -18,11 +18,11 @@ internal sealed class OpeningSchedule
         _closed = [.. hours.Closed];
         for (var day = 0; day < 7; day++)
         {
-            _byDay[day] = hours.Weekly.Count == 0
+            _byDay[day] = hours.Weekly.Count == 0 && !hours.OnlyWeekly
                 ? AllDay
                 : hours.Weekly.Where(w => w.Days.Contains((DayOfWeek)day)).Select(w => (w.Open, w.Close)).ToArray();
         }
-        _alwaysOpen = hours.Weekly.Count == 0 && _closed.Count == 0;
+        _alwaysOpen = hours.Weekly.Count == 0 && _closed.Count == 0 && !hours.OnlyWeekly;
     }
 
     public bool IsOpen(DateTimeOffset now)
