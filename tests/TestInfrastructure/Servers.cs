@@ -16,12 +16,15 @@ public sealed class NatsServer : LocalServer
 
     public static async Task<NatsServer> StartAsync()
     {
-        var server = new NatsServer();
+        var server = Reserve();
         await server.StartAgainAsync();
         return server;
     }
 
-    /// <summary>Starts (again, after <see cref="LocalServer.StopAsync"/>) on the same port and data.</summary>
+    /// <summary>Ports and a data directory, not started yet: for what must cope with NATS coming up late.</summary>
+    public static NatsServer Reserve() => new();
+
+    /// <summary>Starts (first after <see cref="Reserve"/>, or again after <see cref="LocalServer.StopAsync"/>) on the same port and data.</summary>
     public async Task StartAgainAsync()
     {
         using var http = new HttpClient();
