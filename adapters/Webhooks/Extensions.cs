@@ -1,0 +1,55 @@
+using CustomerService.Webhooks.Api;
+using CustomerService.Webhooks.Data;
+using CustomerService.Webhooks.Delivery;
+using CustomerService.Webhooks.Events;
+using CustomerService.Webhooks.Registrations;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using NATS.Client.JetStream;
+
+namespace CustomerService.Webhooks;
+
+internal static class Extensions
+{
+    public static void AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddNats();
+        builder.AddNpgsqlDataSource("webhookdb");
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+
+        // Migrated before the consumers and the API start (hosted services start in this order).
+        builder.Services.AddSingleton<WebhookSchema>();
+        builder.Services.AddHostedService<WebhookSchemaInitializer>();
+
+        builder.Services.AddSingleton<WebhookStore>();
+        builder.Services.AddSingleton<SubscriptionCache>();
+        builder.Services.AddSingleton<DeliveryStore>();
+        builder.Services.AddSingleton<DispatchSignal>();
+
+        // Receivers are the tenants' own servers: no redirects (a 3xx is a failed attempt), no cookies, and our own
+        // retries and timeout instead of the defaults' standard resilience handler.
+#pragma warning disable EXTEXP0001
+        builder.Services.AddHttpClient(Dispatcher.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false,
+                UseCookies = false,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            })
+            .RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
+
+        foreach (var stream in new[] { ChatStreams.Events, ChatStreams.Messages })
+            builder.Services.AddSingleton<IHostedService>(sp => ActivatorUtilities.CreateInstance<EventConsumer>(sp, stream));
+        builder.Services.AddHostedService<Dispatcher>();
+    }
+
+    public static WebApplication MapApplicationEndpoints(this WebApplication app)
+    {
+        app.MapWebhooksApi();
+        return app;
+    }
+}
