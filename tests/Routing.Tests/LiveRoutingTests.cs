@@ -127,6 +127,12 @@ public sealed class LiveRoutingTests(LiveConfigFixture live) : IAsyncLifetime
         // Not in general, whatever the request said.
         Assert.Equal("", (await Client.EnqueueAsync(new EnqueueRequest { TenantId = _tenant, ConversationId = "g", SkillGroup = "general" })).AgentId);
 
+        // An account without skill groups (an admin) takes the request's, with its configured capacity.
+        var boss = (await live.Admin.SendOkAsync(HttpMethod.Post, "/api/admin/agents", _tenant,
+            """{"login":"boss","display_name":"Boss","password":"secret-123","role":"admin","capacity":2}""")).GetProperty("id").GetString()!;
+        await WaitForAgentAsync(boss, _ => true);
+        Assert.Equal(["g"], (await OnlineAsync(boss, 1, "general")).Assigned.Select(d => d.ConversationId));
+
         // No capacity configured: the tenant's routing_rules.default_agent_capacity.
         await PutRulesAsync("""{"default_group":"general","default_agent_capacity":4}""");
         await live.Admin.SendOkAsync(HttpMethod.Put, $"/api/admin/agents/{ann}", _tenant,

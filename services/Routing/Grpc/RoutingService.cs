@@ -41,12 +41,8 @@ public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placem
 
         // The agent's configured skill groups and capacity (Admin's agent directory) take the place of the request's.
         var profile = agents.Resolve(request.TenantId, request.AgentId, request.SkillGroups, request.Capacity);
-        if (request.Status == AgentStatus.Online)
-        {
-            if (profile.Refusal is { } refusal) throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
-            if (profile.SkillGroups.Count == 0)
-                throw new RpcException(new Status(StatusCode.FailedPrecondition, $"agent {request.AgentId} has no skill groups configured"));
-        }
+        if (request.Status == AgentStatus.Online && profile.Refusal is { } refusal)
+            throw new RpcException(new Status(StatusCode.FailedPrecondition, refusal));
         var groups = profile.SkillGroups.Where(g => RoutingId.IsValid(g)).Distinct(StringComparer.Ordinal).ToList();
         var capacity = Math.Clamp(profile.Capacity, request.Status == AgentStatus.Online ? 1 : 0, max);
         if (!groups.SequenceEqual(request.SkillGroups.Distinct(StringComparer.Ordinal)) || capacity != request.Capacity)

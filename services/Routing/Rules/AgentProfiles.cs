@@ -9,8 +9,8 @@ public sealed record AgentProfile(IReadOnlyList<string> SkillGroups, int Capacit
 /// An agent's skill groups and capacity as the Admin API configures them (the tenant's <c>agents</c> section of live
 /// configuration, published by Admin from its accounts), rather than as the caller of SetPresence says. A tenant
 /// with a directory decides: its agents take their configured groups and capacity (no capacity configured: the
-/// tenant's <c>routing_rules.default_agent_capacity</c>), and an account that is not in it or is deactivated may
-/// not go online. A tenant without a directory (or a Routing without live configuration) takes the request's values.
+/// tenant's <c>routing_rules.default_agent_capacity</c>; no groups configured: the request's), and an account that
+/// is not in it or is deactivated may not go online. A tenant without a directory (or a Routing without live configuration) takes the request's values.
 /// </summary>
 public sealed class AgentProfiles(ILiveConfig? config, IRoutingRules rules)
 {
@@ -22,6 +22,7 @@ public sealed class AgentProfiles(ILiveConfig? config, IRoutingRules rules)
         if (agent is null) return new AgentProfile(requestedGroups, requestedCapacity, $"agent {agentId} is not an account of tenant {tenant}");
         if (!agent.Active) return new AgentProfile(requestedGroups, requestedCapacity, $"agent {agentId} ({agent.Login}) is deactivated");
         var capacity = agent.Capacity ?? (rules as LiveRoutingRules)?.DefaultAgentCapacity(tenant) ?? requestedCapacity;
-        return new AgentProfile(agent.SkillGroups, capacity);
+        // An account without skill groups (an admin, typically) takes those of the request, as before directories.
+        return new AgentProfile(agent.SkillGroups.Count > 0 ? agent.SkillGroups : requestedGroups, capacity);
     }
 }
