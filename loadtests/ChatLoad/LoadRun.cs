@@ -106,6 +106,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
             var buffer = new byte[64 * 1024];
             await SendAsync(socket, """{"type":"hello"}""", ct);
             await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
+            int retries = 0;
             while (conversation is null || !signalled)
             {
                 var frame = await ReceiveAsync(socket, buffer, ct) ?? throw new WebSocketException("closed before assignment");
@@ -113,6 +114,13 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 var type = json.RootElement.GetProperty("type").GetString();
                 if (type == "ack") conversation = json.RootElement.GetProperty("conversationId").GetString();
                 else if (type == "assigned") { signalled = true; ready.Signal(); }
+                else if (type == "error" && json.RootElement.GetProperty("code").GetString() is "unavailable" or "internal" && ++retries <= 5)
+                {
+                    // A busy platform says so; the widget sends the same frame again, and so does this customer.
+                    Interlocked.Increment(ref _errors);
+                    await Task.Delay(200 * retries, ct);
+                    await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
+                }
                 else if (type == "error") throw new InvalidOperationException(json.RootElement.ToString());
             }
 

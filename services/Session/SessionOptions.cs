@@ -22,6 +22,12 @@ public sealed class SessionOptions
     public string[] DefaultSkillGroups { get; set; } = ["general"];
     public int DefaultCapacity { get; set; } = 5;
 
+    /// <summary>
+    /// How long a message or event may wait for JetStream to store it before the sender is told "unavailable" (and
+    /// resends: the same id is stored once). NATS being away must not hang a socket.
+    /// </summary>
+    public TimeSpan DurablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How often waiting customers' queue positions are refreshed.</summary>
     public TimeSpan QueueRefresh { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -2,6 +2,8 @@ using CustomerService.Contracts;
 using Google.Protobuf;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using NATS.Client.JetStream.Models;
+using Microsoft.Extensions.Options;
 
 namespace CustomerService.Session.Messaging;
 
@@ -10,24 +12,40 @@ namespace CustomerService.Session.Messaging;
 /// before the publish returns; every Session replica also receives them on the same subjects for delivery.
 /// Typing and read signals are ephemeral and go over core NATS only.
 /// </summary>
-public sealed class ChatBus(INatsConnection nats, INatsJSContext jetStream, TimeProvider time)
+public sealed class ChatBus(INatsConnection nats, INatsJSContext jetStream, TimeProvider time, IOptions<SessionOptions> options)
 {
-    public async Task PublishMessageAsync(ChatMessage message, CancellationToken cancellationToken)
-    {
-        var ack = await jetStream.PublishAsync(Subjects.Message(message.TenantId, message.ConversationId), message.ToByteArray(),
-            opts: new NatsJSPubOpts { MsgId = $"{message.ConversationId}:{message.MessageId}" }, cancellationToken: cancellationToken);
-        // A resend within the window is acknowledged as a duplicate (EnsureSuccess would throw): stored once, as meant.
-        if (!ack.Duplicate) ack.EnsureSuccess();
-    }
+    public Task PublishMessageAsync(ChatMessage message, CancellationToken cancellationToken) =>
+        PublishDurableAsync(Subjects.Message(message.TenantId, message.ConversationId), message.ToByteArray(),
+            $"{message.ConversationId}:{message.MessageId}", cancellationToken);
 
     public async Task PublishEventAsync(ConversationEvent conversationEvent, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(conversationEvent.EventId)) conversationEvent.EventId = Guid.CreateVersion7().ToString("N");
         if (conversationEvent.OccurredAtUnixMs == 0) conversationEvent.OccurredAtUnixMs = time.GetUtcNow().ToUnixTimeMilliseconds();
         var kind = KindOf(conversationEvent);
-        var ack = await jetStream.PublishAsync(
-            Subjects.ConversationEvent(conversationEvent.TenantId, conversationEvent.ConversationId, kind), conversationEvent.ToByteArray(),
-            opts: new NatsJSPubOpts { MsgId = conversationEvent.EventId }, cancellationToken: cancellationToken);
+        await PublishDurableAsync(Subjects.ConversationEvent(conversationEvent.TenantId, conversationEvent.ConversationId, kind),
+            conversationEvent.ToByteArray(), conversationEvent.EventId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stored by JetStream (de-duplicated by <paramref name="messageId"/>) before it returns, or a
+    /// <see cref="TimeoutException"/> after <see cref="SessionOptions.DurablePublishTimeout"/>: a publish buffered while
+    /// NATS is away may still land later, and the sender's resend with the same id then finds it stored.
+    /// </summary>
+    private async Task PublishDurableAsync(string subject, byte[] data, string messageId, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.DurablePublishTimeout);
+        PubAckResponse ack;
+        try
+        {
+            ack = await jetStream.PublishAsync(subject, data, opts: new NatsJSPubOpts { MsgId = messageId }, cancellationToken: timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"JetStream did not store {subject} within {options.Value.DurablePublishTimeout.TotalSeconds:F0} s ({nats.ConnectionState})");
+        }
+        // A resend within the window is acknowledged as a duplicate (EnsureSuccess would throw): stored once, as meant.
         if (!ack.Duplicate) ack.EnsureSuccess();
     }
 

@@ -105,12 +105,25 @@ public sealed partial class SocketSession(
                 default: connection.Send(Frames.Error("unknown_type", $"unknown frame type '{Truncate(frame.Type!)}'")); break;
             }
         }
+        catch (Exception e) when (IsDependencyUnavailable(e))
+        {
+            // NATS, Redis or a service behind gRPC did not answer in time: nothing was stored past the point of
+            // failure that a resend with the same clientId would not find, so the client simply tries again.
+            LogFrameFailed(e, frame.Type!, connection.Identity.UserId);
+            connection.Send(Frames.Error("unavailable", "the service is busy or a dependency does not answer; send it again", frame.ClientId));
+        }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             LogFrameFailed(e, frame.Type!, connection.Identity.UserId);
             connection.Send(Frames.Error("internal", "the frame could not be handled; try again", frame.ClientId));
         }
     }
+
+    private static bool IsDependencyUnavailable(Exception e) => e is NATS.Client.JetStream.NatsJSPublishNoResponseException
+        or NATS.Client.Core.NatsNoRespondersException or NATS.Client.Core.NatsException { InnerException: TimeoutException }
+        or StackExchange.Redis.RedisTimeoutException or StackExchange.Redis.RedisConnectionException
+        or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded }
+        or TimeoutException;
 
     private async Task HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
     {
