@@ -74,9 +74,7 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
             await context.Response.WriteAsync(ex.Message);
             return;
         }
-        var urlQuery = request.Query["query"].ToString();
-        // As ClickHouse does: the query argument first, then the body (an insert's data, or the whole SQL).
-        var sql = urlQuery.Length == 0 ? body : [.. Encoding.UTF8.GetBytes(urlQuery), (byte)'\n', .. body];
+        var (sql, insertFormat, rows) = Split(request.Query["query"].ToString(), body);
         var format = request.Query["default_format"].ToString() is { Length: > 0 } f ? f : "TabSeparated";
         var parameters = request.Query.Where(q => q.Key.StartsWith("param_", StringComparison.Ordinal))
             .Select(q => new ChdbParameter(q.Key["param_".Length..], q.Value.ToString())).ToArray();
@@ -94,7 +92,9 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
             var connection = Connection(database, settings);
             byte[] output;
             string summary;
-            using (var result = connection.Query(sql, format, parameters))
+            using (var result = insertFormat is null
+                       ? await connection.QueryAsync(sql, format, parameters, context.RequestAborted)
+                       : await connection.InsertAsync(sql, insertFormat, rows, context.RequestAborted))
             {
                 output = result.Span.ToArray();
                 summary = $"{{\"read_rows\":\"{result.RowsRead}\",\"read_bytes\":\"{result.BytesRead}\",\"written_rows\":\"{result.RowsWritten}\"," +
@@ -116,6 +116,25 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
             response.ContentType = "text/plain; charset=UTF-8";
             await response.WriteAsync(ex.Message + "\n");
         }
+    }
+
+    /// <summary>
+    /// As ClickHouse does: the query argument first, then the body (an insert's data, or the whole SQL). An INSERT
+    /// ending in FORMAT whose rows follow (after the URL's query, or after the first line of the body) is handed to
+    /// the engine as an insert with separate data, exactly as a server reads a request body: never as inline text.
+    /// </summary>
+    private static (string Sql, string? InsertFormat, byte[] Rows) Split(string urlQuery, byte[] body)
+    {
+        if (urlQuery.Length > 0)
+        {
+            if (body.Length > 0 && InsertWithFormat().Match(urlQuery) is { Success: true } m)
+                return (m.Groups["insert"].Value, m.Groups["format"].Value, body);
+            return (body.Length == 0 ? urlQuery : urlQuery + "\n" + Encoding.UTF8.GetString(body), null, []);
+        }
+        var firstLine = Array.IndexOf(body, (byte)'\n');
+        if (firstLine > 0 && InsertWithFormat().Match(Encoding.UTF8.GetString(body, 0, firstLine)) is { Success: true } inline)
+            return (inline.Groups["insert"].Value, inline.Groups["format"].Value, body[(firstLine + 1)..]);
+        return (Encoding.UTF8.GetString(body), null, []);
     }
 
     /// <summary>A connection per database and settings, as a server session would have them.</summary>
@@ -159,4 +178,8 @@ public sealed partial class ClickHouseHttpServer : IAsyncDisposable
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
+
+    [GeneratedRegex(@"^\s*(?<insert>INSERT\s+INTO\s.+?)\s+FORMAT\s+(?<format>[A-Za-z][A-Za-z0-9]*)\s*$",
+        RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex InsertWithFormat();
 }

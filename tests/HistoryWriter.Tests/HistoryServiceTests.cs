@@ -95,6 +95,32 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Messages_with_blank_lines_and_any_characters_are_archived_whole_and_none_parked()
+    {
+        // Ids as Session makes them (they travel in NATS subjects and headers); the texts, names and metadata anything.
+        var messages = AdversarialMessages.Generate("t-any", 400, seed: Environment.TickCount);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            messages[i].ConversationId = $"conv-{i % 3}";
+            messages[i].MessageId = $"any-{i}";
+        }
+        await Task.WhenAll(messages.Chunk(50).Select(async chunk => { foreach (var m in chunk) await Publisher.PublishAsync(m); }));
+
+        var admin = App.ClientFor("t-any", Roles.Admin);
+        await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-any"), n => n >= messages.Count, what: "every message stored");
+        await Eventually.GetAsync(() => Publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, "history-messages").AsTask(),
+            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "every message acked");
+        Assert.Empty(await Eventually.JsonAsync<List<ParkedView>>(admin, "/api/history/parked"));
+        foreach (var conversation in messages.GroupBy(m => m.ConversationId))
+        {
+            var page = await Eventually.JsonAsync<TranscriptPage>(admin, $"/api/history/conversations/{conversation.Key}/messages?limit=500");
+            var want = conversation.OrderBy(m => m.Seq).ToList();
+            Assert.Equal(want.Select(m => m.MessageId), page.Messages.Select(m => m.MessageId));
+            Assert.Equal(want.Select(m => m.Text), page.Messages.Select(m => m.Text));
+        }
+    }
+
+    [Fact]
     public async Task A_batch_larger_than_one_insert_is_split_and_stored_whole()
     {
         var data = new HistoryData();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace CustomerService.HistoryWriter.Storage.Chdb;
 
@@ -9,12 +10,17 @@ internal readonly record struct ChdbParameter(string Name, string EscapedValue);
 
 /// <summary>
 /// A connection to the embedded ClickHouse engine. chDB runs one engine per process on one data directory; every
-/// connection of the process must name the same one. Queries may run from several threads at once (the engine
-/// serialises what it must); the handle is reference-counted so closing waits for no query and frees nothing in use.
+/// connection of the process must name the same one. The engine runs one statement at a time: concurrent calls
+/// through its C API mix up their query parameters (a statement ran with another one's values, or failed with
+/// UNKNOWN_QUERY_PARAMETER), so every statement of the process takes its turn here, callers waiting asynchronously
+/// where they can. The handle is reference-counted so closing frees nothing in use.
 /// </summary>
-internal sealed unsafe class ChdbConnection : IDisposable
+internal sealed partial class ChdbConnection : IDisposable
 {
     private static readonly Lock EngineGate = new();
+
+    /// <summary>One statement at a time in the whole process (see the class summary).</summary>
+    private static readonly SemaphoreSlim Turn = new(1, 1);
     private static string? s_engineDirectory;
     private static int s_openConnections;
 
@@ -29,7 +35,7 @@ internal sealed unsafe class ChdbConnection : IDisposable
     public string DataDirectory { get; }
 
     /// <param name="settings">Query-level settings for this connection, as "name=value".</param>
-    public static ChdbConnection Open(string libraryPath, string dataDirectory, IEnumerable<string>? settings = null)
+    public static unsafe ChdbConnection Open(string libraryPath, string dataDirectory, IEnumerable<string>? settings = null)
     {
         ChdbLibrary.EnsureLoaded(libraryPath);
         var directory = Path.GetFullPath(dataDirectory);
@@ -61,14 +67,68 @@ internal sealed unsafe class ChdbConnection : IDisposable
 
     public ChdbResult Query(string sql, string format = "TabSeparated") => Query(sql, format, []);
 
+    /// <summary>Runs a statement (waiting for its turn on this thread) and returns its output.</summary>
+    /// <exception cref="ChdbException">The engine rejected the statement.</exception>
     public ChdbResult Query(string sql, string format, ReadOnlySpan<ChdbParameter> parameters)
+    {
+        Turn.Wait();
+        try
+        {
+            return QueryInTurn(sql, format, parameters);
+        }
+        finally
+        {
+            Turn.Release();
+        }
+    }
+
+    /// <summary>Runs a statement once its turn comes (waiting without holding a thread) and returns its output.</summary>
+    /// <exception cref="ChdbException">The engine rejected the statement.</exception>
+    public async ValueTask<ChdbResult> QueryAsync(string sql, string format, ChdbParameter[] parameters, CancellationToken cancellationToken)
+    {
+        await Turn.WaitAsync(cancellationToken);
+        try
+        {
+            return QueryInTurn(sql, format, parameters);
+        }
+        finally
+        {
+            Turn.Release();
+        }
+    }
+
+    /// <summary>
+    /// Inserts rows given in <paramref name="format"/> (RowBinary, say) with <paramref name="insertInto"/>
+    /// ("INSERT INTO db.table (columns)"). The rows never travel inside the query text: chDB ends data that follows
+    /// FORMAT at the first empty line ("\n\n"), which any text with a blank line, or binary numbers such as
+    /// 2570 = 0x0A0A, contain. They go in as a file instead, an anonymous one in memory that the engine of this
+    /// process reads through /proc/self/fd (FROM INFILE): nothing in it is parsed as SQL and nothing is left on disk.
+    /// </summary>
+    /// <exception cref="ChdbException">The engine rejected the rows or the statement.</exception>
+    public async ValueTask<ChdbResult> InsertAsync(string insertInto, string format, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (!FormatName().IsMatch(format)) throw new ArgumentException($"'{format}' is not a ClickHouse format name", nameof(format));
+        using var file = MemoryFile.Create("chdb-insert", data.Span);
+        var sql = $"{insertInto} FROM INFILE '{file.Path}' COMPRESSION 'none' FORMAT {format}";
+        await Turn.WaitAsync(cancellationToken);
+        try
+        {
+            return QueryInTurn(sql, "TabSeparated", []);
+        }
+        finally
+        {
+            Turn.Release();
+        }
+    }
+
+    private ChdbResult QueryInTurn(string sql, string format, ReadOnlySpan<ChdbParameter> parameters)
     {
         var byteCount = Encoding.UTF8.GetByteCount(sql);
         var rented = ArrayPool<byte>.Shared.Rent(byteCount);
         try
         {
             var written = Encoding.UTF8.GetBytes(sql, rented);
-            return Query(rented.AsSpan(0, written), format, parameters);
+            return QueryInTurn(rented.AsSpan(0, written), format, parameters);
         }
         finally
         {
@@ -76,9 +136,7 @@ internal sealed unsafe class ChdbConnection : IDisposable
         }
     }
 
-    /// <summary>Runs UTF-8 SQL (which may carry inline data after FORMAT, binary included) and returns its output.</summary>
-    /// <exception cref="ChdbException">The engine rejected the query.</exception>
-    public ChdbResult Query(ReadOnlySpan<byte> sql, string format, ReadOnlySpan<ChdbParameter> parameters)
+    private unsafe ChdbResult QueryInTurn(ReadOnlySpan<byte> sql, string format, ReadOnlySpan<ChdbParameter> parameters)
     {
         Span<byte> formatBytes = stackalloc byte[64];
         formatBytes = formatBytes[..Encoding.ASCII.GetBytes(format, formatBytes)];
@@ -112,7 +170,7 @@ internal sealed unsafe class ChdbConnection : IDisposable
         }
     }
 
-    private static IntPtr QueryWithParameters(IntPtr connection, byte* sql, nuint sqlLength, byte* format, nuint formatLength,
+    private static unsafe IntPtr QueryWithParameters(IntPtr connection, byte* sql, nuint sqlLength, byte* format, nuint formatLength,
         ReadOnlySpan<ChdbParameter> parameters)
     {
         var count = parameters.Length;
@@ -145,7 +203,7 @@ internal sealed unsafe class ChdbConnection : IDisposable
         }
     }
 
-    private static int Encode(string text, byte* start, byte[] buffer, int offset, IntPtr* pointers, nuint* lengths, int slot)
+    private static unsafe int Encode(string text, byte* start, byte[] buffer, int offset, IntPtr* pointers, nuint* lengths, int slot)
     {
         var written = Encoding.UTF8.GetBytes(text, buffer.AsSpan(offset));
         pointers[slot] = (IntPtr)(start + offset);
@@ -159,6 +217,9 @@ internal sealed unsafe class ChdbConnection : IDisposable
         _handle.Dispose();
         lock (EngineGate) s_openConnections--;
     }
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]*$")]
+    private static partial Regex FormatName();
 
     private sealed class ConnectionHandle : SafeHandle
     {
