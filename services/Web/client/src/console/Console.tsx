@@ -3,6 +3,10 @@ import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact
 import type { Conversation } from '../chat/conversations';
 import type { AgentStatus, ChatMessage, CustomerContext } from '../chat/protocol';
 import type { AgentDesk, Availability, CannedReply } from './agentDesk';
+import {
+  MaxDescription, MaxTitle, Priorities, canRetry, describeTicket, emptyDraft, recentOrderIds, workOrderOf,
+  type Ticket, type TicketDraft, type TicketFieldErrors, type TicketPriority,
+} from './tickets';
 
 function useDesk(desk: AgentDesk): void {
   const [, refresh] = useReducer((n: number) => n + 1, 0);
@@ -85,6 +89,7 @@ function ChatView({ desk, conversation }: { desk: AgentDesk; conversation: Conve
   const list = useRef<HTMLDivElement>(null);
   const [draft, setDraft] = useState('');
   const [transferring, setTransferring] = useState(false);
+  const [ticketing, setTicketing] = useState(false);
   const messages = desk.conversations.messagesOf(conversation);
   const pending = desk.conversations.outbox.filter(p => p.conversationId === conversation.id);
   const ended = conversation.state === 'ended';
@@ -116,6 +121,8 @@ function ChatView({ desk, conversation }: { desk: AgentDesk; conversation: Conve
         </div>
         {!ended && mineNow && (
           <div class="actions">
+            <button type="button" onClick={() => setTicketing(!ticketing)} data-testid="ticket" aria-expanded={ticketing}
+              title="Raise a ticket (work order) in the order system">Ticket</button>
             <button type="button" onClick={() => setTransferring(!transferring)} data-testid="transfer">Transfer</button>
             <button type="button" class="danger" onClick={() => desk.end(conversation.id)} data-testid="end">End</button>
           </div>
@@ -126,13 +133,17 @@ function ChatView({ desk, conversation }: { desk: AgentDesk; conversation: Conve
           {desk.notice} <button type="button" onClick={() => desk.dismissNotice()}>Dismiss</button>
         </p>
       )}
+      {ticketing && !ended && mineNow && (
+        <TicketForm desk={desk} conversation={conversation} onDone={() => setTicketing(false)} />
+      )}
+      <TicketStatuses desk={desk} tickets={desk.tickets.forConversation(conversation.id)} />
       {transferring && <TransferForm desk={desk} onTransfer={to => { desk.transfer(conversation.id, to); setTransferring(false); }} onCancel={() => setTransferring(false)} />}
       <div class="transcript" ref={list} data-testid="transcript">
         {older !== null && firstSeq > 1 && (
           <button type="button" class="older" onClick={() => void desk.loadOlder(conversation)} data-testid="older">Earlier messages</button>
         )}
         {!desk.history.ok && <p class="notice">{desk.history.reason}</p>}
-        {messages.map(m => <Line key={m.seq} message={m} mine={desk.conversations.isMine(m.sender)} read={m.seq <= conversation.peerReadSeq} />)}
+        {messages.map(m => m.sender.kind === 'system' ? <SystemLine key={m.seq} message={m} /> : <Line key={m.seq} message={m} mine={desk.conversations.isMine(m.sender)} read={m.seq <= conversation.peerReadSeq} />)}
         {pending.map(p => (
           <div key={p.clientId} class={p.error ? 'line mine failed' : 'line mine pending'} data-testid="line">
             <p class="text">{p.text}</p>
@@ -155,6 +166,99 @@ function Line({ message, mine, read }: { message: ChatMessage; mine: boolean; re
       <p class="text">{message.text}</p>
       <span class="meta">{new Date(message.sentAt).toLocaleTimeString()}{mine ? (read ? ' · read' : ' · sent') : ''}</span>
     </div>
+  );
+}
+
+/** A message of the platform itself (a created work order, say): centred, not a party's bubble. */
+function SystemLine({ message }: { message: ChatMessage }) {
+  const workOrder = workOrderOf(message);
+  return (
+    <div class={workOrder ? 'line system ticket' : 'line system'} data-seq={message.seq} data-testid="line" data-kind="system"
+      data-work-order={workOrder?.number}>
+      <span class="who">{workOrder ? 'Ticket' : (message.sender.name ?? 'System')}</span>
+      <p class="text">{message.text}</p>
+      {workOrder && <span class="work-order mono" data-testid="work-order">{workOrder.number}</span>}
+      <span class="meta">{new Date(message.sentAt).toLocaleTimeString()} · seen by the customer</span>
+    </div>
+  );
+}
+
+/**
+ * The ticket form: title (required, one line), description, order id (the customer's recent orders offered),
+ * priority. Checked here as Session checks it; the answer comes as the ticket's status below the header.
+ */
+function TicketForm({ desk, conversation, onDone }: { desk: AgentDesk; conversation: Conversation; onDone: () => void }) {
+  const [draft, setDraft] = useState<TicketDraft>(emptyDraft);
+  const [errors, setErrors] = useState<TicketFieldErrors>({});
+  const orders = recentOrderIds(conversation.customerContext);
+  const busy = desk.tickets.sending(conversation.id);
+  const set = <K extends keyof TicketDraft>(key: K, value: TicketDraft[K]) => {
+    setDraft({ ...draft, [key]: value });
+    if (errors[key]) setErrors({ ...errors, [key]: undefined });
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const refused = desk.raiseTicket(conversation.id, draft);
+    if (refused) { setErrors(refused); return; }
+    setDraft(emptyDraft());
+    onDone();
+  };
+  return (
+    <form class="ticket-form" data-testid="ticket-form" onSubmit={submit} noValidate>
+      <label>Title
+        <input value={draft.title} maxLength={MaxTitle} data-testid="ticket-title" required aria-invalid={!!errors.title}
+          placeholder="What the order desk should do, in one line" onInput={e => set('title', (e.target as HTMLInputElement).value)} />
+        {errors.title && <span class="field-error" data-testid="ticket-title-error">{errors.title}</span>}
+      </label>
+      <label>Description
+        <textarea rows={3} value={draft.description} maxLength={MaxDescription} data-testid="ticket-description"
+          onInput={e => set('description', (e.target as HTMLTextAreaElement).value)} />
+        {errors.description && <span class="field-error">{errors.description}</span>}
+      </label>
+      <div class="row">
+        <label>Order id (optional)
+          <input value={draft.orderId} list="ticket-orders" data-testid="ticket-order" aria-invalid={!!errors.orderId}
+            onInput={e => set('orderId', (e.target as HTMLInputElement).value)} />
+          {errors.orderId && <span class="field-error" data-testid="ticket-order-error">{errors.orderId}</span>}
+        </label>
+        <label>Priority
+          <select value={draft.priority} data-testid="ticket-priority"
+            onChange={e => set('priority', (e.target as HTMLSelectElement).value as TicketPriority)}>
+            {Priorities.map(p => <option key={p} value={p}>{p}</option>)}
+          </select>
+        </label>
+      </div>
+      {orders.length > 0 && (
+        <p class="recent-orders small">Recent orders:{' '}
+          {orders.map(id => (
+            <button type="button" key={id} class={draft.orderId === id ? 'chip selected' : 'chip'} data-testid="ticket-order-choice"
+              onClick={() => set('orderId', draft.orderId === id ? '' : id)}>{id}</button>
+          ))}
+        </p>
+      )}
+      <datalist id="ticket-orders">{orders.map(id => <option key={id} value={id} />)}</datalist>
+      <div class="row end">
+        <button type="submit" class="primary" disabled={busy} data-testid="ticket-go">Create ticket</button>
+        <button type="button" onClick={onDone}>Cancel</button>
+      </div>
+    </form>
+  );
+}
+
+/** Each ticket of the conversation and where it stands: sending, requested, created (number), rejected, refused. */
+function TicketStatuses({ desk, tickets }: { desk: AgentDesk; tickets: Ticket[] }) {
+  if (tickets.length === 0) return null;
+  return (
+    <ul class="tickets" data-testid="tickets">
+      {tickets.map(t => (
+        <li key={t.clientId} class={`ticket-status ${t.state}`} data-testid="ticket-status" data-state={t.state}
+          data-error={t.error?.code} role={t.state === 'failed' || t.state === 'rejected' ? 'alert' : 'status'}>
+          <strong>{t.title || 'Ticket'}</strong>{' '}
+          <span data-testid="ticket-state">{describeTicket(t)}</span>
+          {canRetry(t) && <> <button type="button" onClick={() => desk.retryTicket(t.clientId)} data-testid="ticket-retry">Retry</button></>}
+        </li>
+      ))}
+    </ul>
   );
 }
 

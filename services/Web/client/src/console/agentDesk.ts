@@ -1,8 +1,9 @@
 import { Conversations, type Conversation } from '../chat/conversations';
-import type { AgentStatus, ChatMessage } from '../chat/protocol';
+import type { AgentStatus, ChatMessage, ClientFrame } from '../chat/protocol';
 import { ChatSocket, socketAddress, type LinkState } from '../chat/socket';
 import { ApiError, call, type StaffSession } from '../shared/staff';
 import { Notifier } from './notifier';
+import { Tickets, type TicketDraft, type TicketFieldErrors, type TicketRequestFrame } from './tickets';
 
 export interface CannedReply { group: string; reply: { shortcut: string; title?: string; text: string } }
 
@@ -23,6 +24,7 @@ export class AgentDesk {
   readonly conversations: Conversations;
   readonly socket: ChatSocket;
   readonly notifier = new Notifier();
+  readonly tickets = new Tickets();
   /** Kept per tab, so a reload reconnects with the status the agent chose. */
   status: AgentStatus = (sessionStorage.getItem(StatusKey) as AgentStatus | null) ?? 'online';
   link: LinkState = 'closed';
@@ -40,9 +42,11 @@ export class AgentDesk {
     this.conversations = new Conversations({ me: () => this.me, customer: false });
     this.socket = new ChatSocket({
       address: async () => socketAddress(location.origin, '/ws/agent', session.accessToken),
-      onOpen: () => this.conversations.framesOnConnect(this.status),
+      onOpen: () => [...this.conversations.framesOnConnect(this.status), ...this.tickets.unanswered().map(asClientFrame)],
       onFrame: frame => {
         if (frame.type === 'welcome') this.me = frame.userId;
+        // Ticket frames, and refusals naming a ticket's clientId, belong to the ticket's status, not the notice.
+        if (this.tickets.apply(frame)) return;
         this.conversations.apply(frame);
       },
       onState: state => {
@@ -50,6 +54,7 @@ export class AgentDesk {
         this.changed();
       },
     });
+    this.tickets.subscribe(() => this.changed());
     this.conversations.subscribe(event => {
       if (event?.kind === 'message' && !event.mine && event.message.sender.kind === 'customer') {
         const hidden = document.visibilityState !== 'visible';
@@ -128,6 +133,19 @@ export class AgentDesk {
     this.socket.send({ type: 'transfer', conversationId, toAgent: to.agent || undefined, toGroup: to.group || undefined });
   }
 
+  /** Raises a ticket (客服转工单) for the conversation: the draft's errors, or nothing once the frame is sent. */
+  raiseTicket(conversationId: string, draft: TicketDraft): TicketFieldErrors | undefined {
+    const raised = this.tickets.raise(conversationId, draft);
+    if ('errors' in raised) return raised.errors;
+    if (!this.socket.send(asClientFrame(raised.frame))) this.tickets.notSent(raised.frame.clientId);
+    return undefined;
+  }
+
+  retryTicket(clientId: string): void {
+    const frame = this.tickets.retry(clientId);
+    if (frame && !this.socket.send(asClientFrame(frame))) this.tickets.notSent(clientId);
+  }
+
   end(conversationId: string): void {
     this.socket.send({ type: 'end', conversationId, reason: 'resolved' });
   }
@@ -187,6 +205,11 @@ export class AgentDesk {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+/** The ticket frame is the console's alone, so src/chat/protocol.ts (shared with the widget) does not list it. */
+function asClientFrame(frame: TicketRequestFrame): ClientFrame {
+  return frame as unknown as ClientFrame;
 }
 
 /** What to tell the agent when an API does not answer. */
