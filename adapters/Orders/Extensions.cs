@@ -1,7 +1,6 @@
 using CustomerService.AdapterKit.Mapping;
 using CustomerService.AdapterKit.Resilience;
 using CustomerService.Contracts;
-using CustomerService.Orders.Data;
 using CustomerService.Orders.Grpc;
 using CustomerService.Orders.LegacyOrderSystem;
 using CustomerService.Orders.RecentOrders;
@@ -21,7 +20,8 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNats();
-        builder.AddNpgsqlDataSource("ticketdb");
+        // Tickets and their outbox; migrated on start by the embedded Data/Migrations scripts.
+        builder.AddPostgresSchema("ticketdb", typeof(Extensions).Assembly, historyTable: "orders_schema_migrations");
         builder.AddRecentOrders();
         builder.AddTickets();
         builder.Services.AddGrpc();
@@ -71,8 +71,6 @@ internal static class Extensions
         builder.Services.AddSingleton<IValidateOptions<TicketOptions>, TicketOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
 
-        builder.Services.AddSingleton<TicketSchema>();
-        builder.Services.AddHostedService<TicketSchemaInitializer>();
         builder.Services.AddSingleton<TicketStore>();
         builder.Services.AddSingleton<TicketResultPublisher>();
         builder.Services.AddSingleton<WorkOrderSender>();
