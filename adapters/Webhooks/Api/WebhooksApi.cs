@@ -51,9 +51,9 @@ public static class WebhooksApi
         hooks.MapGet("/", ListAsync).WithSummary("The tenant's webhooks (no secrets)");
         hooks.MapGet("/events", (HttpRequest request) =>
             Authorize(request, write: false, out _) ?? TypedResults.Json(WebhookEvents.All, Json)).WithSummary("The event names a webhook can subscribe to");
-        hooks.MapPost("/", CreateAsync).Accepts<WebhookWrite>("application/json").ProducesValidationProblem();
+        hooks.MapPost("/", CreateAsync).ProducesValidationProblem();
         hooks.MapGet("/{id:guid}", GetAsync);
-        hooks.MapPut("/{id:guid}", UpdateAsync).Accepts<WebhookWrite>("application/json").ProducesValidationProblem();
+        hooks.MapPut("/{id:guid}", UpdateAsync).ProducesValidationProblem();
         hooks.MapDelete("/{id:guid}", DeleteAsync);
         hooks.MapGet("/{id:guid}/secret", GetSecretAsync).WithSummary("The signing secret (admins)");
         hooks.MapPost("/{id:guid}/secret", RotateSecretAsync).WithSummary("A new signing secret, in force at once (admins)");
