@@ -1,5 +1,6 @@
 using CustomerService.Admin.Data;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace CustomerService.Admin.Tests;
@@ -11,12 +12,12 @@ public sealed class MigrationTests(AdminFixture fixture)
     public async Task The_service_migrated_its_database_on_start_and_a_second_run_applies_nothing()
     {
         await using var db = fixture.AdminDatabase();
-        Assert.Equal(SchemaMigrator.Embedded.Select(m => m.Version), await RecordedVersionsAsync(db));
+        Assert.Equal(Embedded.Select(m => m.Version), await RecordedVersionsAsync(db));
 
-        var again = await new SchemaMigrator(db, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None);
+        var again = await Schema(db).MigrateAsync(CancellationToken.None);
 
         Assert.Empty(again);
-        Assert.Equal(SchemaMigrator.Embedded.Select(m => m.Version), await RecordedVersionsAsync(db));
+        Assert.Equal(Embedded.Select(m => m.Version), await RecordedVersionsAsync(db));
     }
 
     [Fact]
@@ -32,11 +33,11 @@ public sealed class MigrationTests(AdminFixture fixture)
             try
             {
                 var results = await Task.WhenAll(replicas.Select(r =>
-                    Task.Run(() => new SchemaMigrator(r, NullLogger<SchemaMigrator>.Instance).MigrateAsync(CancellationToken.None))));
+                    Task.Run(() => Schema(r).MigrateAsync(CancellationToken.None))));
 
                 var applied = results.SelectMany(r => r).OrderBy(v => v).ToList();
-                Assert.Equal(SchemaMigrator.Embedded.Select(m => m.Version), applied);
-                Assert.Equal(SchemaMigrator.Embedded.Select(m => m.Version), await RecordedVersionsAsync(replicas[0]));
+                Assert.Equal(Embedded.Select(m => m.Version), applied);
+                Assert.Equal(Embedded.Select(m => m.Version), await RecordedVersionsAsync(replicas[0]));
             }
             finally
             {
@@ -44,6 +45,11 @@ public sealed class MigrationTests(AdminFixture fixture)
             }
         }
     }
+
+    private static PostgresSchema Schema(NpgsqlDataSource db) =>
+        new(db, "admindb", typeof(IDatabaseSeed).Assembly, "schema_migrations", NullLogger.Instance);
+
+    private static readonly IReadOnlyList<Migration> Embedded = PostgresSchema.Load(typeof(IDatabaseSeed).Assembly, "admindb");
 
     private static async Task<List<int>> RecordedVersionsAsync(NpgsqlDataSource db)
     {
