@@ -9,6 +9,7 @@ var nats = infra.AddNats("nats");
 var redis = infra.AddRedis("redis");
 var adminDb = infra.AddPostgresDatabase("admindb");
 var ticketDb = infra.AddPostgresDatabase("ticketdb");
+var webhookDb = infra.AddPostgresDatabase("webhookdb");
 var rabbitMq = infra.AddRabbitMq("rabbitmq");
 var signingKey = builder.AddSigningKey(infra);
 
@@ -34,6 +35,11 @@ var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
     .WithReference(nats).WaitFor(nats)
     .WithReference(rabbitMq).WaitFor(rabbitMq)
     .WithLegacySystem("orders-sim", "Orders__BaseUrl", infra.OrderSystemSimulator(rabbitMq));
+
+// Webhooks: tenants' outgoing webhooks for conversation and message events (JetStream -> signed HTTP POSTs).
+var webhooks = builder.AddService<Projects.Webhooks>("webhooks")
+    .Uses(webhookDb)
+    .WithReference(nats).WaitFor(nats);
 
 // Session: customer and agent sockets, the conversation state machine, the message path.
 var session = builder.AddService<Projects.Session>("session")
@@ -63,7 +69,7 @@ builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
     .WithExternalHttpEndpoints()
     .WithEnvironment("Auth__SigningKey", signingKey)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web)
+    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks)
     .WaitFor(session).WaitFor(admin);
 
 builder.Build().Run();

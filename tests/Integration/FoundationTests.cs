@@ -10,7 +10,7 @@ public sealed class FoundationTests(PlatformFixture platform)
     public void Every_service_and_server_of_the_system_diagram_is_a_resource()
     {
         var names = platform.Model.Resources.Select(r => r.Name).ToHashSet();
-        string[] expected = ["nats", "redis", "postgres", "admin", "routing", "session", "bot", "historywriter", "gateway", "crm", "orders"];
+        string[] expected = ["nats", "redis", "postgres", "admin", "routing", "session", "bot", "historywriter", "gateway", "crm", "orders", "webhooks"];
         Assert.All(expected, name => Assert.Contains(name, names));
     }
 

@@ -48,7 +48,7 @@ public sealed class ManifestTests
     public async Task The_manifest_lists_every_service_each_adapter_and_the_infrastructure_as_containers()
     {
         var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot(), "aspire-manifest.json")))!["resources"]!.AsObject();
-        foreach (var service in new[] { "gateway", "session", "routing", "bot", "historywriter", "admin", "crm", "orders" })
+        foreach (var service in new[] { "gateway", "session", "routing", "bot", "historywriter", "admin", "crm", "orders", "webhooks" })
             Assert.Equal("project.v0", (string?)manifest[service]?["type"]);
         foreach (var server in new[] { "nats", "redis", "postgres" })
             Assert.Equal("container.v0", (string?)manifest[server]?["type"]);
