@@ -43,9 +43,37 @@ internal static class Extensions
         builder.Services.AddHostedService<ArchiveConsumer<ConversationEvent>>();
 
         builder.Services.AddHealthChecks().AddCheck<HistoryHealthCheck>("history", tags: ["ready"]);
-        builder.Services.AddProblemDetails();
+        // Nothing a client sends is a 500: a query string or body that does not bind is a 400 that says which
+        // parameter (minimal APIs would answer an empty 400), a store that cannot be reached is a 503.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.Configure<ExceptionHandlerOptions>(o =>
+        {
+            o.StatusCodeSelector = StatusCodeOf;
+            o.SuppressDiagnosticsCallback = context => context.Exception is BadHttpRequestException;
+        });
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            switch (context.Exception)
+            {
+                case BadHttpRequestException bad:
+                    context.ProblemDetails.Title = "Invalid request";
+                    context.ProblemDetails.Detail = bad.Message;
+                    break;
+                case { } ex when StatusCodeOf(ex) == StatusCodes.Status503ServiceUnavailable:
+                    context.ProblemDetails.Title = "History is not reachable right now";
+                    context.ProblemDetails.Detail = "The history database does not answer; try again shortly.";
+                    break;
+            }
+        });
         builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, HistoryApiJsonContext.Default));
     }
+
+    private static int StatusCodeOf(Exception exception) => exception switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => StatusCodes.Status503ServiceUnavailable,
+        _ => StatusCodes.Status500InternalServerError,
+    };
 
     private sealed class HistoryHealthCheck(HistoryStore store) : IHealthCheck
     {

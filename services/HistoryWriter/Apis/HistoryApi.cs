@@ -69,6 +69,7 @@ public static class HistoryApi
         var size = limit ?? 50;
         if (size is < 1 or > 1000) return Invalid("limit", "limit must be between 1 and 1000");
         if (q is { Length: > 200 }) return Invalid("q", "the search text is limited to 200 characters");
+        if (OutOfRange(from, to) is { } outOfRange) return outOfRange;
         var end = to ?? time.GetUtcNow();
         var start = from ?? end.AddDays(-30);
         if (start >= end) return Invalid("from", "from must be before to");
@@ -91,8 +92,9 @@ public static class HistoryApi
             _ => null,
         };
         if (dimension is null) return Invalid("by", "by is tenant, agent or skill_group");
-        var zone = tz ?? "UTC";
-        if (!TimeZoneInfo.TryFindSystemTimeZoneById(zone, out _)) return Invalid("tz", $"unknown time zone '{zone}'");
+        if (OutOfRange(from, to) is { } outOfRange) return outOfRange;
+        var zone = await queries.TimeZoneAsync(tz ?? "UTC", cancellationToken);
+        if (zone is null) return Invalid("tz", $"unknown time zone '{tz}' (an IANA name such as Asia/Shanghai, or a Windows name)");
         var end = to ?? time.GetUtcNow();
         var start = from ?? end.AddDays(-1);
         if (start >= end) return Invalid("from", "from must be before to");
@@ -119,6 +121,15 @@ public static class HistoryApi
         if (size is < 1 or > 1000) return Invalid("limit", "limit must be between 1 and 1000");
         return TypedResults.Ok(await queries.ParkedAsync(caller.Tenant, size, cancellationToken));
     }
+
+    /// <summary>The dates ClickHouse's DateTime64 holds; outside them the engine (and date arithmetic here) cannot follow.</summary>
+    private static readonly DateTimeOffset Earliest = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset Latest = new(2299, 12, 31, 0, 0, 0, TimeSpan.Zero);
+
+    private static ProblemHttpResult? OutOfRange(DateTimeOffset? from, DateTimeOffset? to) =>
+        from is { } f && (f < Earliest || f > Latest) ? Invalid("from", "from must be between 1900-01-01 and 2299-12-31")
+        : to is { } t && (t < Earliest || t > Latest) ? Invalid("to", "to must be between 1900-01-01 and 2299-12-31")
+        : null;
 
     private static ProblemHttpResult Invalid(string field, string message) =>
         TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: message,

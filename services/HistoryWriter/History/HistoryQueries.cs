@@ -237,6 +237,39 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
             r.Reason, r.PayloadBase64));
     }
 
+    private Task<HashSet<string>>? _timeZones;
+
+    /// <summary>
+    /// The engine's name of a time zone: the name itself when the engine knows it (IANA names), else the IANA zone of a
+    /// Windows name; null when neither. .NET alone is no judge: it takes Windows names the engine refuses.
+    /// </summary>
+    public async Task<string?> TimeZoneAsync(string name, CancellationToken cancellationToken)
+    {
+        if (name.Length is 0 or > 64) return null;
+        var known = _timeZones is { IsCompletedSuccessfully: true } loaded ? loaded.Result : await LoadTimeZonesAsync(cancellationToken);
+        if (known.Contains(name)) return name;
+        return TimeZoneInfo.TryConvertWindowsIdToIanaId(name, out var iana) && known.Contains(iana) ? iana : null;
+    }
+
+    private async Task<HashSet<string>> LoadTimeZonesAsync(CancellationToken cancellationToken)
+    {
+        var load = _timeZones;
+        if (load is null || load.IsFaulted || load.IsCanceled)
+        {
+            load = ReadTimeZonesAsync();
+            _timeZones = load;
+        }
+        return await load.WaitAsync(cancellationToken);
+    }
+
+    private async Task<HashSet<string>> ReadTimeZonesAsync()
+    {
+        await store.ReadyAsync(CancellationToken.None);
+        var rows = await QueryRowsAsync("SELECT time_zone AS name FROM system.time_zones", new QueryParameters(), RowsJsonContext.Default.TimeZoneRow,
+            CancellationToken.None);
+        return rows.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
+    }
+
     private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
         await store.Database.QueryAsync(sql, parameters, json =>
         {

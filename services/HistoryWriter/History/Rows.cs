@@ -59,6 +59,8 @@ internal sealed record MessageFiguresRow(long BucketMs, string Key, long Message
 
 internal sealed record OwnershipRow(long Own, long Foreign);
 
+internal sealed record TimeZoneRow(string Name);
+
 internal sealed record ParkedRow(long ParkedAtMs, string Stream, string Subject, ulong StreamSeq, string Reason, string PayloadBase64);
 
 [JsonSourceGenerationOptions(
@@ -69,5 +71,6 @@ internal sealed record ParkedRow(long ParkedAtMs, string Stream, string Subject,
 [JsonSerializable(typeof(ConversationFiguresRow))]
 [JsonSerializable(typeof(MessageFiguresRow))]
 [JsonSerializable(typeof(OwnershipRow))]
+[JsonSerializable(typeof(TimeZoneRow))]
 [JsonSerializable(typeof(ParkedRow))]
 internal sealed partial class RowsJsonContext : JsonSerializerContext;
