@@ -1,5 +1,4 @@
 using CustomerService.Webhooks.Api;
-using CustomerService.Webhooks.Data;
 using CustomerService.Webhooks.Delivery;
 using CustomerService.Webhooks.Events;
 using CustomerService.Webhooks.Registrations;
@@ -14,15 +13,12 @@ internal static class Extensions
     public static void AddApplicationServices(this IHostApplicationBuilder builder)
     {
         builder.AddNats();
-        builder.AddNpgsqlDataSource("webhookdb");
+        // webhookdb, migrated by Data/Migrations before the consumers and the API start (hosted services start in order).
+        builder.AddPostgresSchema("webhookdb", typeof(Extensions).Assembly, historyTable: "webhooks_schema_migrations");
         builder.Services.AddProblemDetails();
         builder.Services.AddOptions<WebhookOptions>().Bind(builder.Configuration.GetSection(WebhookOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
-
-        // Migrated before the consumers and the API start (hosted services start in this order).
-        builder.Services.AddSingleton<WebhookSchema>();
-        builder.Services.AddHostedService<WebhookSchemaInitializer>();
 
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddSingleton<SubscriptionCache>();
