@@ -201,6 +201,96 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
     }
 
     [Fact]
+    public async Task An_agent_raises_a_ticket_from_the_console_and_agent_and_customer_see_the_work_order_number()
+    {
+        var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");
+        var shop = await NewPageAsync(Desktop);
+        await shop.GotoAsync(new Uri(Gateway, "/shop/").ToString());
+        var customer = new Pages.CustomerChat(shop);
+        await customer.OpenWidgetAsync();
+
+        var id = Id();
+        var question = $"My rice cooker arrived broken #{id}";
+        await customer.WriteAsync(question);
+        await alice.OpenConversationAsync(question);
+        await alice.ReplyAsync($"Sorry about that, I will open a ticket #{id}");
+        await customer.SeesAsync($"I will open a ticket #{id}");
+
+        // The form refuses an empty title before anything is sent.
+        await alice.FillTicketAsync("");
+        await alice.SubmitTicketAsync();
+        await Expect(alice.Page.Locator("[data-testid=ticket-title-error]")).ToHaveTextAsync("A title is required.");
+        await Expect(alice.Page.Locator("[data-testid=ticket-status]")).ToHaveCountAsync(0);
+
+        // The order system (the Java simulator behind RabbitMQ) refuses a summary containing "reject": the agent
+        // sees the reason, the customer sees nothing of it.
+        var refused = $"Please reject this one {id}";
+        await alice.FillTicketAsync(refused);
+        await alice.SubmitTicketAsync();
+        await Expect(alice.Ticket(refused)).ToHaveAttributeAsync("data-state", "rejected", new() { Timeout = Pages.Patience });
+        await Expect(alice.Ticket(refused)).ToContainTextAsync("Rejected by the order system: the order desk refused the work order");
+
+        // A real one, about one of the customer's recent orders as the order system listed them in the panel. The
+        // orders are preloaded while routing, with a deadline: on a loaded machine the preload may time out, and
+        // then the panel says so, no order is offered, and the agent types the order id.
+        var orders = alice.Page.Locator("[data-testid=orders]");
+        var noOrders = alice.Page.Locator("[data-testid=orders-unavailable]");
+        // Wait for the preload's answer (orders, or the reason there are none); a conversation may come with none.
+        try
+        {
+            await Expect(orders.Or(noOrders.Filter(new() { HasNotText = "no orders came" }))).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        }
+        catch (PlaywrightException)
+        {
+            await Expect(noOrders).ToBeVisibleAsync();
+        }
+        var title = $"Replace the broken rice cooker {id}";
+        await alice.FillTicketAsync(title, description: "Arrived with a cracked lid.\nCustomer wants a replacement.", priority: "high");
+        var choices = alice.Page.Locator("[data-testid=ticket-order-choice]");
+        string orderId;
+        if (await orders.IsVisibleAsync())
+        {
+            var choice = choices.First;
+            orderId = (await choice.TextContentAsync())!;
+            Assert.Matches(@"^SO\d{14}$", orderId); // the simulator's order numbers
+            await Expect(orders).ToContainTextAsync(orderId);
+            await choice.ClickAsync();
+        }
+        else
+        {
+            await Expect(choices).ToHaveCountAsync(0);
+            orderId = "SO20261120000042";
+            await alice.Page.Locator("[data-testid=ticket-order]").FillAsync(orderId);
+        }
+        await Expect(alice.Page.Locator("[data-testid=ticket-order]")).ToHaveValueAsync(orderId);
+        await alice.SubmitTicketAsync();
+
+        var ticket = alice.Ticket(title);
+        await Expect(ticket).ToHaveAttributeAsync("data-state", "created", new() { Timeout = Pages.Patience });
+        var status = (await ticket.Locator("[data-testid=ticket-state]").TextContentAsync())!;
+        var number = Regex.Match(status, @"WO-\d{4}-\d{6}").Value;
+        Assert.True(number.Length > 0, $"no work order number in \"{status}\"");
+
+        // The system message announcing it, in the agent's transcript and the customer's widget, each shown as a
+        // system message rather than a party's bubble.
+        var announced = $"Work order {number} has been created: {title}";
+        var line = alice.Line(announced);
+        await Expect(line).ToHaveCountAsync(1, new() { Timeout = Pages.Patience });
+        await Expect(line).ToHaveAttributeAsync("data-kind", "system");
+        await Expect(line.Locator("[data-testid=work-order]")).ToHaveTextAsync(number);
+        await customer.SeesAsync(announced);
+        await Expect(customer.Message(announced)).ToHaveCountAsync(1);
+        await Expect(customer.Message(announced)).ToHaveClassAsync(new Regex(@"\bsystem\b"));
+        await Expect(customer.Messages).Not.ToContainTextAsync(refused);
+        await ScreenshotAsync(alice.Page, "console-ticket.png");
+        await ScreenshotAsync(shop, "widget-ticket.png");
+
+        await alice.EndAsync();
+        await Expect(alice.Page.Locator("[data-testid=ended]")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(shop.Locator("[data-testid=ended]").First).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+    }
+
+    [Fact]
     public async Task Html_and_script_in_messages_are_shown_as_text_and_never_run()
     {
         var alice = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "alice", "alice123");

@@ -105,5 +105,22 @@ public static class Pages
         }
 
         public Task EndAsync() => page.Locator("[data-testid=end]").ClickAsync();
+
+        /// <summary>The open conversation's tickets, each with its state in <c>data-state</c>.</summary>
+        public ILocator Ticket(string title) => page.Locator("[data-testid=ticket-status]", new() { HasText = title });
+
+        public ILocator TicketForm => page.Locator("[data-testid=ticket-form]");
+
+        /// <summary>Opens the ticket form of the open conversation and fills it (<paramref name="orderId"/> as typed, if given).</summary>
+        public async Task FillTicketAsync(string title, string description = "", string? orderId = null, string priority = "normal")
+        {
+            if (!await TicketForm.IsVisibleAsync()) await page.Locator("[data-testid=ticket]").ClickAsync();
+            await page.Locator("[data-testid=ticket-title]").FillAsync(title);
+            await page.Locator("[data-testid=ticket-description]").FillAsync(description);
+            if (orderId is not null) await page.Locator("[data-testid=ticket-order]").FillAsync(orderId);
+            await page.Locator("[data-testid=ticket-priority]").SelectOptionAsync(priority);
+        }
+
+        public Task SubmitTicketAsync() => page.Locator("[data-testid=ticket-go]").ClickAsync();
     }
 }
