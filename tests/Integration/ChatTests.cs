@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Aspire.Hosting.Testing;
@@ -291,6 +292,39 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
         Assert.Equal("heard you", (string)(await customer.ExpectAsync("message", f => (string?)f["clientId"] == "across-2"))["text"]!);
         await customer.SendAsync(new { type = "message", conversationId, clientId = "across-3", text = "great" });
         Assert.Equal(3, (long)(await alice.ExpectAsync("message", f => (string?)f["clientId"] == "across-3"))["seq"]!);
+    }
+
+    [Fact]
+    public async Task An_account_the_admin_deactivated_is_refused_when_it_goes_online()
+    {
+        var (adminToken, _) = await platform.LoginAsync("admin", "admin123");
+        using var admin = platform.Gateway();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", adminToken);
+        var login = "leaver" + Id()[..8];
+        var account = new { login, display_name = "Leaving Agent", password = "leaver-password-1", role = "agent", skill_groups = new[] { "general" }, active = true };
+        using var created = await admin.PostAsJsonAsync("/api/admin/agents", account);
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        var (token, _) = await platform.LoginAsync(login, "leaver-password-1");
+
+        using var deactivated = await admin.PutAsJsonAsync($"/api/admin/agents/{id}", account with { active = false });
+        Assert.True(deactivated.IsSuccessStatusCode, await deactivated.Content.ReadAsStringAsync());
+
+        // Their token is still valid for a while; Routing knows within a second that the account may not take chats.
+        var agent = await platform.AgentSocketAsync(token);
+        _sockets.Add(agent);
+        await agent.SendAsync(new { type = "hello" });
+        await agent.ExpectAsync("welcome");
+        JsonObject? refused = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); refused is null && DateTime.UtcNow < deadline;)
+        {
+            await agent.SendAsync(new { type = "presence", status = "online" });
+            await agent.SendAsync(new { type = "ping" });
+            await agent.ExpectAsync("pong");
+            refused = (await agent.CollectAsync("error", TimeSpan.FromMilliseconds(300))).FirstOrDefault();
+        }
+        Assert.NotNull(refused);
+        Assert.Equal("forbidden", (string)refused["code"]!);
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

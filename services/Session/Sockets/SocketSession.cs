@@ -275,7 +275,15 @@ public sealed partial class SocketSession(
             connection.Send(Frames.Error("invalid", "status must be online, away or offline"));
             return;
         }
-        await presence.SetAsync(connection.Identity, parsed, ct);
+        try
+        {
+            await presence.SetAsync(connection.Identity, parsed, ct);
+        }
+        catch (Grpc.Core.RpcException e) when (e.StatusCode is Grpc.Core.StatusCode.FailedPrecondition or Grpc.Core.StatusCode.PermissionDenied)
+        {
+            // Routing refuses accounts the directory deactivated or does not list: say so rather than "internal".
+            connection.Send(Frames.Error("forbidden", $"this account may not take chats: {e.Status.Detail}"));
+        }
     }
 
     private async Task TransferAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
