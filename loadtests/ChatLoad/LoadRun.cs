@@ -14,7 +14,7 @@ namespace CustomerService.ChatLoad;
 public sealed class LoadRun(LoadOptions options, Tokens tokens)
 {
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
-    private long _acked, _received, _errors;
+    private long _acked, _received, _errors, _assignments, _contextReady;
     private volatile bool _measuring;
     private readonly List<LongHistogram> _histograms = [];
 
@@ -47,7 +47,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
 
         var merged = new LongHistogram(TimeStamp.Seconds(60), 3);
         lock (_histograms) foreach (var h in _histograms) merged.Add(h);
-        return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed);
+        return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed,
+            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady));
     }
 
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
@@ -74,6 +75,15 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 using var json = JsonDocument.Parse(frame.Value);
                 var type = json.RootElement.GetProperty("type").GetString();
                 if (type == "welcome" && !signalled) { signalled = true; ready.Signal(); }
+                else if (type == "conversation")
+                {
+                    // The customer context (CRM profile and recent orders, live or cached) there at assignment?
+                    Interlocked.Increment(ref _assignments);
+                    if (json.RootElement.TryGetProperty("context", out var context)
+                        && context.TryGetProperty("profile", out var profile) && profile.TryGetProperty("status", out var ps) && ps.GetString() is "live" or "cached"
+                        && context.TryGetProperty("orders", out var orders) && orders.TryGetProperty("status", out var os) && os.GetString() is "live" or "cached")
+                        Interlocked.Increment(ref _contextReady);
+                }
                 else if (type == "message" && json.RootElement.GetProperty("sender").GetProperty("kind").GetString() == "customer")
                 {
                     var text = json.RootElement.GetProperty("text").GetString()!;
@@ -187,7 +197,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
     }
 }
 
-public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed)
+public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed,
+    long Assignments, long ContextReady)
 {
     public void Print(LoadOptions options)
     {
@@ -196,6 +207,7 @@ public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency,
         Console.WriteLine($"customers={options.Customers} agents={options.Agents} window={options.Window} seconds={Elapsed.TotalSeconds:F1}");
         Console.WriteLine($"messages/s (acked, durable): {MessagesPerSecond:F0}");
         Console.WriteLine($"end-to-end customer→agent latency ms: p50={Ms(50):F2} p95={Ms(95):F2} p99={Ms(99):F2} max={Ms(100):F2} (n={Latency.TotalCount})");
+        Console.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
         Console.WriteLine($"errors: {Errors}");
     }
 }

@@ -131,7 +131,10 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
         Assert.True((int)queued["position"]! >= 1, queued.ToJsonString());
 
         var bob = await OnlineAgentAsync("bob", "bob123");
-        await bob.ExpectAsync("conversation", f => (string?)f["conversationId"] == conversationId);
+        var assigned = await bob.ExpectAsync("conversation", f => (string?)f["conversationId"] == conversationId);
+        // While it waited, Session preloaded the customer's context from the CRM and order-system adapters.
+        Assert.Equal("live", (string?)assigned["context"]?["profile"]?["status"]);
+        Assert.Equal("live", (string?)assigned["context"]?["orders"]?["status"]);
         Assert.Equal("Bob", (string)(await customer.ExpectAsync("assigned"))["agent"]!["name"]!);
     }
 
