@@ -60,6 +60,7 @@ internal static class AdversarialMessages
     /// </summary>
     public static List<ChatMessage> Generate(string tenant, int count, int seed)
     {
+        if (count > 4096) throw new ArgumentOutOfRangeException(nameof(count), "at most 4096 messages keep their seqs unique");
         var random = new Random(seed);
         var messages = new List<ChatMessage>(count);
         var baseTime = DateTimeOffset.UtcNow.AddDays(-1).ToUnixTimeMilliseconds();
@@ -69,7 +70,8 @@ internal static class AdversarialMessages
             {
                 0 => 2570L, // 0x0A0A
                 1 => 0x0A0A0A0A0AL,
-                _ => random.Next(3) == 0 ? 0x0A0A + random.Next(1, 1_000_000) * 0x10000L : i + 1L,
+                // Low bytes 0x0A0A, and unique per message (a repeated seq in one conversation has no defined order).
+                _ => random.Next(3) == 0 ? 0x0A0A + (random.Next(1, 200_000) * 4096L + i) * 0x10000L : i + 1L,
             };
             var message = new ChatMessage
             {
