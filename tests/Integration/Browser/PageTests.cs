@@ -135,8 +135,7 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
 
         var bob = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "bob", "bob123");
         var (_, bobId) = await platform.LoginAsync("bob", "bob123"); // transfers name an agent by account id
-        await alice.TransferToAgentAsync(bobId);
-        await bob.OpenConversationByIdAsync(conversationId);
+        await alice.HandOverAsync(conversationId, bobId, bob);
         await Expect(bob.Line(question)).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
         await Expect(customer.Messages).ToContainTextAsync("Bob", new() { Timeout = Pages.Patience });
 

@@ -82,11 +82,38 @@ public static class Pages
             return (await item.GetAttributeAsync("data-conversation"))!;
         }
 
-        public async Task OpenConversationByIdAsync(string conversationId)
+        public async Task OpenConversationByIdAsync(string conversationId, float? timeout = null)
         {
             var item = page.Locator($"[data-testid=conversation][data-conversation='{conversationId}']");
-            await Assertions.Expect(item).ToBeVisibleAsync(new() { Timeout = Patience });
+            await Assertions.Expect(item).ToBeVisibleAsync(new() { Timeout = timeout ?? Patience });
             await item.ClickAsync();
+        }
+
+        /// <summary>
+        /// Transfers the open conversation to <paramref name="to"/> and opens it there. An agent who signed in a moment
+        /// ago may not be online in Routing yet: the console then shows the refusal, and the agent tries again, as a
+        /// person would.
+        /// </summary>
+        public async Task HandOverAsync(string conversationId, string toAgentId, Console to)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                await TransferToAgentAsync(toAgentId);
+                try
+                {
+                    await to.OpenConversationByIdAsync(conversationId, timeout: 5_000);
+                    return;
+                }
+                catch (PlaywrightException) when (attempt < 4)
+                {
+                    if (!await page.Locator("[data-testid=desk-error]").IsVisibleAsync())
+                    {
+                        await to.OpenConversationByIdAsync(conversationId); // not refused, only slow: the full patience
+                        return;
+                    }
+                    await page.Locator("[data-testid=desk-error] button").ClickAsync();
+                }
+            }
         }
 
         public async Task ReplyAsync(string text)
