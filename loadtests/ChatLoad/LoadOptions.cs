@@ -17,7 +17,8 @@ public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Sec
             int.Parse(Get("seconds", "30")),
             int.Parse(Get("think-ms", "0")),
             Get("key", Path.Combine(FindRepoRoot(), ".data", "jwt-signing.key")),
-            Get("tenant", "loadtest"),
+            // A tenant of its own per run: nothing an earlier (perhaps aborted) run left queued or assigned interferes.
+            Get("tenant", "load-" + Guid.NewGuid().ToString("N")[..8]),
             int.Parse(Get("window", "4")));
         if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1)
             throw new ArgumentException("customers, agents, seconds and window must be positive");

@@ -93,7 +93,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                         if (_measuring) histogram.RecordValue(Stopwatch.GetTimestamp() - sent);
                     }
                 }
-                else if (type == "error") Interlocked.Increment(ref _errors);
+                else if (type == "error" && Interlocked.Increment(ref _errors) <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
