@@ -35,6 +35,22 @@ public abstract class LocalServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>A free port in 20000–32767: below Linux's ephemeral range, so not handed out by FreePort or to outgoing sockets.</summary>
+    public static int FreePortBelowEphemeralRange()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            int port = Random.Shared.Next(20_000, 32_768);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException) when (attempt < 100) { }
+        }
+    }
+
     protected async Task StartScriptAsync(string script, IEnumerable<string> args, Func<CancellationToken, Task<bool>> ready,
         IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {

@@ -8,21 +8,24 @@ namespace CustomerService.TestInfrastructure;
 /// <summary>nats-server with JetStream (eng/run-nats.sh).</summary>
 public sealed class NatsServer : LocalServer
 {
-    private NatsServer() { }
+    private NatsServer(int port, int monitorPort) { Port = port; MonitorPort = monitorPort; }
 
-    public int Port { get; } = FreePort();
-    public int MonitorPort { get; } = FreePort();
+    public int Port { get; }
+    public int MonitorPort { get; }
     public string Url => $"nats://127.0.0.1:{Port}";
 
     public static async Task<NatsServer> StartAsync()
     {
-        var server = Reserve();
+        var server = new NatsServer(FreePort(), FreePort());
         await server.StartAgainAsync();
         return server;
     }
 
-    /// <summary>Ports and a data directory, not started yet: for what must cope with NATS coming up late.</summary>
-    public static NatsServer Reserve() => new();
+    /// <summary>
+    /// Ports and a data directory, not started yet: for what must cope with NATS coming up late. The ports lie below
+    /// the kernel's ephemeral range, so that nothing starting meanwhile is handed them before the server binds them.
+    /// </summary>
+    public static NatsServer Reserve() => new(FreePortBelowEphemeralRange(), FreePortBelowEphemeralRange());
 
     /// <summary>Starts (first after <see cref="Reserve"/>, or again after <see cref="LocalServer.StopAsync"/>) on the same port and data.</summary>
     public async Task StartAgainAsync()
