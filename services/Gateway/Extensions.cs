@@ -3,6 +3,7 @@ using CustomerService.Gateway.Blocklist;
 using CustomerService.Gateway.Limits;
 using CustomerService.Gateway.Proxy;
 using CustomerService.Gateway.RateLimiting;
+using CustomerService.LiveConfig;
 
 namespace CustomerService.Gateway;
 
@@ -13,6 +14,9 @@ internal static class Extensions
         // The gateway keeps serving without Redis: the blocklist then stays as last loaded.
         builder.AddRedisClient("redis", configureOptions: redis => redis.AbortOnConnectFail = false);
         builder.Services.AddProblemDetails();
+        // Per-tenant edge settings (suspension, allowed origins, rate limits) live from Admin; the last good ones stay
+        // in force while Admin is away, and /health says so.
+        builder.AddLiveConfig(ConfigSections.Gateway);
         RequestLimits.AddRequestLimits(builder);
         builder.AddGatewayAuthentication();
         builder.AddGatewayRateLimits();

@@ -2,6 +2,7 @@ using CustomerService.Gateway;
 using CustomerService.Gateway.Blocklist;
 using CustomerService.Gateway.Limits;
 using CustomerService.Gateway.Proxy;
+using CustomerService.Gateway.Tenants;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -14,6 +15,7 @@ app.UseBlocklist();             // blocked addresses: 403 before anything else
 app.UseExceptionHandler();
 app.UseRouting();
 app.UseAuthentication();
+app.UseTenantPolicy();          // the tenant's live gateway section: suspended (403), socket and sign-in origins (403)
 app.UseRateLimiter();           // per IP, and per token subject once the token is read
 app.UseAuthorization();         // 401/403 problem documents (Auth/AccessProblems)
 app.UseWebSocketFrameLimit();

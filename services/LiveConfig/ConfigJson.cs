@@ -21,6 +21,7 @@ namespace CustomerService.LiveConfig;
 [JsonSerializable(typeof(FeatureFlags))]
 [JsonSerializable(typeof(TenantSettings))]
 [JsonSerializable(typeof(AgentDirectory))]
+[JsonSerializable(typeof(GatewaySettings))]
 public sealed partial class ConfigJsonContext : JsonSerializerContext;
 
 public static class ConfigJson

@@ -28,6 +28,8 @@ public static class ConfigSections
     public const string CannedReplies = "canned_replies";
     public const string FeatureFlags = "feature_flags";
     public const string TenantSettings = "tenant_settings";
+    /// <summary>Per-tenant edge settings the gateway enforces: suspension, allowed origins, rate limits.</summary>
+    public const string Gateway = "gateway";
     /// <summary>Agents and skill groups, published by Admin from its own tables (not written through the configuration API).</summary>
     public const string Agents = "agents";
 
@@ -41,6 +43,7 @@ public static class ConfigSections
         ConfigSectionDescriptor.For<LiveConfig.FeatureFlags>(),
         ConfigSectionDescriptor.For<LiveConfig.TenantSettings>(),
         ConfigSectionDescriptor.For<LiveConfig.AgentDirectory>(),
+        ConfigSectionDescriptor.For<LiveConfig.GatewaySettings>(),
     ];
 
     private static readonly Dictionary<string, ConfigSectionDescriptor> ByName = All.ToDictionary(d => d.Name, StringComparer.Ordinal);

@@ -35,6 +35,7 @@ public static class ConfigurationApi
         MapSection<CannedReplies>(tenant, platform);
         MapSection<FeatureFlags>(tenant, platform);
         MapSection<TenantSettings>(tenant, platform);
+        MapSection<GatewaySettings>(tenant, platform);
 
         app.MapGet("/api/admin/canned-replies/search", SearchCannedRepliesAsync).WithTags("Configuration")
             .WithSummary("Canned replies of the caller's tenant by shortcut prefix, then by text");

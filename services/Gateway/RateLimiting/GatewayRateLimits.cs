@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Threading.RateLimiting;
 using CustomerService.Contracts;
+using CustomerService.LiveConfig;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
@@ -9,18 +11,22 @@ namespace CustomerService.Gateway.RateLimiting;
 
 public static class GatewayRateLimits
 {
-    /// <summary>One chained limiter for every request: per client IP, then per token subject; 429 with Retry-After.</summary>
+    /// <summary>
+    /// One chained limiter for every request: per client IP, then per token subject, then per tenant; 429 with
+    /// Retry-After. The tenant's live <c>gateway.rate_limits</c> replace the per-subject default and add the per-tenant
+    /// bucket; a changed document makes new buckets (keyed by the document's limits), the old ones idle out.
+    /// </summary>
     public static IHostApplicationBuilder AddGatewayRateLimits(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
             .Validate(o => Valid(o.PerIp) && Valid(o.PerSubject), "RateLimits: TokenLimit and TokensPerPeriod must be positive, ReplenishmentPeriod too.")
             .ValidateOnStart();
         builder.Services.AddRateLimiter(_ => { });
-        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>>((limiter, limits) =>
+        builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, ILiveConfig>((limiter, limits, live) =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = RejectAsync;
-            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(PerIp(limits.Value.PerIp), PerSubject(limits.Value.PerSubject));
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(PerIp(limits.Value.PerIp), PerSubject(limits.Value.PerSubject, live), PerTenant(live));
         });
         return builder;
     }
@@ -39,16 +45,45 @@ public static class GatewayRateLimits
             : RateLimitPartition.GetNoLimiter(IPAddress.None));
     }
 
-    private static PartitionedRateLimiter<HttpContext> PerSubject(TokenBucket bucket)
+    private static PartitionedRateLimiter<HttpContext> PerSubject(TokenBucket bucket, ILiveConfig live)
     {
-        if (!bucket.Enabled) return PartitionedRateLimiter.Create<HttpContext, int>(_ => RateLimitPartition.GetNoLimiter(0));
-        var options = Options(bucket);
-        Func<(string, string), TokenBucketRateLimiterOptions> factory = _ => options;
-        return PartitionedRateLimiter.Create<HttpContext, (string Tenant, string Subject)>(http =>
-            http.User.FindFirst(PlatformClaims.Subject)?.Value is { } subject
-                ? RateLimitPartition.GetTokenBucketLimiter((http.User.FindFirst(PlatformClaims.Tenant)?.Value ?? "", subject), factory)
-                : RateLimitPartition.GetNoLimiter(("", "")));
+        var defaults = bucket.Enabled ? Options(bucket) : null;
+        // The options object is part of the key: a tenant whose limits changed gets fresh buckets at once.
+        Func<(string, string, TokenBucketRateLimiterOptions?), TokenBucketRateLimiterOptions> factory = key => key.Item3!;
+        return PartitionedRateLimiter.Create<HttpContext, (string Tenant, string Subject, TokenBucketRateLimiterOptions? Options)>(http =>
+        {
+            if (http.User.FindFirst(PlatformClaims.Subject)?.Value is not { } subject)
+                return RateLimitPartition.GetNoLimiter<(string, string, TokenBucketRateLimiterOptions?)>(("", "", null));
+            var tenant = http.User.FindFirst(PlatformClaims.Tenant)?.Value ?? "";
+            var options = live.Current.Get<GatewaySettings>(tenant).RateLimits.PerSubject is { } own ? Options(own) : defaults;
+            return options is null
+                ? RateLimitPartition.GetNoLimiter<(string, string, TokenBucketRateLimiterOptions?)>(("", "", null))
+                : RateLimitPartition.GetTokenBucketLimiter<(string, string, TokenBucketRateLimiterOptions?)>((tenant, subject, options), factory);
+        });
     }
+
+    private static PartitionedRateLimiter<HttpContext> PerTenant(ILiveConfig live)
+    {
+        Func<(string, TokenBucketRateLimiterOptions?), TokenBucketRateLimiterOptions> factory = key => key.Item2!;
+        return PartitionedRateLimiter.Create<HttpContext, (string Tenant, TokenBucketRateLimiterOptions? Options)>(http =>
+            http.User.FindFirst(PlatformClaims.Tenant)?.Value is { } tenant
+            && live.Current.Get<GatewaySettings>(tenant).RateLimits.PerTenant is { } limit
+                ? RateLimitPartition.GetTokenBucketLimiter((tenant, Options(limit)), factory)
+                : RateLimitPartition.GetNoLimiter<(string, TokenBucketRateLimiterOptions?)>(("", null)));
+    }
+
+    // One options object per live limit document, so the same document finds the same buckets.
+    private static readonly ConditionalWeakTable<TokenBucketLimit, TokenBucketRateLimiterOptions> LiveOptions = new();
+
+    private static TokenBucketRateLimiterOptions Options(TokenBucketLimit limit) =>
+        LiveOptions.GetValue(limit, l => new TokenBucketRateLimiterOptions
+        {
+            TokenLimit = l.TokenLimit,
+            TokensPerPeriod = l.TokensPerPeriod,
+            ReplenishmentPeriod = TimeSpan.FromSeconds(l.PeriodSeconds),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
 
     private static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
     {
