@@ -1,4 +1,5 @@
 using CustomerService.LiveConfig;
+using CustomerService.Routing.Desk;
 using CustomerService.Routing.Dispatch;
 using CustomerService.Routing.Rules;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,8 @@ internal static class Extensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<Dispatcher>();
         services.AddSingleton<PlacementPolicy>();
+        services.AddSingleton(sp => new AgentRoster(sp.GetRequiredService<Dispatcher>(), sp.GetService<ILiveConfig>()));
+        services.AddProblemDetails();
         return services;
     }
 }

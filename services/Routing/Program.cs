@@ -1,4 +1,5 @@
 using CustomerService.Routing;
+using CustomerService.Routing.Desk;
 using CustomerService.Routing.Grpc;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -9,6 +10,7 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.MapGrpcService<RoutingService>();
+app.MapDeskApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,5 +1,6 @@
 using System.Net;
 using CustomerService.LiveConfig;
+using CustomerService.Routing.Desk;
 using CustomerService.Routing.Grpc;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
@@ -21,14 +22,18 @@ public sealed class RoutingHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly GrpcChannel _channel;
 
-    private RoutingHost(WebApplication app, GrpcChannel channel)
+    private RoutingHost(WebApplication app, GrpcChannel channel, Uri http)
     {
         _app = app;
         _channel = channel;
         Client = new RoutingClient(channel);
+        Http = new HttpClient { BaseAddress = http };
     }
 
     public RoutingClient Client { get; }
+
+    /// <summary>The desk API (HTTP/1.1, on a port of its own as in the platform), without the gateway in front.</summary>
+    public HttpClient Http { get; }
 
     public IServiceProvider Services => _app.Services;
 
@@ -48,19 +53,25 @@ public sealed class RoutingHost : IAsyncDisposable
             builder.Configuration["LiveConfig:Address"] = liveConfigAddress;
             builder.AddLiveConfig(ConfigSections.RoutingRules, ConfigSections.Agents);
         }
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http2);
+            k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
+        });
         builder.Services.AddSingleton(redis);
         builder.Services.AddRouting(builder.Configuration);
         var app = builder.Build();
         app.MapGrpcService<RoutingService>();
+        app.MapDeskApi();
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RoutingHost(app, GrpcChannel.ForAddress(address));
+        var addresses = app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.ToList();
+        return new RoutingHost(app, GrpcChannel.ForAddress(addresses[0]), new Uri(addresses[1]));
     }
 
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();
+        Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
     }

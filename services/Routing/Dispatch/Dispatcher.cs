@@ -21,8 +21,13 @@ public sealed class Dispatcher(IConnectionMultiplexer redis, IOptionsMonitor<Rou
     /// <summary>Every routing key of a tenant starts with this; the braces make it one Redis Cluster hash slot.</summary>
     public static string KeyPrefix(string tenant) => $"cs:rt:{{{tenant}}}:";
 
+    public Task<RoutingDecision> EnqueueAsync(string tenant, string conversation, string visitor, Placement placement,
+        CancellationToken cancellationToken) =>
+        EnqueueAsync(tenant, conversation, visitor, placement, WaitingCustomer.Unknown, cancellationToken);
+
+    /// <param name="customer">What the queue shows of the customer while the conversation waits.</param>
     public async Task<RoutingDecision> EnqueueAsync(string tenant, string conversation, string visitor, Placement placement,
-        CancellationToken cancellationToken)
+        WaitingCustomer customer, CancellationToken cancellationToken)
     {
         if (placement.OverflowTo is { Length: > 0 })
         {
@@ -31,7 +36,8 @@ public sealed class Dispatcher(IConnectionMultiplexer redis, IOptionsMonitor<Rou
         }
         var result = await RunAsync(RoutingScripts.Enqueue, tenant, cancellationToken,
             conversation, visitor, placement.SkillGroup, (int)placement.Band,
-            placement.OverflowTo ?? "", (long)placement.OverflowAfter.TotalMilliseconds);
+            placement.OverflowTo ?? "", (long)placement.OverflowAfter.TotalMilliseconds,
+            customer.Name, customer.Language, customer.EntryPage, customer.Tier);
         return ReadDecision(result[1]);
     }
 
@@ -79,6 +85,72 @@ public sealed class Dispatcher(IConnectionMultiplexer redis, IOptionsMonitor<Rou
     {
         var result = await RunAsync(RoutingScripts.Find, tenant, cancellationToken, conversation);
         return ReadDecision(result[1]);
+    }
+
+    /// <summary>
+    /// The conversations waiting in <paramref name="groups"/> (null: every group of the tenant), limited to the
+    /// skill groups of <paramref name="agent"/> when one is named, best first: what agents of those groups get next.
+    /// </summary>
+    public async Task<ListQueueReply> ListQueueAsync(string tenant, IReadOnlyCollection<string>? groups, string agent, int limit,
+        CancellationToken cancellationToken)
+    {
+        object[] args = [limit, groups is null ? "all" : "only", agent, .. groups ?? []];
+        var result = await RunAsync(RoutingScripts.ListQueue, tenant, cancellationToken, args);
+        var reply = new ListQueueReply { Total = (int)result[2] };
+        var entries = result[1];
+        for (int i = 0; i < entries.Length; i++)
+        {
+            var e = entries[i];
+            reply.Conversations.Add(new QueuedConversation
+            {
+                ConversationId = (string)e[0]!,
+                SkillGroup = (string)e[1]!,
+                Position = (int)e[2],
+                Band = (int)e[3] switch
+                {
+                    (int)QueueBand.Returning => WaitingBand.Returning,
+                    (int)QueueBand.Priority => WaitingBand.Priority,
+                    _ => WaitingBand.Normal,
+                },
+                QueuedAtUnixMs = (long)e[4],
+                CreatedAtUnixMs = (long)e[5],
+                VisitorId = (string?)e[6] ?? "",
+                CustomerName = (string?)e[7] ?? "",
+                Language = (string?)e[8] ?? "",
+                EntryPage = (string?)e[9] ?? "",
+                CustomerTier = (string?)e[10] ?? "",
+            });
+        }
+        return reply;
+    }
+
+    /// <summary>Each agent's status (Offline when it never set one) and whether it would take another conversation now.</summary>
+    public async Task<IReadOnlyList<(AgentStatus Status, bool Accepting)>> PresenceAsync(string tenant, IReadOnlyList<string> agents,
+        CancellationToken cancellationToken)
+    {
+        if (agents.Count == 0) return [];
+        var result = await RunAsync(RoutingScripts.Presence, tenant, cancellationToken, [.. agents]);
+        var list = new List<(AgentStatus, bool)>(agents.Count);
+        for (int i = 0; i < result[1].Length; i++)
+        {
+            var status = (string?)result[1][i][0] switch
+            {
+                "online" => AgentStatus.Online,
+                "away" => AgentStatus.Away,
+                _ => AgentStatus.Offline,
+            };
+            list.Add((status, (int)result[1][i][1] == 1));
+        }
+        return list;
+    }
+
+    /// <summary>The skill groups Routing routes <paramref name="agent"/> by (those of its last presence); empty when it never set one.</summary>
+    public async Task<IReadOnlyList<string>> AgentGroupsAsync(string tenant, string agent, CancellationToken cancellationToken)
+    {
+        var result = await RunAsync(RoutingScripts.AgentGroups, tenant, cancellationToken, agent);
+        var groups = new List<string>(result[1].Length);
+        for (int i = 0; i < result[1].Length; i++) groups.Add((string)result[1][i]!);
+        return groups;
     }
 
     public async Task<IReadOnlyList<string>> TenantsWithOverflowAsync(CancellationToken cancellationToken)

@@ -70,6 +70,8 @@ internal static class RoutingScripts
         local function enqueue(c, g, score)
           local ck = convKey(c)
           redis.call('ZADD', queueKey(g), score, c)
+          -- Every group that ever had a queue, so the queue can be listed without scanning keys.
+          redis.call('SADD', p .. 'groups', g)
           redis.call('HSET', ck, 'state', 'queued', 'group', g, 'score', score, 'queued_at', now)
           redis.call('HDEL', ck, 'agent')
           return {c, 0, '', g, position(c, g)}
@@ -120,7 +122,10 @@ internal static class RoutingScripts
 
         """;
 
-    /// <summary>ARGV[4..]: conversation, visitor, skill group, band, overflow group ('' for none), overflow after ms.</summary>
+    /// <summary>
+    /// ARGV[4..]: conversation, visitor, skill group, band, overflow group ('' for none), overflow after ms, then
+    /// what the queue shows of the customer: name, language, entry page, tier ('' when unknown).
+    /// </summary>
     public const string Enqueue = Library + """
         local c, v, g, band = ARGV[4], ARGV[5], ARGV[6], tonumber(ARGV[7])
         local overflowTo, overflowAfter = ARGV[8], tonumber(ARGV[9])
@@ -129,7 +134,8 @@ internal static class RoutingScripts
         -- Idempotent: a conversation routing already holds keeps its decision.
         if h[1] == 'queued' then return {'ok', {c, 0, '', h[3], position(c, h[3])}} end
         if h[1] == 'assigned' then return {'ok', {c, 1, h[2], h[3], 0}} end
-        redis.call('HSET', ck, 'visitor', v, 'created_at', now)
+        redis.call('HSET', ck, 'visitor', v, 'created_at', now,
+          'name', ARGV[10] or '', 'language', ARGV[11] or '', 'entry_page', ARGV[12] or '', 'tier', ARGV[13] or '')
         if v ~= '' then
           local last = redis.call('GET', visitorKey(v))
           if last and redis.call('ZSCORE', freeKey(g), last) then
@@ -263,5 +269,59 @@ internal static class RoutingScripts
           end
         end
         return {'ok', moved}
+        """;
+
+    /// <summary>
+    /// ARGV[4..]: limit, mode ('all': every group that ever had a queue; 'only': the groups from ARGV[7] on), agent
+    /// ('' for none: otherwise only the agent's own skill groups among those), groups. Answers {'ok', entries, total}
+    /// with entries best first (band, then sequence), each {conversation, group, position in group, band,
+    /// queued_at, created_at, visitor, name, language, entry page, tier}; total counts every waiting conversation
+    /// of the groups listed. Reads only.
+    /// </summary>
+    public const string ListQueue = Library + """
+        local limit, mode, agent = tonumber(ARGV[4]), ARGV[5], ARGV[6]
+        local groups = {}
+        if mode == 'all' then groups = redis.call('SMEMBERS', p .. 'groups')
+        else for i = 7, #ARGV do groups[#groups + 1] = ARGV[i] end end
+        if agent ~= '' then
+          local kept = {}
+          for _, g in ipairs(groups) do
+            if redis.call('SISMEMBER', groupsKey(agent), g) == 1 then kept[#kept + 1] = g end
+          end
+          groups = kept
+        end
+        local total, entries = 0, {}
+        for _, g in ipairs(groups) do
+          total = total + redis.call('ZCARD', queueKey(g))
+          local head = redis.call('ZRANGE', queueKey(g), 0, limit - 1, 'WITHSCORES')
+          for i = 1, #head, 2 do entries[#entries + 1] = {head[i], tonumber(head[i + 1]), g, (i + 1) / 2} end
+        end
+        table.sort(entries, function(x, y) if x[2] == y[2] then return x[1] < y[1] end return x[2] < y[2] end)
+        local out = {}
+        for i = 1, math.min(limit, #entries) do
+          local e = entries[i]
+          local h = redis.call('HMGET', convKey(e[1]), 'queued_at', 'created_at', 'visitor', 'name', 'language', 'entry_page', 'tier')
+          out[i] = {e[1], e[3], e[4], math.floor(e[2] / BAND), tonumber(h[1]) or 0, tonumber(h[2]) or 0,
+            h[3] or '', h[4] or '', h[5] or '', h[6] or '', h[7] or ''}
+        end
+        return {'ok', out, total}
+        """;
+
+    /// <summary>
+    /// ARGV[4..]: agents. Answers {'ok', {status ('' when never set), accepting (1: online with spare capacity)} per
+    /// agent, in order}. Reads only.
+    /// </summary>
+    public const string Presence = Library + """
+        local out = {}
+        for i = 4, #ARGV do
+          local status, capacity, load = capacityOf(ARGV[i])
+          out[#out + 1] = {status or '', (status == 'online' and load < capacity) and 1 or 0}
+        end
+        return {'ok', out}
+        """;
+
+    /// <summary>ARGV[4]: agent. Answers {'ok', the agent's skill groups as Routing routes by them}.</summary>
+    public const string AgentGroups = Library + """
+        return {'ok', redis.call('SMEMBERS', groupsKey(ARGV[4]))}
         """;
 }

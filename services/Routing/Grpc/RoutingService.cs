@@ -1,4 +1,5 @@
 using CustomerService.Contracts;
+using CustomerService.Routing.Desk;
 using CustomerService.Routing.Dispatch;
 using CustomerService.Routing.Rules;
 using Grpc.Core;
@@ -8,7 +9,8 @@ using RoutingContract = CustomerService.Contracts.Routing;
 namespace CustomerService.Routing.Grpc;
 
 /// <summary>The Routing gRPC API (routing.proto): checks each request, then lets the <see cref="Dispatcher"/> decide.</summary>
-public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placement, AgentProfiles agents, IOptionsMonitor<RoutingOptions> options,
+public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placement, AgentProfiles agents, AgentRoster roster,
+    IOptionsMonitor<RoutingOptions> options,
     ILogger<RoutingService> logger) : RoutingContract.RoutingBase
 {
     public override Task<RoutingDecision> Enqueue(EnqueueRequest request, ServerCallContext context) => Answer(async () =>
@@ -18,7 +20,9 @@ public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placem
         OptionalId("visitor_id", request.VisitorId);
         OptionalId("skill_group", request.SkillGroup);
         var where = placement.Decide(request);
-        var decision = await dispatcher.EnqueueAsync(request.TenantId, request.ConversationId, request.VisitorId, where,
+        var customer = new WaitingCustomer(Clip(request.CustomerName, 100), Clip(request.Language, 35), Clip(request.EntryPage, 2048),
+            Clip(request.CustomerTier, 64));
+        var decision = await dispatcher.EnqueueAsync(request.TenantId, request.ConversationId, request.VisitorId, where, customer,
             context.CancellationToken);
         Log.Decided(logger, request.TenantId, decision.ConversationId, decision.SkillGroup, decision.AgentId, decision.QueuePosition);
         return decision;
@@ -95,6 +99,25 @@ public sealed class RoutingService(Dispatcher dispatcher, PlacementPolicy placem
             return new QueuePositionReply();
         }
     });
+
+    public override Task<ListQueueReply> ListQueue(ListQueueRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        OptionalId("agent_id", request.AgentId);
+        foreach (var group in request.SkillGroups) RequireId("skill_groups", group);
+        if (request.Limit is < 0 or > DeskApi.MaxLimit) throw Invalid($"limit must be between 0 and {DeskApi.MaxLimit}, not {request.Limit}");
+        var groups = request.SkillGroups.Count > 0 ? request.SkillGroups.Distinct(StringComparer.Ordinal).ToList() : null;
+        return await dispatcher.ListQueueAsync(request.TenantId, groups, request.AgentId,
+            request.Limit == 0 ? DeskApi.DefaultLimit : request.Limit, context.CancellationToken);
+    });
+
+    public override Task<ListAgentsReply> ListAgents(ListAgentsRequest request, ServerCallContext context) => Answer(async () =>
+    {
+        RequireId("tenant_id", request.TenantId);
+        return await roster.ListAsync(request.TenantId, context.CancellationToken);
+    });
+
+    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
 
     private static async Task<T> Answer<T>(Func<Task<T>> handle)
     {
