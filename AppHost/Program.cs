@@ -69,7 +69,7 @@ builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
     .WithExternalHttpEndpoints()
     .WithEnvironment("Auth__SigningKey", signingKey)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks)
+    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks).WithReference(routing)
     .WaitFor(session).WaitFor(admin);
 
 builder.Build().Run();
