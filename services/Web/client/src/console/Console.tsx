@@ -3,6 +3,7 @@ import { useEffect, useLayoutEffect, useReducer, useRef, useState } from 'preact
 import type { Conversation } from '../chat/conversations';
 import type { AgentStatus, ChatMessage, CustomerContext } from '../chat/protocol';
 import type { AgentDesk, Availability, CannedReply } from './agentDesk';
+import { customerLabel, formatWait, transferChoices, waitedSeconds, type RosterEntry } from './queue';
 import {
   MaxDescription, MaxTitle, Priorities, canRetry, describeTicket, emptyDraft, recentOrderIds, workOrderOf,
   type Ticket, type TicketDraft, type TicketFieldErrors, type TicketPriority,
@@ -41,6 +42,7 @@ export function Console({ desk, onSignOut }: { desk: AgentDesk; onSignOut: () =>
       </header>
       <div class="desk">
         <nav class="lists" aria-label="Conversations">
+          <QueueList desk={desk} />
           <ConversationList title="Waiting for my reply" testid="queue" desk={desk}
             items={open.filter(c => c.state !== 'active')} empty={desk.status === 'online' ? 'Nothing waiting: new conversations come here.' : 'Go online to receive conversations.'} />
           <ConversationList title="My conversations" testid="mine" desk={desk} items={open.filter(c => c.state === 'active')} empty="None open." />
@@ -56,6 +58,42 @@ export function Console({ desk, onSignOut }: { desk: AgentDesk; onSignOut: () =>
 function LinkState({ desk }: { desk: AgentDesk }) {
   if (desk.link === 'open') return <span class="link-state ok">Connected</span>;
   return <span class="link-state bad" data-testid="link">{desk.link === 'connecting' ? 'Connecting…' : 'Disconnected, reconnecting…'}</span>;
+}
+
+/**
+ * The conversations waiting for an agent of the agent's skill groups (every group for supervisors and admins), best
+ * first, with how long each has waited. Read-only: Routing gives each to the next agent of its group with room.
+ */
+function QueueList({ desk }: { desk: AgentDesk }) {
+  const { view, receivedAt, availability } = desk.queue;
+  const items = view?.conversations ?? [];
+  const now = Date.now();
+  const scope = desk.session.role === 'agent' ? 'your skill groups' : 'every skill group';
+  return (
+    <section data-testid="waiting-queue" class="queue">
+      <h2 title={`Waiting for an agent in ${scope}; Routing hands each to the next agent of its group with room.`}>
+        Queue <span class="count" data-testid="queue-total">{view?.total ?? 0}</span>
+      </h2>
+      {!availability.ok && <p class="notice small" data-testid="queue-unavailable">{availability.reason}</p>}
+      {availability.ok && view && items.length === 0 && <p class="muted small">Nobody is waiting in {scope}.</p>}
+      <ul>
+        {items.map(q => (
+          <li key={q.conversationId} class={`waiting ${q.band}`} data-testid="queued" data-conversation={q.conversationId}
+            title={[q.entryPage && `from ${q.entryPage}`, q.customerTier && `tier ${q.customerTier}`].filter(Boolean).join(' · ') || undefined}>
+            <span class="name">{customerLabel(q)}</span>
+            <span class="wait" data-testid="queued-wait">{formatWait(waitedSeconds(q, receivedAt, now))}</span>
+            <span class="state">
+              #{q.position} in {q.skillGroup}
+              {q.band !== 'normal' ? ` · ${q.band}` : ''}
+              {q.language ? ` · ${q.language}` : ''}
+              {q.entryPage ? ` · ${q.entryPage}` : ''}
+            </span>
+          </li>
+        ))}
+      </ul>
+      {view && view.total > items.length && <p class="muted small">and {view.total - items.length} more</p>}
+    </section>
+  );
 }
 
 function ConversationList({ title, items, desk, empty, testid }: { title: string; items: Conversation[]; desk: AgentDesk; empty: string; testid: string }) {
@@ -313,29 +351,61 @@ function Composer({ desk, draft, setDraft, onSend, conversationId }: {
   );
 }
 
+/**
+ * Transfer to a person (picked from the tenant's directory: only those online with room can be chosen; the rest are
+ * listed with their status) or to a skill group. The directory is read again every few seconds while open.
+ */
 function TransferForm({ desk, onTransfer, onCancel }: {
   desk: AgentDesk; onTransfer: (to: { agent?: string; group?: string }) => void; onCancel: () => void;
 }) {
   const [kind, setKind] = useState<'agent' | 'group'>('agent');
-  const [target, setTarget] = useState('');
-  const [agents, setAgents] = useState<{ id: string; label: string }[]>([]);
-  useEffect(() => { void desk.agentDirectory().then(setAgents); }, [desk]);
+  const [agent, setAgent] = useState('');
+  const [group, setGroup] = useState('');
+  const [people, setPeople] = useState<RosterEntry[] | Availability>();
+  const [groups, setGroups] = useState<string[]>(desk.session.skillGroups);
+  useEffect(() => {
+    let current = true;
+    const load = () => void desk.agentDirectory().then(found => { if (current) setPeople(found); });
+    load();
+    const timer = setInterval(load, 3000);
+    void desk.skillGroups().then(found => { if (current) setGroups(found); });
+    return () => { current = false; clearInterval(timer); };
+  }, [desk]);
+  const choices = Array.isArray(people) ? transferChoices(people, desk.me) : [];
+  const chosen = choices.find(c => c.agent.id === agent && c.choosable);
+  const ready = kind === 'agent' ? !!chosen : !!group.trim();
   return (
     <form class="transfer" data-testid="transfer-form" onSubmit={e => {
       e.preventDefault();
-      if (target.trim()) onTransfer(kind === 'agent' ? { agent: target.trim() } : { group: target.trim() });
+      if (!ready) return;
+      onTransfer(kind === 'agent' ? { agent } : { group: group.trim() });
     }}>
-      <select value={kind} onChange={e => setKind((e.target as HTMLSelectElement).value as 'agent' | 'group')} aria-label="Transfer to">
+      <select value={kind} onChange={e => setKind((e.target as HTMLSelectElement).value as 'agent' | 'group')} aria-label="Transfer to" data-testid="transfer-kind">
         <option value="agent">to agent</option>
         <option value="group">to skill group</option>
       </select>
-      <input value={target} list={kind === 'agent' ? 'known-agents' : 'known-groups'} data-testid="transfer-target"
-        placeholder={kind === 'agent' ? (agents.length ? 'agent' : 'agent account id') : 'skill group, e.g. vip'} aria-label="Target"
-        onInput={e => setTarget((e.target as HTMLInputElement).value)} />
-      <datalist id="known-agents">{agents.map(a => <option key={a.id} value={a.id}>{a.label}</option>)}</datalist>
-      <datalist id="known-groups">{desk.session.skillGroups.map(g => <option key={g} value={g} />)}</datalist>
-      <button type="submit" class="primary" data-testid="transfer-go">Transfer</button>
+      {kind === 'agent'
+        ? (
+          <select value={chosen ? agent : ''} data-testid="transfer-agent" aria-label="Agent"
+            onChange={e => setAgent((e.target as HTMLSelectElement).value)}>
+            <option value="" disabled>
+              {people === undefined ? 'Loading agents…' : !Array.isArray(people) ? 'Agent directory unavailable'
+                : choices.some(c => c.choosable) ? 'Choose an agent who is online' : 'Nobody else is online with room'}
+            </option>
+            {choices.map(c => (
+              <option key={c.agent.id} value={c.agent.id} disabled={!c.choosable} data-status={c.agent.status}>
+                {c.agent.displayName} — {c.note}{c.agent.skillGroups.length ? ` (${c.agent.skillGroups.join(', ')})` : ''}
+              </option>
+            ))}
+          </select>)
+        : (
+          <select value={group} data-testid="transfer-group" aria-label="Skill group" onChange={e => setGroup((e.target as HTMLSelectElement).value)}>
+            <option value="" disabled>Choose a skill group</option>
+            {groups.map(g => <option key={g} value={g}>{g}</option>)}
+          </select>)}
+      <button type="submit" class="primary" data-testid="transfer-go" disabled={!ready}>Transfer</button>
       <button type="button" onClick={onCancel}>Cancel</button>
+      {people !== undefined && !Array.isArray(people) && !people.ok && <span class="notice small" data-testid="directory-unavailable">{people.reason}</span>}
     </form>
   );
 }

@@ -3,6 +3,7 @@ import type { AgentStatus, ChatMessage, ClientFrame } from '../chat/protocol';
 import { ChatSocket, socketAddress, type LinkState } from '../chat/socket';
 import { ApiError, call, type StaffSession } from '../shared/staff';
 import { Notifier } from './notifier';
+import { QueueRefreshMs, type QueueView, type RosterEntry, type RosterView } from './queue';
 import { Tickets, type TicketDraft, type TicketFieldErrors, type TicketRequestFrame } from './tickets';
 
 export interface CannedReply { group: string; reply: { shortcut: string; title?: string; text: string } }
@@ -35,6 +36,9 @@ export class AgentDesk {
   history: Availability = { ok: true };
   /** The last frame the server refused (a failed transfer, say), until the agent dismisses it. */
   notice?: string;
+  /** The conversations waiting in the agent's queues (Routing's desk API, polled), and when that answer came. */
+  queue: { view?: QueueView; receivedAt: number; availability: Availability } = { receivedAt: 0, availability: { ok: true } };
+  private queueTimer?: ReturnType<typeof setInterval>;
   private readonly listeners = new Set<() => void>();
   private typingSentAt = new Map<string, number>();
 
@@ -74,11 +78,25 @@ export class AgentDesk {
 
   start(): void {
     this.socket.start();
+    void this.refreshQueue();
+    this.queueTimer = setInterval(() => void this.refreshQueue(), QueueRefreshMs);
   }
 
   stop(): void {
+    clearInterval(this.queueTimer);
     this.socket.send({ type: 'presence', status: 'offline' });
     this.socket.stop();
+  }
+
+  /** Asks Routing for the queue (agents: their skill groups; supervisors and admins: every group). */
+  async refreshQueue(): Promise<void> {
+    try {
+      const view = await call<QueueView>(this.session, '/api/routing/queue?limit=50');
+      this.queue = { view, receivedAt: Date.now(), availability: { ok: true } };
+    } catch (e) {
+      this.queue = { ...this.queue, availability: { ok: false, reason: unavailable('Queue', e) } };
+    }
+    this.changed();
   }
 
   setStatus(status: AgentStatus): void {
@@ -187,18 +205,22 @@ export class AgentDesk {
     this.changed();
   }
 
-  /**
-   * Agents to transfer to, as the Admin API lists them (transfers name an agent by account id). Empty when the
-   * API is not there or not open to this role: the agent then types the id.
-   */
-  async agentDirectory(): Promise<{ id: string; label: string }[]> {
+  /** The tenant's people with their presence (Routing's desk API), for the transfer picker. */
+  async agentDirectory(): Promise<RosterEntry[] | Availability> {
     try {
-      const rows = await call<Record<string, unknown>[] | { items: Record<string, unknown>[] }>(this.session, '/api/admin/agents');
-      return (Array.isArray(rows) ? rows : rows.items ?? [])
-        .map(r => ({ id: String(r.id ?? r.accountId ?? ''), label: [r.name ?? r.displayName, r.login].filter(Boolean).join(' · ') }))
-        .filter(a => a.id && a.id !== this.me);
+      return (await call<RosterView>(this.session, '/api/routing/agents')).agents;
+    } catch (e) {
+      return { ok: false, reason: unavailable('Agent directory', e) };
+    }
+  }
+
+  /** The tenant's skill groups (Admin's list, open to agents), else the agent's own. */
+  async skillGroups(): Promise<string[]> {
+    try {
+      const groups = await call<{ name: string }[]>(this.session, '/api/admin/skill-groups');
+      return groups.map(g => g.name);
     } catch {
-      return [];
+      return this.session.skillGroups;
     }
   }
 
