@@ -23,6 +23,8 @@ public sealed record Seen(string Method, string Path, string Query, Dictionary<s
 /// </summary>
 public sealed class Downstream : IAsyncDisposable
 {
+    public const string SignInTenantHeader = "X-Test-Tenant";
+
     private readonly WebApplication _app;
 
     private Downstream(WebApplication app) => _app = app;
@@ -40,6 +42,12 @@ public sealed class Downstream : IAsyncDisposable
         app.Run(async http =>
         {
             var seen = await SeeAsync(http.Request);
+            // Sign-ins answer as Admin does, naming the tenant (the test says which in X-Test-Tenant).
+            if (http.Request.Path.StartsWithSegments("/api/auth") && seen.Header(SignInTenantHeader) is { } tenant)
+            {
+                await http.Response.WriteAsJsonAsync(new { accessToken = "token-for-" + tenant, tenant });
+                return;
+            }
             if (http.WebSockets.IsWebSocketRequest)
             {
                 using var socket = await http.WebSockets.AcceptWebSocketAsync();

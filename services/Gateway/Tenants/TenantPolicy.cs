@@ -25,7 +25,7 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
         {
             var settings = live.Current.Get<GatewaySettings>(tenant);
             if (settings.Suspended) return Suspended(context, settings);
-            if (settings.AllowedOrigins.Count > 0 && context.WebSockets.IsWebSocketRequest
+            if (settings.AllowedOrigins.Count > 0 && IsWebSocketUpgrade(context)
                 && context.User.FindFirst(PlatformClaims.Role)?.Value == Roles.Visitor
                 && !OriginAllowed(context, settings))
                 return OriginRefused(context);
@@ -37,6 +37,12 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
             return SignInAsync(context);
         return next(context);
     }
+
+    /// <summary>An HTTP/1.1 upgrade or an HTTP/2 extended CONNECT to a WebSocket (YARP proxies both; no UseWebSockets here).</summary>
+    internal static bool IsWebSocketUpgrade(HttpContext context) =>
+        context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: var protocol }
+            ? string.Equals(protocol, "websocket", StringComparison.OrdinalIgnoreCase)
+            : context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>No Origin (not a browser: browsers always send it on sockets and cross-site POSTs), the gateway's own pages, or a listed origin.</summary>
     internal static bool OriginAllowed(HttpContext context, GatewaySettings settings)

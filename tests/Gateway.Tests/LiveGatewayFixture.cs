@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using CustomerService.Contracts;
+using CustomerService.LiveConfig;
+using CustomerService.TestInfrastructure;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerService.Gateway.Tests;
+
+/// <summary>
+/// Two gateway replicas subscribed to the real Admin service, built and started alone as a process over a real
+/// PostgreSQL (and NATS, which Admin needs), with Redis and the stand-in downstream as in <see cref="GatewayFixture"/>.
+/// Admin keeps its gRPC port across a restart, so the replicas find it again where they look.
+/// </summary>
+public sealed class LiveGatewayFixture : IAsyncLifetime
+{
+    private NatsServer _nats = null!;
+    private PostgresServer _postgres = null!;
+
+    public RedisServer Redis { get; private set; } = null!;
+    public Downstream Downstream { get; private set; } = null!;
+    public ServiceProcess Admin { get; private set; } = null!;
+    public int AdminGrpcPort { get; } = LocalServer.FreePort();
+    public GatewayHost[] Gateways { get; private set; } = [];
+    public Tokens Tokens { get; } = new(RandomNumberGenerator.GetBytes(32));
+
+    public async Task InitializeAsync()
+    {
+        var nats = NatsServer.StartAsync();
+        var postgres = PostgresServer.StartAsync("admindb");
+        var redis = RedisServer.StartAsync();
+        var downstream = Downstream.StartAsync();
+        _nats = await nats;
+        _postgres = await postgres;
+        Redis = await redis;
+        Downstream = await downstream;
+        await StartAdminAsync();
+        Gateways = [StartGateway("gateway-1"), StartGateway("gateway-2")];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var gateway in Gateways) await Live(gateway).WaitUntilLoadedAsync(timeout.Token);
+    }
+
+    public async Task StartAdminAsync()
+    {
+        Admin = ServiceProcess.Start("services/Admin", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__admindb"] = _postgres.ConnectionString("admindb"),
+            ["ConnectionStrings__nats"] = _nats.Url,
+            ["GRPC_PORT"] = AdminGrpcPort.ToString(),
+            ["Auth__SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+        });
+        await Admin.WaitHealthyAsync();
+    }
+
+    public async Task StopAdminAsync() => await Admin.DisposeAsync();
+
+    public static ILiveConfig Live(GatewayHost gateway) => gateway.Services.GetRequiredService<ILiveConfig>();
+
+    private GatewayHost StartGateway(string name) => GatewayHost.Start(new Dictionary<string, string?>
+    {
+        ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+        ["ConnectionStrings:redis"] = Redis.ConnectionString,
+        ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["RateLimits:PerIp:Enabled"] = "false",
+        ["RateLimits:PerSubject:TokenLimit"] = "100000",
+        ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+        // What the AppHost's WithReference(admin) gives the gateway: Admin's gRPC endpoint for service discovery.
+        ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
+        ["LiveConfig:Subscriber"] = name,
+        ["LiveConfig:InitialReconnectDelay"] = "00:00:00.100",
+        ["LiveConfig:MaxReconnectDelay"] = "00:00:01",
+    });
+
+    /// <summary>Sends to Admin's configuration API as the gateway would for an admin of the tenant.</summary>
+    public async Task<HttpResponseMessage> SendAdminAsync(HttpMethod method, string tenant, string? json = null)
+    {
+        using var http = new HttpClient { BaseAddress = Admin.BaseAddress };
+        using var request = new HttpRequestMessage(method, "/api/admin/config/" + ConfigSections.Gateway);
+        request.Headers.Add(IdentityHeaders.Tenant, tenant);
+        request.Headers.Add(IdentityHeaders.User, "admin-of-" + tenant);
+        request.Headers.Add(IdentityHeaders.Role, Roles.Admin);
+        if (json is not null) request.Content = new StringContent(json, Encoding.UTF8, new MediaTypeHeaderValue("application/json"));
+        return await http.SendAsync(request);
+    }
+
+    /// <summary>PUTs the tenant's gateway document; returns its version.</summary>
+    public async Task<long> PutAsync(string tenant, string json)
+    {
+        using var response = await SendAdminAsync(HttpMethod.Put, tenant, json);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"PUT gateway: {(int)response.StatusCode} {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("version").GetInt64();
+    }
+
+    /// <summary>Waits until both replicas run with <paramref name="version"/> or later.</summary>
+    public async Task WaitForVersionAsync(long version, TimeSpan patience)
+    {
+        var until = DateTime.UtcNow + patience;
+        while (Gateways.Any(g => Live(g).Current.Version < version))
+        {
+            Assert.True(DateTime.UtcNow < until, $"gateways at {string.Join(", ", Gateways.Select(g => Live(g).Current.Version))}, waiting for {version}");
+            await Task.Delay(5);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var gateway in Gateways) await gateway.DisposeAsync();
+        if (Admin is not null) await Admin.DisposeAsync();
+        if (Downstream is not null) await Downstream.DisposeAsync();
+        if (Redis is not null) await Redis.DisposeAsync();
+        if (_postgres is not null) await _postgres.DisposeAsync();
+        if (_nats is not null) await _nats.DisposeAsync();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class LiveGatewayCollection : ICollectionFixture<LiveGatewayFixture>
+{
+    public const string Name = "live-gateway";
+}
