@@ -42,7 +42,7 @@ internal sealed partial class TenantRetention(HistoryStore store, IOptions<Histo
         await store.Database.ExecuteAsync(
             $"INSERT INTO {store.Schema.Retention} (tenant_id, days, updated_at) SELECT {{tenant:String}}, {{days:Int64}}, fromUnixTimestamp64Milli({{now:Int64}})",
             parameters, cancellationToken);
-        foreach (var table in (string[])[store.Schema.Messages, store.Schema.Events])
+        foreach (var table in store.Schema.RetainedTables)
             await store.Database.ExecuteAsync(
                 $"ALTER TABLE {table} UPDATE retention_days = {{days:Int64}} WHERE tenant_id = {{tenant:String}} AND retention_days != {{days:Int64}}",
                 parameters, cancellationToken);

@@ -130,70 +130,86 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
             StatsDimension.SkillGroup => ("f.skill_group", "f.skill_group"),
             _ => ("''", "''"),
         };
+        // The figures come from the summaries the archive's inserts keep (HistorySchema.Summaries), never from the
+        // raw tables: the conversations of the period are a key range of conversation_starts, their facts one row
+        // each in conversation_facts, the messages whole 15-minute slots of message_slots plus, for the partial
+        // slots at either end, a key range of message_times.
         var conversationFacts = $$"""
             SELECT conversation_id,
-                argMaxIf(agent_id, occurred_at, agent_id != '' AND kind IN ('assigned', 'transferred', 'activated')) AS agent,
-                argMaxIf(skill_group, occurred_at, skill_group != '') AS skill_group,
-                maxIf(occurred_at, kind = 'ended') AS ended_at,
-                countIf(kind = 'ended') > 0 AS ended,
-                uniqExactIf(event_id, kind = 'handoff') AS handoffs,
-                uniqExactIf(event_id, kind = 'transferred') AS transfers,
-                countIf(kind IN ('queued', 'assigned', 'handoff')) > 0 AS human,
-                countIf(state = 'bot') > 0 AS bot_state
-            FROM {{Schema.Events}}
+                argMaxMerge(agent) AS agent,
+                argMaxMerge(skill_group) AS skill_group,
+                maxMerge(ended_at) AS ended_at,
+                max(ended) AS ended,
+                uniqExactMerge(handoffs) AS handoffs,
+                uniqExactMerge(transfers) AS transfers,
+                max(human) AS human,
+                max(bot_state) AS bot_state,
+                minMerge(first_customer) AS first_customer,
+                minMerge(first_agent) AS first_agent,
+                max(asked) AS asked,
+                max(answered) AS answered,
+                max(bot_spoke) AS bot_spoke
+            FROM {{Schema.ConversationFacts}}
             WHERE tenant_id = {tenant:String} AND conversation_id IN (SELECT conversation_id FROM scope)
             GROUP BY conversation_id
             """;
         var conversationsSql = $$"""
             WITH
                 scope AS (
-                    SELECT conversation_id, min(occurred_at) AS started_at
-                    FROM {{Schema.Events}}
-                    WHERE tenant_id = {tenant:String} AND kind = 'started'
-                      AND occurred_at >= fromUnixTimestamp64Milli({from:Int64}) AND occurred_at < fromUnixTimestamp64Milli({to:Int64})
+                    SELECT conversation_id, min(c.started_at) AS first_started_at
+                    FROM {{Schema.ConversationStarts}} AS c
+                    WHERE tenant_id = {tenant:String}
+                      AND c.started_at >= fromUnixTimestamp64Milli({from:Int64}) AND c.started_at < fromUnixTimestamp64Milli({to:Int64})
                     GROUP BY conversation_id),
-                facts AS ({{conversationFacts}}),
-                replies AS (
-                    SELECT conversation_id,
-                        minIf(sent_at, sender_kind = 'customer') AS first_customer,
-                        minIf(sent_at, sender_kind = 'agent') AS first_agent,
-                        countIf(sender_kind = 'customer') > 0 AS asked,
-                        countIf(sender_kind = 'agent') > 0 AS answered,
-                        countIf(sender_kind = 'bot') > 0 AS bot_spoke
-                    FROM {{Schema.Messages}}
-                    WHERE tenant_id = {tenant:String} AND conversation_id IN (SELECT conversation_id FROM scope)
-                    GROUP BY conversation_id)
+                facts AS ({{conversationFacts}})
             SELECT
-                toUnixTimestamp({{startOf}}(toDateTime(s.started_at), {tz:String})) * 1000 AS bucket_ms,
+                toUnixTimestamp({{startOf}}(toDateTime(s.first_started_at), {tz:String})) * 1000 AS bucket_ms,
                 {{conversationKey}} AS key,
                 count() AS conversations,
-                avgIf(dateDiff('millisecond', r.first_customer, r.first_agent), r.asked AND r.answered AND r.first_agent >= r.first_customer) AS first_response_ms,
-                avgIf(dateDiff('millisecond', s.started_at, f.ended_at), f.ended) AS resolution_ms,
+                avgIf(dateDiff('millisecond', f.first_customer, f.first_agent), f.asked AND f.answered AND f.first_agent >= f.first_customer) AS first_response_ms,
+                avgIf(dateDiff('millisecond', s.first_started_at, f.ended_at), f.ended) AS resolution_ms,
                 countIf(f.ended) AS ended,
-                countIf(f.ended AND NOT f.human AND (f.bot_state OR r.bot_spoke)) AS bot_resolved,
+                countIf(f.ended AND NOT f.human AND (f.bot_state OR f.bot_spoke)) AS bot_resolved,
                 sum(f.handoffs) AS handoffs,
                 sum(f.transfers) AS transfers
             FROM scope AS s
             LEFT JOIN facts AS f USING (conversation_id)
-            LEFT JOIN replies AS r USING (conversation_id)
             GROUP BY bucket_ms, key
             """;
+        var (slotsFrom, slotsTo) = WholeSlots(criteria);
+        var fromMs = criteria.From.ToUnixTimeMilliseconds();
+        var toMs = criteria.To.ToUnixTimeMilliseconds();
+        parameters.Add("slots_from", slotsFrom).Add("slots_to", slotsTo)
+            .Add("head_to", slotsFrom < slotsTo ? slotsFrom : toMs).Add("tail_from", slotsFrom < slotsTo ? slotsTo : toMs);
+        var byConversation = criteria.By != StatsDimension.Tenant;
+        var factsOfSent = byConversation
+            ? ",\n    scope AS (SELECT DISTINCT conversation_id FROM sent),\n    facts AS (" + conversationFacts + ")"
+            : "";
+        var joinFacts = byConversation ? "LEFT JOIN facts AS f USING (conversation_id)" : "";
         var messagesSql = $$"""
             WITH
                 sent AS (
-                    SELECT conversation_id, sent_at, sensitive_words
-                    FROM {{Schema.Messages}} FINAL
+                    SELECT toDateTime(slot) AS at, conversation_id,
+                        uniqExactMerge(messages) AS messages, uniqExactMerge(sensitive_word_hits) AS hits
+                    FROM {{Schema.MessageSlots}}
                     WHERE tenant_id = {tenant:String}
-                      AND sent_at >= fromUnixTimestamp64Milli({from:Int64}) AND sent_at < fromUnixTimestamp64Milli({to:Int64})),
-                scope AS (SELECT DISTINCT conversation_id FROM sent),
-                facts AS ({{conversationFacts}})
+                      AND slot >= fromUnixTimestamp64Milli({slots_from:Int64}) AND slot < fromUnixTimestamp64Milli({slots_to:Int64})
+                    GROUP BY slot, conversation_id
+                    UNION ALL
+                    SELECT toDateTime(sent_at) AS at, conversation_id,
+                        uniqExact(message_id) AS messages, uniqExactIf(message_id, flagged = 1) AS hits
+                    FROM {{Schema.MessageTimes}}
+                    WHERE tenant_id = {tenant:String}
+                      AND ((sent_at >= fromUnixTimestamp64Milli({from:Int64}) AND sent_at < fromUnixTimestamp64Milli({head_to:Int64}))
+                        OR (sent_at >= fromUnixTimestamp64Milli({tail_from:Int64}) AND sent_at < fromUnixTimestamp64Milli({to:Int64})))
+                    GROUP BY at, conversation_id){{factsOfSent}}
             SELECT
-                toUnixTimestamp({{startOf}}(toDateTime(m.sent_at), {tz:String})) * 1000 AS bucket_ms,
+                toUnixTimestamp({{startOf}}(m.at, {tz:String})) * 1000 AS bucket_ms,
                 {{messageKey}} AS key,
-                count() AS messages,
-                countIf(notEmpty(m.sensitive_words)) AS sensitive_word_hits
+                sum(m.messages) AS messages,
+                sum(m.hits) AS sensitive_word_hits
             FROM sent AS m
-            LEFT JOIN facts AS f USING (conversation_id)
+            {{joinFacts}}
             GROUP BY bucket_ms, key
             """;
         var conversations = QueryRowsAsync(conversationsSql, parameters, RowsJsonContext.Default.ConversationFiguresRow, cancellationToken);
@@ -235,6 +251,44 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
             """, new QueryParameters().Add("tenant", tenant).Add("limit", limit), RowsJsonContext.Default.ParkedRow, cancellationToken);
         return rows.ConvertAll(r => new ParkedView(DateTimeOffset.FromUnixTimeMilliseconds(r.ParkedAtMs), r.Stream, r.Subject, r.StreamSeq,
             r.Reason, r.PayloadBase64));
+    }
+
+    /// <summary>
+    /// The whole 15-minute slots of the period, as epoch milliseconds [from, to), read from message_slots; the rest
+    /// of the period (its partial first and last slot) is read from message_times. Empty (the whole period from
+    /// message_times) when a slot could straddle a bucket: a zone whose offset in the period is not a multiple of
+    /// 15 minutes (historical local mean times), or a period outside the years the slot arithmetic covers.
+    /// </summary>
+    internal static (long From, long To) WholeSlots(StatsCriteria criteria)
+    {
+        var slot = (long)HistorySchema.SlotWidth.TotalMilliseconds;
+        var from = criteria.From.ToUnixTimeMilliseconds();
+        var to = criteria.To.ToUnixTimeMilliseconds();
+        var first = from < 0 ? from : (from + slot - 1) / slot * slot;
+        var last = to < 0 ? to : to / slot * slot;
+        if (from < 0 || criteria.To.Year >= 2100 || first >= last || !OffsetsAreWholeSlots(criteria)) return (from, from);
+        return (first, last);
+    }
+
+    private static bool OffsetsAreWholeSlots(StatsCriteria criteria)
+    {
+        if (criteria.TimeZone == "UTC") return true;
+        static bool Whole(TimeSpan offset) => offset.Ticks % HistorySchema.SlotWidth.Ticks == 0;
+        try
+        {
+            var zone = TimeZoneInfo.FindSystemTimeZoneById(criteria.TimeZone);
+            if (!Whole(zone.BaseUtcOffset) || !Whole(zone.GetUtcOffset(criteria.From)) || !Whole(zone.GetUtcOffset(criteria.To))) return false;
+            foreach (var rule in zone.GetAdjustmentRules())
+            {
+                if (rule.DateEnd < criteria.From.UtcDateTime.Date.AddDays(-1) || rule.DateStart > criteria.To.UtcDateTime.Date.AddDays(1)) continue;
+                if (!Whole(rule.DaylightDelta) || !Whole(rule.BaseUtcOffsetDelta) || !Whole(zone.BaseUtcOffset + rule.BaseUtcOffsetDelta)) return false;
+            }
+            return true;
+        }
+        catch (Exception ex) when (ex is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return false;
+        }
     }
 
     private Task<HashSet<string>>? _timeZones;
