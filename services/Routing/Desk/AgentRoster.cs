@@ -21,7 +21,7 @@ public sealed class AgentRoster(Dispatcher dispatcher, ILiveConfig? config = nul
         var presence = await dispatcher.PresenceAsync(tenant, [.. people.Select(a => a.Id)], cancellationToken);
         var reply = new ListAgentsReply { HasDirectory = true };
         for (var i = 0; i < people.Count; i++)
-            reply.Agents.Add(new AgentPresence
+            reply.Agents.Add(new RosterAgent
             {
                 AgentId = people[i].Id,
                 DisplayName = people[i].DisplayName,
