@@ -160,4 +160,50 @@ public class SectionTests
         Assert.Equal("/hi", Assert.Single(replies.Search("HELLO", 10)).Reply.Shortcut);
         Assert.Single(replies.Search("", 1));
     }
+
+    [Theory]
+    [InlineData("""{"allowed_origins":["https://shop.example.com/path"]}""", "allowed_origins[0]")]
+    [InlineData("""{"allowed_origins":["shop.example.com"]}""", "allowed_origins[0]")]
+    [InlineData("""{"allowed_origins":["ftp://shop.example.com"]}""", "allowed_origins[0]")]
+    [InlineData("""{"allowed_origins":["https://ok.example.com","https://user@shop.example.com"]}""", "allowed_origins[1]")]
+    [InlineData("""{"allowed_origins":["https://shop.*.example.com"]}""", "allowed_origins[0]")]
+    [InlineData("""{"allowed_origins":["https://*.com"]}""", "allowed_origins[0]")]
+    [InlineData("""{"allowed_origins":[""]}""", "allowed_origins[0]")]
+    [InlineData("""{"suspended":true,"suspended_reason":"%500%"}""", "suspended_reason")]
+    [InlineData("""{"rate_limits":{"per_subject":{"token_limit":0,"tokens_per_period":1}}}""", "rate_limits.per_subject.token_limit")]
+    [InlineData("""{"rate_limits":{"per_tenant":{"token_limit":10,"tokens_per_period":1000001}}}""", "rate_limits.per_tenant.tokens_per_period")]
+    [InlineData("""{"rate_limits":{"per_tenant":{"token_limit":10,"tokens_per_period":5,"period_seconds":0}}}""", "rate_limits.per_tenant.period_seconds")]
+    public void Gateway_settings_name_the_field_that_is_wrong(string json, string field)
+    {
+        var errors = Validate(ConfigSections.Gateway, json.Replace("%500%", new string('x', 501))).ToDictionary();
+
+        Assert.Equal([field], errors.Keys);
+    }
+
+    [Fact]
+    public void Gateway_settings_accept_origins_with_ports_and_subdomain_wildcards_and_match_them_as_browsers_send_them()
+    {
+        var json = """
+            {"suspended":false,"allowed_origins":["https://shop.example.com","http://localhost:3000","https://*.example.org"],
+             "rate_limits":{"per_subject":{"token_limit":20,"tokens_per_period":10,"period_seconds":1},"per_tenant":{"token_limit":500,"tokens_per_period":250}}}
+            """;
+        var settings = (GatewaySettings)ConfigSections.Get(ConfigSections.Gateway).Parse(json, strict: true);
+
+        Assert.True(ConfigSections.Get(ConfigSections.Gateway).Validate(settings).IsValid);
+        Assert.Equal(1, settings.RateLimits.PerTenant!.PeriodSeconds);
+        bool Allowed(string origin) => WebOrigin.TryParse(origin, out var o)
+            && settings.AllowedOrigins.Any(e => WebOrigin.TryParsePattern(e, out var allowed, out _) && allowed.Matches(o));
+        Assert.True(Allowed("https://shop.example.com"));
+        Assert.True(Allowed("https://SHOP.example.com:443"));
+        Assert.True(Allowed("http://localhost:3000"));
+        Assert.True(Allowed("https://m.example.org"));
+        Assert.True(Allowed("https://a.b.example.org"));
+        Assert.False(Allowed("https://example.org"));          // the wildcard is for subdomains
+        Assert.False(Allowed("https://evilexample.org"));
+        Assert.False(Allowed("http://shop.example.com"));      // another scheme is another origin
+        Assert.False(Allowed("https://shop.example.com:8443"));
+        Assert.False(Allowed("http://localhost:3001"));
+        Assert.False(Allowed("https://shop.example.com.evil.net"));
+        Assert.False(Allowed("null"));
+    }
 }
