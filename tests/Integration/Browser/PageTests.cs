@@ -85,7 +85,7 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
         var customer = new Pages.CustomerChat(shop);
         await customer.OpenWidgetAsync();
 
-        await ConversationAsync(customer, alice, screenshots: ("widget.png", "console.png"));
+        await ConversationAsync(customer, alice, screenshots: ("widget.png", "console.png"), queueShot: "console-queue.png");
 
         await shop.ReloadAsync();
         await customer.OpenWidgetAsync();
@@ -115,11 +115,25 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
     /// The customer writes, alice receives and answers (typing and read receipts both ways), hands the
     /// conversation to bob, and bob ends it; the customer sees each step.
     /// </summary>
-    private async Task ConversationAsync(Pages.CustomerChat customer, Pages.Console alice, (string Customer, string? Console) screenshots)
+    /// <remarks>
+    /// alice is away when the customer writes: the customer waits, and alice's Queue shows them (by visitor id, the
+    /// one thing the widget tells of them) with the time waited; going online, she takes the conversation.
+    /// </remarks>
+    private async Task ConversationAsync(Pages.CustomerChat customer, Pages.Console alice, (string Customer, string? Console) screenshots,
+        string? queueShot = null)
     {
+        await alice.SetStatusAsync("away");
         var question = $"Where is my order? #{Id()}";
         await customer.WriteAsync(question);
+        var visitorId = await customer.Page.EvaluateAsync<string>("() => localStorage.getItem('cs-visitor:demo-site-key')");
+        var waiting = alice.Queued(visitorId);
+        await Expect(waiting).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(waiting.Locator("[data-testid=queued-wait]")).ToHaveTextAsync(new Regex(@"^\d+ s$|min"));
+        await Expect(waiting).ToContainTextAsync(new Regex(@"#\d+ in \S+"));
+        if (queueShot is not null) await ScreenshotAsync(alice.Page, queueShot);
+        await alice.SetStatusAsync("online");
         var conversationId = await alice.OpenConversationAsync(question);
+        await Expect(waiting).ToHaveCountAsync(0, new() { Timeout = Pages.Patience });
 
         await customer.TypesUntilAsync(alice.Page.Locator("[data-testid=typing]"));
 
@@ -131,10 +145,13 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
         await Expect(customer.Message(question).Locator("[data-testid=status]")).ToBeVisibleAsync();
 
         await ScreenshotAsync(customer.Page, screenshots.Customer);
-        if (screenshots.Console is { } console) await ScreenshotAsync(alice.Page, console);
 
         var bob = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, "bob", "bob123");
         var (_, bobId) = await platform.LoginAsync("bob", "bob123"); // transfers name an agent by account id
+        // The transfer picker lists bob (online, with room) by name once Routing has him online.
+        await alice.PickTransferAgentAsync(bobId);
+        await Expect(alice.Page.Locator("[data-testid=transfer-agent] option:checked")).ToContainTextAsync("Bob");
+        if (screenshots.Console is { } console) await ScreenshotAsync(alice.Page, console);
         await alice.HandOverAsync(conversationId, bobId, bob);
         await Expect(bob.Line(question)).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
         await Expect(customer.Messages).ToContainTextAsync("Bob", new() { Timeout = Pages.Patience });

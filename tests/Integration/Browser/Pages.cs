@@ -124,12 +124,28 @@ public static class Pages
             await Assertions.Expect(Line(text).Locator(".meta", new() { HasText = "·" })).ToBeVisibleAsync(new() { Timeout = Patience });
         }
 
+        /// <summary>
+        /// Opens the transfer form and picks <paramref name="agent"/> (an account id) in the directory, once it lists
+        /// them as online with room (the picker offers no one else).
+        /// </summary>
+        public async Task PickTransferAgentAsync(string agent)
+        {
+            if (!await page.Locator("[data-testid=transfer-form]").IsVisibleAsync()) await page.Locator("[data-testid=transfer]").ClickAsync();
+            await Assertions.Expect(page.Locator($"[data-testid=transfer-agent] option[value='{agent}']:not([disabled])"))
+                .ToBeAttachedAsync(new() { Timeout = Patience });
+            await page.Locator("[data-testid=transfer-agent]").SelectOptionAsync(agent);
+        }
+
         public async Task TransferToAgentAsync(string agent)
         {
-            await page.Locator("[data-testid=transfer]").ClickAsync();
-            await page.Locator("[data-testid=transfer-target]").FillAsync(agent);
+            await PickTransferAgentAsync(agent);
             await page.Locator("[data-testid=transfer-go]").ClickAsync();
         }
+
+        public Task SetStatusAsync(string status) => page.Locator("[data-testid=status]").SelectOptionAsync(status);
+
+        /// <summary>A conversation waiting in the console's Queue list, by the customer shown (name or visitor id).</summary>
+        public ILocator Queued(string customer) => page.Locator("[data-testid=queued]", new() { HasText = customer });
 
         public Task EndAsync() => page.Locator("[data-testid=end]").ClickAsync();
 
