@@ -24,16 +24,21 @@ internal static class Extensions
         builder.Services.AddSingleton<SubscriptionCache>();
         builder.Services.AddSingleton<DeliveryStore>();
         builder.Services.AddSingleton<DispatchSignal>();
+        builder.Services.AddSingleton<NetworkFilter>();
+        builder.Services.AddSingleton<CircuitBreakers>();
 
-        // Receivers are the tenants' own servers: no redirects (a 3xx is a failed attempt), no cookies, and our own
-        // retries and timeout instead of the defaults' standard resilience handler.
+        // Receivers are the tenants' own servers: no redirects (a 3xx is a failed attempt), no cookies, no proxy, our
+        // own retries and timeout instead of the defaults' standard resilience handler, and every connection made to
+        // an address the network filter allows (checked on the resolved address itself: DNS rebinding).
 #pragma warning disable EXTEXP0001
         builder.Services.AddHttpClient(Dispatcher.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 AllowAutoRedirect = false,
                 UseCookies = false,
+                UseProxy = false,
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                ConnectCallback = sp.GetRequiredService<NetworkFilter>().ConnectAsync,
             })
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001

@@ -42,8 +42,32 @@ public sealed class WebhookOptions
     /// <summary>POSTs in flight at once per replica.</summary>
     public int MaxConcurrency { get; set; } = 16;
 
+    /// <summary>
+    /// Lets webhooks reach loopback, private, link-local and other non-public addresses. Off in production: a tenant
+    /// admin could otherwise make the service call internal systems (SSRF). Local runs and tests only.
+    /// </summary>
+    public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>Non-public ranges (CIDR, e.g. 127.0.0.1/32) webhooks may reach all the same: a narrower opening than <see cref="AllowPrivateNetworks"/>.</summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>How long the previous secret keeps signing after a rotation (POST .../secret without overlap_seconds).</summary>
+    public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>The circuit breaker each webhook's URL gets (Polly): when it opens, deliveries wait instead of spending attempts.</summary>
+    public BreakerOptions Breaker { get; set; } = new();
+
     /// <summary>How long a claimed delivery is kept from other replicas: longer than any attempt.</summary>
     internal TimeSpan Lease => Timeout + TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Opens when at least <see cref="FailureRatio"/> of at least <see cref="MinimumThroughput"/> attempts in <see cref="SamplingDuration"/> failed; stays open <see cref="BreakDuration"/>, then lets one attempt through (half-open).</summary>
+public sealed class BreakerOptions
+{
+    public double FailureRatio { get; set; } = 0.9;
+    public int MinimumThroughput { get; set; } = 5;
+    public TimeSpan SamplingDuration { get; set; } = TimeSpan.FromMinutes(1);
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
@@ -63,6 +87,14 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
         if (o.PollInterval < TimeSpan.FromMilliseconds(10)) errors.Add("Webhooks:PollInterval must be at least 10 ms");
         if (o.BatchSize is < 1 or > 1000) errors.Add("Webhooks:BatchSize must be 1..1000");
         if (o.MaxConcurrency is < 1 or > 256) errors.Add("Webhooks:MaxConcurrency must be 1..256");
+        for (var i = 0; i < o.AllowedNetworks.Count; i++)
+            if (!System.Net.IPNetwork.TryParse(o.AllowedNetworks[i]?.Trim(), out _))
+                errors.Add($"Webhooks:AllowedNetworks:{i} '{o.AllowedNetworks[i]}' is not a CIDR range (e.g. 127.0.0.1/32)");
+        if (o.SecretOverlap < TimeSpan.Zero || o.SecretOverlap > TimeSpan.FromDays(7)) errors.Add("Webhooks:SecretOverlap must be 0..7 days");
+        if (o.Breaker.FailureRatio is <= 0 or > 1) errors.Add("Webhooks:Breaker:FailureRatio must be in (0, 1]");
+        if (o.Breaker.MinimumThroughput < 2) errors.Add("Webhooks:Breaker:MinimumThroughput must be at least 2");
+        if (o.Breaker.SamplingDuration < TimeSpan.FromMilliseconds(500)) errors.Add("Webhooks:Breaker:SamplingDuration must be at least 500 ms");
+        if (o.Breaker.BreakDuration < TimeSpan.FromMilliseconds(500)) errors.Add("Webhooks:Breaker:BreakDuration must be at least 500 ms");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -25,10 +25,10 @@ public sealed class Receiver : IAsyncDisposable
     private readonly ConcurrentDictionary<(string, string), int> _attempts = new();
     private readonly ConcurrentQueue<Received> _received = new();
 
-    private Receiver(WebApplication app, int port)
+    private Receiver(WebApplication app, string host, int port)
     {
         _app = app;
-        BaseUrl = $"http://127.0.0.1:{port}";
+        BaseUrl = $"http://{host}:{port}";
     }
 
     public string BaseUrl { get; }
@@ -45,14 +45,15 @@ public sealed class Receiver : IAsyncDisposable
 
     public void Answer(string name, int status) => _behaviours[name] = _ => status;
 
-    public static async Task<Receiver> StartAsync()
+    /// <param name="host">A loopback address to listen on (any 127.x.y.z works on Linux).</param>
+    public static async Task<Receiver> StartAsync(string host = "127.0.0.1")
     {
         int port = LocalServer.FreePort();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.WebHost.UseUrls($"http://{host}:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var receiver = new Receiver(app, port);
+        var receiver = new Receiver(app, host, port);
         app.MapPost("/{name}", async (string name, HttpRequest request) =>
         {
             using var buffer = new MemoryStream();

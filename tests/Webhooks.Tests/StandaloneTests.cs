@@ -26,6 +26,8 @@ public sealed class StandaloneTests(WebhookFixture fixture)
         {
             ["ConnectionStrings__nats"] = nats.Url,
             ["ConnectionStrings__webhookdb"] = database,
+            // The receiver is on loopback: opened for it alone, as a local run would (production leaves it shut).
+            ["Webhooks__AllowedNetworks__0"] = "127.0.0.1/32",
         });
         await service.WaitHealthyAsync();
 

@@ -66,6 +66,10 @@ public sealed class WebhookFixture : IAsyncLifetime
         ["Webhooks:PollInterval"] = "00:00:00.050",
         ["Webhooks:Timeout"] = "00:00:02",
         ["Webhooks:SubscriptionRefresh"] = "00:00:00.200",
+        // The receivers listen on 127.0.0.1: opened for them alone (production leaves every non-public address shut).
+        ["Webhooks:AllowedNetworks:0"] = "127.0.0.1/32",
+        // Breakers stay shut here: the retry tests count every attempt (HardeningTests start a host that trips them).
+        ["Webhooks:Breaker:MinimumThroughput"] = "1000",
     };
 
     /// <summary>The consumers start at new messages: publish only once both exist.</summary>

@@ -19,12 +19,15 @@ public sealed record WebhookWrite
     public bool? Enabled { get; init; }
 }
 
-/// <summary>A webhook as the API shows it; <see cref="Secret"/> only in the answer that creates it.</summary>
+/// <summary>
+/// A webhook as the API shows it: <see cref="Secret"/> only in the answer that creates it; <see cref="Circuit"/> is
+/// the state of its URL's circuit breaker in the replica that answered.
+/// </summary>
 public sealed record WebhookView(Guid Id, string Url, string[] Events, string Description, bool Enabled, DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null)
+    DateTimeOffset UpdatedAt, CircuitView Circuit, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null)
 {
-    public static WebhookView From(Webhook w, string? secret = null) =>
-        new(w.Id, w.Url, w.Events, w.Description, w.Enabled, w.CreatedAt, w.UpdatedAt, secret);
+    public static WebhookView From(Webhook w, CircuitBreakers breakers, string? secret = null) =>
+        new(w.Id, w.Url, w.Events, w.Description, w.Enabled, w.CreatedAt, w.UpdatedAt, breakers.View(w.Id, w.Url), secret);
 }
 
 /// <summary>
@@ -56,7 +59,7 @@ public static class WebhooksApi
         hooks.MapPut("/{id:guid}", UpdateAsync).ProducesValidationProblem();
         hooks.MapDelete("/{id:guid}", DeleteAsync);
         hooks.MapGet("/{id:guid}/secret", GetSecretAsync).WithSummary("The signing secret (admins)");
-        hooks.MapPost("/{id:guid}/secret", RotateSecretAsync).WithSummary("A new signing secret, in force at once (admins)");
+        hooks.MapPost("/{id:guid}/secret", RotateSecretAsync).WithSummary("A new signing secret; the old one signs beside it for ?overlap_seconds= (admins)");
 
         hooks.MapGet("/deliveries", ListDeliveriesAsync).WithSummary("Deliveries, newest first: ?webhook_id=&state=pending|delivered|dead&limit=");
         hooks.MapGet("/dead-letters", ListDeadAsync).WithSummary("Dead deliveries (the retry budget ran out), newest first");
@@ -67,64 +70,86 @@ public static class WebhooksApi
         return app;
     }
 
-    private static async Task<IResult> ListAsync(HttpRequest request, WebhookStore store, CancellationToken ct)
+    private static async Task<IResult> ListAsync(HttpRequest request, WebhookStore store, CircuitBreakers breakers, CancellationToken ct)
     {
         if (Authorize(request, write: false, out var caller) is { } denied) return denied;
-        return Ok((await store.ListAsync(caller.TenantId, ct)).Select(w => WebhookView.From(w)).ToArray());
+        return Ok((await store.ListAsync(caller.TenantId, ct)).Select(w => WebhookView.From(w, breakers)).ToArray());
     }
 
-    private static async Task<IResult> GetAsync(HttpRequest request, Guid id, WebhookStore store, CancellationToken ct)
+    private static async Task<IResult> GetAsync(HttpRequest request, Guid id, WebhookStore store, CircuitBreakers breakers, CancellationToken ct)
     {
         if (Authorize(request, write: false, out var caller) is { } denied) return denied;
-        return await store.GetAsync(caller.TenantId, id, ct) is { } webhook ? Ok(WebhookView.From(webhook)) : WebhookNotFound(id);
+        return await store.GetAsync(caller.TenantId, id, ct) is { } webhook ? Ok(WebhookView.From(webhook, breakers)) : WebhookNotFound(id);
     }
 
-    private static async Task<IResult> CreateAsync(HttpRequest request, WebhookStore store, SubscriptionCache cache,
-        IOptions<WebhookOptions> options, CancellationToken ct)
+    /// <summary>The URL's host must not be (or resolve to) a non-public address: a validation problem on <c>url</c>.</summary>
+    private static async Task<IResult?> CheckAddressAsync(string url, NetworkFilter filter, CancellationToken ct) =>
+        await filter.CheckHostAsync(new Uri(url), TimeSpan.FromSeconds(2), ct) is { } refusal
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [refusal] }, title: "The webhook is not valid")
+            : null;
+
+    private static async Task<IResult> CreateAsync(HttpRequest request, WebhookStore store, SubscriptionCache cache, CircuitBreakers breakers,
+        NetworkFilter filter, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
         var (body, problem) = await ReadAsync<WebhookWrite>(request, ct);
         if (problem is not null) return problem;
         if (Validate(body!, options.Value, out var url, out var events) is { } invalid) return invalid;
+        if (await CheckAddressAsync(url, filter, ct) is { } refused) return refused;
         if (await store.CountAsync(caller.TenantId, ct) >= options.Value.MaxWebhooksPerTenant)
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Too many webhooks",
                 detail: $"A tenant may register {options.Value.MaxWebhooksPerTenant} webhooks; delete one first.");
         var (webhook, secret) = await store.CreateAsync(caller.TenantId, url, events, body!.Description?.Trim() ?? "", body.Enabled ?? true, ct);
         cache.Invalidate();
-        return TypedResults.Json(WebhookView.From(webhook, secret), Json, statusCode: StatusCodes.Status201Created);
+        return TypedResults.Json(WebhookView.From(webhook, breakers, secret), Json, statusCode: StatusCodes.Status201Created);
     }
 
-    private static async Task<IResult> UpdateAsync(HttpRequest request, Guid id, WebhookStore store, SubscriptionCache cache,
-        IOptions<WebhookOptions> options, CancellationToken ct)
+    private static async Task<IResult> UpdateAsync(HttpRequest request, Guid id, WebhookStore store, SubscriptionCache cache, CircuitBreakers breakers,
+        NetworkFilter filter, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
         var (body, problem) = await ReadAsync<WebhookWrite>(request, ct);
         if (problem is not null) return problem;
         if (Validate(body!, options.Value, out var url, out var events) is { } invalid) return invalid;
+        if (await CheckAddressAsync(url, filter, ct) is { } refused) return refused;
         var webhook = await store.UpdateAsync(caller.TenantId, id, url, events, body!.Description?.Trim() ?? "", body.Enabled ?? true, ct);
         if (webhook is null) return WebhookNotFound(id);
         cache.Invalidate();
-        return Ok(WebhookView.From(webhook));
+        return Ok(WebhookView.From(webhook, breakers));
     }
 
-    private static async Task<IResult> DeleteAsync(HttpRequest request, Guid id, WebhookStore store, SubscriptionCache cache, CancellationToken ct)
+    private static async Task<IResult> DeleteAsync(HttpRequest request, Guid id, WebhookStore store, SubscriptionCache cache, CircuitBreakers breakers,
+        CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
         if (!await store.DeleteAsync(caller.TenantId, id, ct)) return WebhookNotFound(id);
         cache.Invalidate();
+        breakers.Forget(id);
         return TypedResults.NoContent();
     }
 
     private static async Task<IResult> GetSecretAsync(HttpRequest request, Guid id, WebhookStore store, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        return await store.GetSecretAsync(caller.TenantId, id, ct) is { } secret ? Ok(new { secret }) : WebhookNotFound(id);
+        if (await store.GetSecretAsync(caller.TenantId, id, ct) is not { } secret) return WebhookNotFound(id);
+        return Ok(new { secret, previous_secret_expires_at = await store.PreviousSecretExpiresAtAsync(caller.TenantId, id, ct) });
     }
 
-    private static async Task<IResult> RotateSecretAsync(HttpRequest request, Guid id, WebhookStore store, CancellationToken ct)
+    /// <summary>A new secret; the previous one keeps signing beside it for ?overlap_seconds= (default Webhooks:SecretOverlap; 0: not at all).</summary>
+    private static async Task<IResult> RotateSecretAsync(HttpRequest request, Guid id, WebhookStore store, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        return await store.RotateSecretAsync(caller.TenantId, id, ct) is { } secret ? Ok(new { secret }) : WebhookNotFound(id);
+        var overlap = options.Value.SecretOverlap;
+        if (request.Query["overlap_seconds"].ToString() is { Length: > 0 } text)
+        {
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                || seconds > 7 * 24 * 3600)
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["overlap_seconds"] = ["must be a whole number of seconds, 0 to 604800 (7 days)."] });
+            overlap = TimeSpan.FromSeconds(seconds);
+        }
+        return await store.RotateSecretAsync(caller.TenantId, id, overlap, ct) is { } rotated
+            ? Ok(new { secret = rotated.Secret, previous_secret_expires_at = rotated.PreviousExpiresAt })
+            : WebhookNotFound(id);
     }
 
     private static async Task<IResult> ListDeliveriesAsync(HttpRequest request, DeliveryStore store, CancellationToken ct)

@@ -10,7 +10,8 @@ public sealed record DeliveryInfo(Guid Id, Guid WebhookId, string Event, string 
     DateTimeOffset? DeadAt, string? Body);
 
 /// <summary>A delivery claimed for one attempt, with where to send it and the secret to sign it with.</summary>
-public sealed record ClaimedDelivery(Guid Id, Guid WebhookId, string TenantId, string Event, string Body, int Attempts, string Url, string Secret);
+public sealed record ClaimedDelivery(Guid Id, Guid WebhookId, string TenantId, string Event, string Body, int Attempts, string Url, string Secret,
+    string? PreviousSecret = null);
 
 /// <summary>The webhook_deliveries table: the outbox between the JetStream consumer and the dispatcher.</summary>
 public sealed class DeliveryStore(NpgsqlDataSource dataSource)
@@ -75,7 +76,8 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
             UPDATE webhook_deliveries d SET next_attempt_at = now() + $2
             FROM due, webhooks w
             WHERE d.id = due.id AND w.id = d.webhook_id
-            RETURNING d.id, d.webhook_id, d.tenant_id, d.event, d.body, d.attempts, w.url, w.secret
+            RETURNING d.id, d.webhook_id, d.tenant_id, d.event, d.body, d.attempts, w.url, w.secret,
+                      CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END
             """);
         command.Parameters.Add(new() { Value = limit });
         command.Parameters.Add(new() { Value = lease });
@@ -83,7 +85,7 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         var list = new List<ClaimedDelivery>();
         while (await reader.ReadAsync(ct))
             list.Add(new ClaimedDelivery(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetInt32(5), reader.GetString(6), reader.GetString(7)));
+                reader.GetInt32(5), reader.GetString(6), reader.GetString(7), reader.IsDBNull(8) ? null : reader.GetString(8)));
         return list;
     }
 
@@ -109,6 +111,17 @@ public sealed class DeliveryStore(NpgsqlDataSource dataSource)
         command.Parameters.Add(new() { Value = error.Length > 500 ? error[..500] : error });
         command.Parameters.Add(new() { Value = dead });
         command.Parameters.Add(new() { Value = retryIn });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Put back unattempted (the webhook's circuit is open): due again after <paramref name="wait"/>, attempts unchanged.</summary>
+    public async Task DeferAsync(Guid id, TimeSpan wait, string reason, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "UPDATE webhook_deliveries SET next_attempt_at = now() + $2, last_error = $3 WHERE id = $1 AND state = 'pending'");
+        command.Parameters.Add(new() { Value = id });
+        command.Parameters.Add(new() { Value = wait });
+        command.Parameters.Add(new() { Value = reason });
         await command.ExecuteNonQueryAsync(ct);
     }
 

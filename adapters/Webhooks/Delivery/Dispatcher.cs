@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 
 namespace CustomerService.Webhooks.Delivery;
 
@@ -24,11 +25,13 @@ public sealed class DispatchSignal
 /// Sends due deliveries: claims a batch (see <see cref="DeliveryStore.ClaimDueAsync"/>), POSTs each signed with its
 /// webhook's secret, and records the outcome: delivered on 2xx; on anything else tried again after an exponential
 /// pause with jitter, until <see cref="WebhookOptions.MaxAttempts"/>, then dead (an admin can replay it). 410 Gone
-/// switches the webhook off. Redirects are not followed.
+/// switches the webhook off. Redirects are not followed. Each webhook's URL has a circuit breaker: while it is open
+/// its deliveries are put back for when it half-opens, attempts not spent (<see cref="CircuitBreakers"/>).
 /// </summary>
 public sealed partial class Dispatcher(
     DeliveryStore store,
     DispatchSignal signal,
+    CircuitBreakers breakers,
     IHttpClientFactory httpClients,
     IOptions<WebhookOptions> options,
     TimeProvider time,
@@ -73,8 +76,57 @@ public sealed partial class Dispatcher(
     private async Task AttemptAsync(ClaimedDelivery delivery, CancellationToken stoppingToken)
     {
         int attempt = delivery.Attempts + 1;
+        var breaker = breakers.For(delivery.WebhookId, delivery.Url);
+        AttemptOutcome outcome;
+        try
+        {
+            outcome = await breaker.Pipeline.ExecuteAsync(async ct => await SendAsync(delivery, attempt, ct), stoppingToken);
+        }
+        catch (BrokenCircuitException)
+        {
+            // The receiver keeps failing: this delivery waits, attempt not spent, until the breaker lets one through.
+            var wait = breakers.WaitFor(breaker);
+            await store.DeferAsync(delivery.Id, wait, $"circuit open: the receiver kept failing; waiting until {time.GetUtcNow() + wait:O}",
+                CancellationToken.None);
+            _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", "deferred"));
+            return;
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: the lease runs out and another attempt is made later; this one does not count.
+            return;
+        }
+
+        if (!outcome.Failed && outcome.Status is >= 200 and < 300)
+        {
+            await store.MarkDeliveredAsync(delivery.Id, outcome.Status.Value, CancellationToken.None);
+            _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", "delivered"));
+            if (attempt > 1) LogDeliveredAfter(delivery.Id, delivery.Event, attempt);
+            return;
+        }
+        if (outcome.Status == (int)HttpStatusCode.Gone)
+        {
+            await store.DisableWebhookAsync(delivery.WebhookId, CancellationToken.None);
+            await store.MarkFailedAsync(delivery.Id, outcome.Status, "410 Gone: the receiver asked to stop; the webhook is disabled", dead: true,
+                TimeSpan.Zero, CancellationToken.None);
+            _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", "dead"));
+            LogGone(delivery.WebhookId, delivery.TenantId);
+            return;
+        }
+
+        var error = outcome.Error ?? "failed";
+        bool dead = attempt >= _options.MaxAttempts;
+        var retryIn = dead ? TimeSpan.Zero : Backoff.After(attempt, _options, Random.Shared.NextDouble());
+        await store.MarkFailedAsync(delivery.Id, outcome.Status, error, dead, retryIn, CancellationToken.None);
+        _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", dead ? "dead" : "retry"));
+        if (dead) LogDead(delivery.Id, delivery.Event, delivery.TenantId, attempt, error);
+        else LogRetry(delivery.Id, attempt, error, retryIn.TotalMilliseconds);
+    }
+
+    /// <summary>One signed POST; its outcome (a failure for the breaker: anything but 2xx and 410).</summary>
+    private async Task<AttemptOutcome> SendAsync(ClaimedDelivery delivery, int attempt, CancellationToken stoppingToken)
+    {
         int? status = null;
-        string error;
         try
         {
             var body = Encoding.UTF8.GetBytes(delivery.Body);
@@ -85,7 +137,8 @@ public sealed partial class Dispatcher(
             request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.Id.ToString());
             request.Headers.Add(WebhookSignature.EventHeader, delivery.Event);
             request.Headers.Add(WebhookSignature.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.Sign(delivery.Secret, timestamp, body));
+            // During a rotation's overlap both secrets sign: "sha256=<new>,sha256=<previous>".
+            request.Headers.Add(WebhookSignature.SignatureHeader, WebhookSignature.SignatureValue(delivery.Secret, delivery.PreviousSecret, timestamp, body));
             request.Headers.Add(WebhookSignature.AttemptHeader, attempt.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -93,48 +146,27 @@ public sealed partial class Dispatcher(
             var http = httpClients.CreateClient(HttpClientName);
             using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
             status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
-            {
-                await store.MarkDeliveredAsync(delivery.Id, status.Value, CancellationToken.None);
-                _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", "delivered"));
-                if (attempt > 1) LogDeliveredAfter(delivery.Id, delivery.Event, attempt);
-                return;
-            }
-            if (response.StatusCode == HttpStatusCode.Gone)
-            {
-                await store.DisableWebhookAsync(delivery.WebhookId, CancellationToken.None);
-                await store.MarkFailedAsync(delivery.Id, status, "410 Gone: the receiver asked to stop; the webhook is disabled", dead: true,
-                    TimeSpan.Zero, CancellationToken.None);
-                _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", "dead"));
-                LogGone(delivery.WebhookId, delivery.TenantId);
-                return;
-            }
-            error = $"HTTP {status} {response.ReasonPhrase}";
+            if (response.IsSuccessStatusCode || response.StatusCode == HttpStatusCode.Gone) return new AttemptOutcome(false, status, null);
+            return new AttemptOutcome(true, status, $"HTTP {status} {response.ReasonPhrase}");
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: the lease runs out and another attempt is made later; this one does not count.
-            return;
+            throw;
         }
         catch (OperationCanceledException)
         {
-            error = $"no answer within {_options.Timeout.TotalSeconds:0.###} s";
+            return new AttemptOutcome(true, status, $"no answer within {_options.Timeout.TotalSeconds:0.###} s");
         }
         catch (HttpRequestException e)
         {
-            error = e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}";
+            var message = e.InnerException is WebhookAddressRefusedException refused ? refused.Message
+                : e.HttpRequestError == HttpRequestError.Unknown ? e.Message : $"{e.HttpRequestError}: {e.Message}";
+            return new AttemptOutcome(true, status, message);
         }
         catch (Exception e) when (e is InvalidOperationException or UriFormatException or NotSupportedException)
         {
-            error = e.Message;
+            return new AttemptOutcome(true, status, e.Message);
         }
-
-        bool dead = attempt >= _options.MaxAttempts;
-        var retryIn = dead ? TimeSpan.Zero : Backoff.After(attempt, _options, Random.Shared.NextDouble());
-        await store.MarkFailedAsync(delivery.Id, status, error, dead, retryIn, CancellationToken.None);
-        _outcomes.Add(1, new KeyValuePair<string, object?>("outcome", dead ? "dead" : "retry"));
-        if (dead) LogDead(delivery.Id, delivery.Event, delivery.TenantId, attempt, error);
-        else LogRetry(delivery.Id, attempt, error, retryIn.TotalMilliseconds);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook dispatch failed; trying again in {PauseMs} ms")]

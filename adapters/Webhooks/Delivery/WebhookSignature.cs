@@ -27,7 +27,17 @@ public static class WebhookSignature
         return Scheme + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), message));
     }
 
-    /// <summary>What a receiver does: same MAC (constant-time), and a timestamp within <paramref name="tolerance"/> of now.</summary>
+    /// <summary>
+    /// The X-CS-Signature value: the current secret's signature, and during a rotation's overlap the previous secret's
+    /// after a comma (<c>sha256=&lt;new&gt;,sha256=&lt;previous&gt;</c>).
+    /// </summary>
+    public static string SignatureValue(string secret, string? previousSecret, long timestamp, ReadOnlySpan<byte> body) =>
+        previousSecret is null ? Sign(secret, timestamp, body) : Sign(secret, timestamp, body) + "," + Sign(previousSecret, timestamp, body);
+
+    /// <summary>
+    /// What a receiver does: one of the comma-separated signatures is the MAC with its secret (constant-time), and the
+    /// timestamp is within <paramref name="tolerance"/> of now.
+    /// </summary>
     public static bool Verify(string secret, string? timestampHeader, string? signatureHeader, ReadOnlySpan<byte> body, DateTimeOffset now, TimeSpan tolerance)
     {
         if (!long.TryParse(timestampHeader, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var timestamp)
@@ -35,6 +45,9 @@ public static class WebhookSignature
             return false;
         if (Math.Abs(now.ToUnixTimeSeconds() - timestamp) > tolerance.TotalSeconds) return false;
         var expected = Encoding.ASCII.GetBytes(Sign(secret, timestamp, body));
-        return CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(signatureHeader));
+        var found = false;
+        foreach (var candidate in signatureHeader.Split(',', StringSplitOptions.TrimEntries))
+            found |= CryptographicOperations.FixedTimeEquals(expected, Encoding.ASCII.GetBytes(candidate));
+        return found;
     }
 }

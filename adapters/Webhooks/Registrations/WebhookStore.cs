@@ -85,16 +85,34 @@ public sealed class WebhookStore(NpgsqlDataSource dataSource, TimeProvider time)
         return await command.ExecuteScalarAsync(ct) as string;
     }
 
-    /// <summary>Replaces the secret at once (deliveries from now on are signed with the new one).</summary>
-    public async Task<string?> RotateSecretAsync(string tenant, Guid id, CancellationToken ct)
+    /// <summary>
+    /// A new secret, signing from now on; the one it replaces keeps signing beside it for <paramref name="overlap"/>
+    /// (zero: not at all). Returns the new secret and when the previous one stops, or null without such a webhook.
+    /// </summary>
+    public async Task<(string Secret, DateTimeOffset? PreviousExpiresAt)?> RotateSecretAsync(string tenant, Guid id, TimeSpan overlap, CancellationToken ct)
     {
         var secret = NewSecret();
-        await using var command = dataSource.CreateCommand("UPDATE webhooks SET secret = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2");
+        var now = time.GetUtcNow();
+        DateTimeOffset? expires = overlap > TimeSpan.Zero ? now + overlap : null;
+        await using var command = dataSource.CreateCommand(
+            "UPDATE webhooks SET previous_secret = CASE WHEN $5::timestamptz IS NULL THEN NULL ELSE secret END, previous_secret_expires_at = $5, " +
+            "secret = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2");
         command.Parameters.Add(new() { Value = tenant });
         command.Parameters.Add(new() { Value = id });
         command.Parameters.Add(new() { Value = secret });
-        command.Parameters.Add(new() { Value = time.GetUtcNow() });
-        return await command.ExecuteNonQueryAsync(ct) == 1 ? secret : null;
+        command.Parameters.Add(new() { Value = now });
+        command.Parameters.Add(new() { Value = (object?)expires ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        return await command.ExecuteNonQueryAsync(ct) == 1 ? (secret, expires) : null;
+    }
+
+    /// <summary>When the previous secret stops signing, if it still does.</summary>
+    public async Task<DateTimeOffset?> PreviousSecretExpiresAtAsync(string tenant, Guid id, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT previous_secret_expires_at FROM webhooks WHERE tenant_id = $1 AND id = $2 AND previous_secret_expires_at > now()");
+        command.Parameters.Add(new() { Value = tenant });
+        command.Parameters.Add(new() { Value = id });
+        return await command.ExecuteScalarAsync(ct) is DateTime at ? new DateTimeOffset(at, TimeSpan.Zero) : null;
     }
 
     /// <summary>Every enabled webhook of every tenant: what the consumer matches events against.</summary>
