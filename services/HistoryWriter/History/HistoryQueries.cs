@@ -190,14 +190,14 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
             WITH
                 sent AS (
                     SELECT toDateTime(slot) AS at, conversation_id,
-                        uniqExactMerge(messages) AS messages, uniqExactMerge(sensitive_word_hits) AS hits
+                        groupBitmapMerge(messages) AS messages, groupBitmapMerge(sensitive_word_hits) AS hits
                     FROM {{Schema.MessageSlots}}
                     WHERE tenant_id = {tenant:String}
                       AND slot >= fromUnixTimestamp64Milli({slots_from:Int64}) AND slot < fromUnixTimestamp64Milli({slots_to:Int64})
                     GROUP BY slot, conversation_id
                     UNION ALL
                     SELECT toDateTime(sent_at) AS at, conversation_id,
-                        uniqExact(message_id) AS messages, uniqExactIf(message_id, flagged = 1) AS hits
+                        uniqExact(seq) AS messages, uniqExactIf(seq, flagged = 1) AS hits
                     FROM {{Schema.MessageTimes}}
                     WHERE tenant_id = {tenant:String}
                       AND ((sent_at >= fromUnixTimestamp64Milli({from:Int64}) AND sent_at < fromUnixTimestamp64Milli({head_to:Int64}))

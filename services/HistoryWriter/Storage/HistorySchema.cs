@@ -149,8 +149,8 @@ internal sealed partial class HistorySchema
 
     /// <summary>
     /// The summaries the BI queries read instead of the raw tables, each with the views that fill it on every insert
-    /// into messages or conversation_events. Every figure kept is idempotent (min, max, argMax, uniqExact of an id;
-    /// message_times is read with uniqExact of the message id): a redelivered message or event, inserted again, adds
+    /// into messages or conversation_events. Every figure kept is idempotent (min, max, argMax, uniqExact of an event
+    /// id, a bitmap of message seqs; message_times is read with uniqExact of the seq): a redelivered message or event, inserted again, adds
     /// nothing, before or after merges, so the summaries need neither FINAL nor knowledge of what is already stored.
     /// </summary>
     public IEnumerable<Summary> Summaries()
@@ -234,16 +234,18 @@ internal sealed partial class HistorySchema
                     """),
             ]);
 
-        // Messages per conversation and 15-minute slot (UTC), counted by distinct message id. Hour and day buckets
-        // in any zone whose offset is a multiple of 15 minutes are unions of whole slots.
+        // Messages per conversation and 15-minute slot (UTC), as bitmaps of their seqs: a message is its seq in its
+        // conversation (Session numbers each message once; a redelivery carries the same seq), so a bitmap counts each
+        // once however often it is stored, and stays small (a conversation's seqs are runs). Hour and day buckets in
+        // any zone whose offset is a multiple of 15 minutes are unions of whole slots.
         yield return new Summary(MessageSlots, $"""
             CREATE TABLE IF NOT EXISTS {MessageSlots}
             (
                 tenant_id LowCardinality(String),
                 slot DateTime64(3, 'UTC'),
                 conversation_id String,
-                messages AggregateFunction(uniqExact, String),
-                sensitive_word_hits AggregateFunction(uniqExact, String),
+                messages AggregateFunction(groupBitmap, UInt64),
+                sensitive_word_hits AggregateFunction(groupBitmap, UInt64),
                 retention_days SimpleAggregateFunction(max, UInt16)
             )
             ENGINE = AggregatingMergeTree
@@ -254,8 +256,8 @@ internal sealed partial class HistorySchema
             [
                 ("messages_to_message_slots", "tenant_id, slot, conversation_id, messages, sensitive_word_hits, retention_days", $"""
                     SELECT tenant_id, toStartOfFifteenMinutes(sent_at) AS slot, conversation_id,
-                        uniqExactState(message_id) AS messages,
-                        uniqExactStateIf(message_id, notEmpty(sensitive_words)) AS sensitive_word_hits,
+                        groupBitmapState(toUInt64(seq)) AS messages,
+                        groupBitmapStateIf(toUInt64(seq), notEmpty(sensitive_words)) AS sensitive_word_hits,
                         max(retention_days) AS retention_days
                     FROM {Messages}
                     GROUP BY tenant_id, slot, conversation_id
@@ -263,14 +265,14 @@ internal sealed partial class HistorySchema
             ]);
 
         // Messages by time, narrow: the partial slots at either end of a period (a report of the last 24 hours
-        // starts and ends mid-slot) are a short key range here. Duplicates stay as rows; reads count distinct ids.
+        // starts and ends mid-slot) are a short key range here. Duplicates stay as rows; reads count distinct seqs.
         yield return new Summary(MessageTimes, $"""
             CREATE TABLE IF NOT EXISTS {MessageTimes}
             (
                 tenant_id LowCardinality(String),
                 sent_at DateTime64(3, 'UTC'),
                 conversation_id String,
-                message_id String,
+                seq Int64,
                 flagged UInt8,
                 retention_days UInt16
             )
@@ -280,8 +282,8 @@ internal sealed partial class HistorySchema
             TTL toDateTime(sent_at) + toIntervalDay(retention_days)
             """,
             [
-                ("messages_to_message_times", "tenant_id, sent_at, conversation_id, message_id, flagged, retention_days", $"""
-                    SELECT tenant_id, sent_at, conversation_id, message_id, toUInt8(notEmpty(sensitive_words)) AS flagged, retention_days
+                ("messages_to_message_times", "tenant_id, sent_at, conversation_id, seq, flagged, retention_days", $"""
+                    SELECT tenant_id, sent_at, conversation_id, seq, toUInt8(notEmpty(sensitive_words)) AS flagged, retention_days
                     FROM {Messages}
                     """),
             ]);
