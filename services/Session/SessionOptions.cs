@@ -28,6 +28,13 @@ public sealed class SessionOptions
     /// </summary>
     public TimeSpan DurablePublishTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long the agent's side of an assignment may wait for the customer context (CRM profile and recent orders,
+    /// loaded since the conversation started) so that the agent gets the conversation with it. The customer is not
+    /// held: their messages are stored and shown to the agent with the conversation. Zero: never wait.
+    /// </summary>
+    public TimeSpan ContextWaitAtAssignment { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often waiting customers' queue positions are refreshed.</summary>
     public TimeSpan QueueRefresh { get; set; } = TimeSpan.FromSeconds(2);
 }

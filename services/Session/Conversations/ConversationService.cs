@@ -59,6 +59,7 @@ public sealed partial class ConversationService(
                 TenantId = conversation.Tenant,
                 ConversationId = conversation.Id,
                 VisitorId = conversation.VisitorId,
+                CustomerName = conversation.VisitorName ?? "",
                 EntryPage = conversation.EntryPage ?? "",
                 Language = conversation.Language ?? "",
                 FirstMessage = firstMessage ?? "",

@@ -64,6 +64,25 @@ public sealed partial class CustomerContextPreloader(
         catch (RpcException e) { return unavailable(e.StatusCode == StatusCode.DeadlineExceeded ? "timed out" : e.Status.Detail); }
     }
 
+    /// <summary>
+    /// Waits until the conversation's context is stored (by this replica or another), at most <paramref name="budget"/>;
+    /// true when it is there.
+    /// </summary>
+    public async Task<bool> WaitUntilLoadedAsync(string tenant, string conversation, TimeSpan budget, CancellationToken ct)
+    {
+        var key = RedisKeys.CustomerContext(tenant, conversation);
+        var db = redis.GetDatabase();
+        var start = time.GetTimestamp();
+        while (true)
+        {
+            if (await db.KeyExistsAsync(key)) return true;
+            if (time.GetElapsedTime(start) >= budget) return false;
+            await Task.Delay(PollInterval, time, ct);
+        }
+    }
+
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(20);
+
     public async Task<CustomerContextFrame?> GetAsync(string tenant, string conversation, bool atAssignment)
     {
         var value = await redis.GetDatabase().StringGetAsync(RedisKeys.CustomerContext(tenant, conversation));

@@ -4,6 +4,7 @@ using CustomerService.Session.Protocol;
 using CustomerService.Session.Sockets;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
+using Microsoft.Extensions.Options;
 
 namespace CustomerService.Session.Messaging;
 
@@ -22,6 +23,7 @@ public sealed partial class DeliveryListener(
     CustomerContextPreloader context,
     TenantPolicies policies,
     ShortMessageMerger merger,
+    IOptions<SessionOptions> options,
     ILogger<DeliveryListener> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -116,22 +118,14 @@ public sealed partial class DeliveryListener(
         switch (e.KindCase)
         {
             case ConversationEvent.KindOneofCase.Assigned:
+            {
                 queue.Forget(tenant, id);
-                if (registry.HasUser(tenant, e.Assigned.AgentId))
-                {
-                    registry.JoinUser(tenant, e.Assigned.AgentId, id);
-                    if (await store.GetAsync(tenant, id) is { } conversation)
-                    {
-                        var described = await history.DescribeAsync(conversation, 0, CancellationToken.None) with
-                        {
-                            Context = await context.GetAsync(tenant, id, atAssignment: true),
-                        };
-                        registry.SendToUser(tenant, e.Assigned.AgentId, Frames.Serialize(described));
-                    }
-                }
-                registry.Broadcast(tenant, id, Frames.Serialize(new AssignedFrame(id, new AgentFrame(e.Assigned.AgentId, e.Assigned.AgentName),
-                    NullIfEmpty(e.Assigned.SkillGroup), null)));
+                var assigned = Frames.Serialize(new AssignedFrame(id, new AgentFrame(e.Assigned.AgentId, e.Assigned.AgentName),
+                    NullIfEmpty(e.Assigned.SkillGroup), null));
+                registry.Broadcast(tenant, id, assigned);
+                if (registry.HasUser(tenant, e.Assigned.AgentId)) _ = HandOverAsync(tenant, id, e.Assigned.AgentId, assigned);
                 break;
+            }
             case ConversationEvent.KindOneofCase.Queued:
                 registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, null)));
                 registry.Broadcast(tenant, id, Frames.Serialize(new QueueFrame(id, e.Queued.Position)));
@@ -153,6 +147,34 @@ public sealed partial class DeliveryListener(
             default:
                 registry.Broadcast(tenant, id, Frames.Serialize(new StateFrame(id, state, null)));
                 break;
+        }
+    }
+
+    /// <summary>
+    /// The agent's side of an assignment: the conversation with its history and the customer context. The context
+    /// is still loading when an idle agent is assigned at once, so this waits for it a little (off the event loop,
+    /// which goes on delivering), then joins the agent and reads history and context after joining, so nothing
+    /// published meanwhile is missed. A conversation that ended or moved on in the meantime is left alone.
+    /// </summary>
+    private async Task HandOverAsync(string tenant, string id, string agentId, byte[] assigned)
+    {
+        try
+        {
+            var wait = options.Value.ContextWaitAtAssignment;
+            if (wait > TimeSpan.Zero) await context.WaitUntilLoadedAsync(tenant, id, wait, CancellationToken.None);
+            if (await store.GetAsync(tenant, id) is not { } conversation
+                || conversation.AgentId != agentId || !ConversationStates.IsOpen(conversation.State)) return;
+            registry.JoinUser(tenant, agentId, id);
+            var described = await history.DescribeAsync(conversation, 0, CancellationToken.None) with
+            {
+                Context = await context.GetAsync(tenant, id, atAssignment: true),
+            };
+            registry.SendToUser(tenant, agentId, Frames.Serialize(described));
+            registry.SendToUser(tenant, agentId, assigned);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogDeliveryFailed(e, $"assignment of {tenant}/{id} to {agentId}");
         }
     }
 

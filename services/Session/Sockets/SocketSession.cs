@@ -1,8 +1,10 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
+using AgentPresence = CustomerService.Session.Conversations.AgentPresence;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Protocol;
 using CustomerService.Session.Tickets;
@@ -34,6 +36,7 @@ public sealed partial class SocketSession(
 
     public async Task RunAsync(ClientConnection connection, CancellationToken cancellationToken)
     {
+        var socketTrace = Activity.Current?.Context ?? default;
         registry.AddUser(connection);
         if (!connection.Identity.IsCustomer) await presence.ConnectedAsync(connection.Identity);
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
@@ -50,7 +53,7 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
                     continue;
                 }
-                if (Parse(connection, buffer.AsSpan(0, length.Value)) is { } frame) await HandleFrameAsync(connection, frame, linked.Token);
+                if (Parse(connection, buffer.AsSpan(0, length.Value)) is { } frame) await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
             }
         }
         catch (OperationCanceledException) { }
@@ -86,8 +89,9 @@ public sealed partial class SocketSession(
         return frame;
     }
 
-    private async Task HandleFrameAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    private async Task HandleFrameAsync(ClientConnection connection, ClientFrame frame, ActivityContext socketTrace, CancellationToken ct)
     {
+        using var activity = FrameTracing.Start(frame.Type!, socketTrace, connection);
         try
         {
             switch (frame.Type)
