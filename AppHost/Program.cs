@@ -42,8 +42,7 @@ var webhooks = builder.AddService<Projects.Webhooks>("webhooks")
     .WithReference(nats).WaitFor(nats);
 
 // Session: customer and agent sockets, the conversation state machine, the message path.
-var session = builder.AddService<Projects.Session>("session")
-    .WithReplicas(builder.Configuration.GetValue("Session:Replicas", 1))
+var session = builder.AddService<Projects.Session>("session", replicas: builder.Configuration.GetValue("Session:Replicas", 1))
     .WithReference(nats).WaitFor(nats)
     .WithReference(redis).WaitFor(redis)
     .WithReference(routing).WithReference(admin)
