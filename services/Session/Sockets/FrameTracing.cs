@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace CustomerService.Session.Sockets;
+
+/// <summary>
+/// Every frame a socket sends is a trace of its own (frame → Redis → JetStream → delivery on every replica), linked
+/// to the socket's upgrade request rather than nested in it: a socket lives for hours, and one trace per socket
+/// would hold thousands of spans and be sampled all or nothing.
+/// </summary>
+internal static class FrameTracing
+{
+    private static readonly ActivitySource Source = new(Microsoft.Extensions.Hosting.Extensions.ActivitySourceName);
+
+    /// <summary>Starts the frame's span as a new root; call it in the async method that handles the frame, so the
+    /// change of <see cref="Activity.Current"/> stays in that method's flow.</summary>
+    public static Activity? Start(string frameType, ActivityContext socket, Sockets.ClientConnection connection)
+    {
+        Activity.Current = null;
+        if (!Source.HasListeners()) return null;
+        var activity = Source.StartActivity($"frame {frameType}", ActivityKind.Server, parentContext: default,
+            links: socket == default ? null : [new ActivityLink(socket)]);
+        activity?.SetTag("cs.tenant", connection.Identity.Tenant);
+        activity?.SetTag("cs.role", connection.Identity.Role);
+        return activity;
+    }
+}
