@@ -330,7 +330,14 @@ public abstract class HistoryQueryTests
     {
         var from = HistoryData.Day0.AddHours(6).AddMinutes(7).AddSeconds(13.5);
         var to = HistoryData.Day0.AddHours(41).AddMinutes(52).AddMilliseconds(1);
-        foreach (var (f, t) in (ValueTuple<DateTimeOffset, DateTimeOffset>[])[(from, to), (from, from.AddMinutes(5)), (from.AddHours(20), from.AddHours(20).AddMinutes(16))])
+        // Bounds that cut through slots with messages on both sides of the cut: a message just before the start or at
+        // the end must be left out, one at the start or just before the end counted.
+        var times = _fixture.Data.Messages.Where(m => m.TenantId == HistoryStoreFixture.Acme)
+            .Select(m => DateTimeOffset.FromUnixTimeMilliseconds(m.SentAtUnixMs)).Order().ToList();
+        var (early, late) = (times[times.Count / 4], times[times.Count * 3 / 4]);
+        foreach (var (f, t) in (ValueTuple<DateTimeOffset, DateTimeOffset>[])[
+            (from, to), (from, from.AddMinutes(5)), (from.AddHours(20), from.AddHours(20).AddMinutes(16)),
+            (early.AddMilliseconds(1), late), (early, late.AddMilliseconds(1)), (early.AddMilliseconds(-1), early.AddMilliseconds(1))])
         {
             var report = await Queries.StatsAsync(HistoryStoreFixture.Acme, new StatsCriteria(f, t, bucket, by, zone), default);
             var expected = StatsOracle.Compute(_fixture.Data, HistoryStoreFixture.Acme, f, t, bucket, by, TimeZoneInfo.FindSystemTimeZoneById(zone));
