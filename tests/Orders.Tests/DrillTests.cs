@@ -29,7 +29,7 @@ public class DrillTests(OrderSystemFixture fixture)
             var rows = await Task.WhenAll(ids.Select(fixture.TicketRowAsync));
             Assert.All(rows, row => Assert.True(row is null or { State: "requested", Sent: false }, $"{row}"));
             Assert.NotNull(rows[0]);
-            Assert.True(fixture.Host.Logs.Any(l => l.Contains(ids[0]) && l.Contains("waits to be handed over")));
+            Assert.True(fixture.Host.Logs.Any(l => l.Contains(ids[0]) && l.Contains("waits to be handled")));
         }
         finally
         {

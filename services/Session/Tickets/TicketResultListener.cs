@@ -3,8 +3,6 @@ using CustomerService.Session.Conversations;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Protocol;
 using CustomerService.Session.Sockets;
-using Google.Protobuf;
-using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 
@@ -23,81 +21,40 @@ public sealed partial class TicketResultListener(
     TicketDesk desk,
     ChatBus bus,
     TimeProvider time,
-    ILogger<TicketResultListener> logger) : BackgroundService
+    ILogger<TicketResultListener> logger)
+    : DurableConsumer<TicketResult>(jetStream, Settings, time, logger)
 {
     public const string ConsumerName = "session-ticket-results";
     public const string SystemSenderId = "tickets";
-    private static readonly TimeSpan MaxPause = TimeSpan.FromSeconds(5);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var pause = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
+    private static readonly DurableConsumerSettings Settings = new(
+        "ticket result", Subjects.TicketStreamName, TicketStream.EnsureAsync,
+        new ConsumerConfig(ConsumerName)
         {
-            try
-            {
-                await TicketStream.EnsureAsync(jetStream, stoppingToken);
-                var consumer = await jetStream.CreateOrUpdateConsumerAsync(Subjects.TicketStreamName, new ConsumerConfig(ConsumerName)
-                {
-                    FilterSubject = Subjects.AllTicketResults,
-                    AckPolicy = ConsumerConfigAckPolicy.Explicit,
-                    AckWait = TimeSpan.FromSeconds(30),
-                    MaxDeliver = -1,
-                    // Created once: results from before Session ever ran are not replayed into old conversations.
-                    DeliverPolicy = ConsumerConfigDeliverPolicy.New,
-                }, stoppingToken);
-                LogListening(ConsumerName);
-                pause = TimeSpan.FromMilliseconds(250);
-                await foreach (var message in consumer.ConsumeAsync(NatsRawSerializer<byte[]>.Default,
-                                   new NatsJSConsumeOpts { MaxMsgs = 16 }, stoppingToken))
-                {
-                    await HandleAsync(message, stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogConsumerFailed(e.Message, pause.TotalMilliseconds);
-                await Task.Delay(pause, time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, MaxPause.Ticks));
-            }
-        }
-    }
+            FilterSubject = Subjects.AllTicketResults,
+            AckPolicy = ConsumerConfigAckPolicy.Explicit,
+            AckWait = TimeSpan.FromSeconds(30),
+            MaxDeliver = -1,
+            // Created once: results from before Session ever ran are not replayed into old conversations.
+            DeliverPolicy = ConsumerConfigDeliverPolicy.New,
+        })
+    {
+        BatchSize = 16,
+        // Redis or NATS down: JetStream gives it again; the client id keeps the message single.
+        RedeliveryDelay = TimeSpan.FromSeconds(2),
+    };
 
-    private async Task HandleAsync(INatsJSMsg<byte[]> message, CancellationToken ct)
+    protected override TicketResult Read(INatsJSMsg<byte[]> message)
     {
-        TicketResult result;
-        try
-        {
-            result = TicketResult.Parser.ParseFrom(message.Data ?? []);
-        }
-        catch (InvalidProtocolBufferException e)
-        {
-            LogUnreadable(message.Subject, e.Message);
-            await message.AckTerminateAsync(cancellationToken: ct);
-            return;
-        }
+        var result = TicketResult.Parser.ParseFrom(message.Data ?? []);
         if (result.TicketRequestId.Length == 0 || result.TenantId.Length == 0 || result.ConversationId.Length == 0)
-        {
-            LogUnreadable(message.Subject, "ticket_request_id, tenant_id and conversation_id are required");
-            await message.AckTerminateAsync(cancellationToken: ct);
-            return;
-        }
-        try
-        {
-            await ApplyAsync(result, ct);
-            await message.AckAsync(cancellationToken: ct);
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            // Redis or NATS down: JetStream gives it again; the client id keeps the message single.
-            LogApplyFailed(result.TicketRequestId, e.Message);
-            await message.NakAsync(delay: TimeSpan.FromSeconds(2), cancellationToken: ct);
-        }
+            throw new PoisonMessageException("ticket_request_id, tenant_id and conversation_id are required");
+        return result;
     }
+
+    protected override string Describe(TicketResult result, INatsJSMsg<byte[]> message) => $"Ticket result {result.TicketRequestId}";
+
+    protected override Task HandleAsync(TicketResult result, CancellationToken ct) => ApplyAsync(result, ct);
 
     /// <summary>Posts the result into its conversation and tells the agents. Safe to repeat.</summary>
     public async Task ApplyAsync(TicketResult result, CancellationToken ct)
@@ -137,18 +94,6 @@ public sealed partial class TicketResultListener(
         ["ticket.status"] = "created",
         ["ticket.workOrderNumber"] = result.WorkOrderNumber,
     };
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Listening for ticket results as {Consumer}")]
-    private partial void LogListening(string consumer);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ticket result consumer failed ({Reason}); starting again in {PauseMs} ms")]
-    private partial void LogConsumerFailed(string reason, double pauseMs);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Dropped an unreadable ticket result on {Subject}: {Reason}")]
-    private partial void LogUnreadable(string subject, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Ticket result {TicketRequestId} not applied yet, JetStream redelivers it: {Reason}")]
-    private partial void LogApplyFailed(string ticketRequestId, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ticket {TicketRequestId}: work order {Number} posted to {Tenant}/{Conversation} as seq {Seq} (duplicate: {Duplicate})")]
     private partial void LogPosted(string ticketRequestId, string tenant, string conversation, string number, long seq, bool duplicate);
