@@ -112,7 +112,7 @@ public sealed partial class ConversationService(
     public async Task<PostResult> PostAsync(Identity sender, ParticipantKind kind, string conversationId, string clientId, string text,
         IEnumerable<QuickReply>? quickReplies, CancellationToken ct, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var (result, seq) = await store.NumberAsync(sender.Tenant, conversationId, clientId,
+        var (result, seq, state) = await store.NumberAsync(sender.Tenant, conversationId, clientId,
             kind == ParticipantKind.Customer ? "customer" : kind == ParticipantKind.Agent ? "agent" : "system",
             sender.UserId, privileged: kind is ParticipantKind.Bot or ParticipantKind.System || sender.IsSupervisor);
         switch (result)
@@ -124,7 +124,7 @@ public sealed partial class ConversationService(
 
         if (result == ConversationStore.NumberingResult.Duplicate
             && (await store.GetRecentAsync(sender.Tenant, conversationId)).FirstOrDefault(m => m.Seq == seq) is { } stored)
-            return PostResult.Ok(stored, duplicate: true); // stored and delivered already: a lost ack, not a lost message
+            return PostResult.Ok(stored, state, duplicate: true); // stored and delivered already: a lost ack, not a lost message
 
         var participant = new Participant { Kind = kind, Id = sender.UserId, DisplayName = sender.Name };
         Screened? screened = null;
@@ -151,23 +151,30 @@ public sealed partial class ConversationService(
         // Durable before acknowledged: a resend after a lost ack publishes again and JetStream keeps one copy.
         await bus.PublishMessageAsync(message, ct);
         store.AppendRecent(message);
-        return PostResult.Ok(message, duplicate: result == ConversationStore.NumberingResult.Duplicate);
+        return PostResult.Ok(message, state, duplicate: result == ConversationStore.NumberingResult.Duplicate);
     }
 
     /// <summary>After a customer's message: the bot gets it when it handles the conversation.</summary>
-    public async Task AfterCustomerMessageAsync(Conversation conversation, ChatMessage message, CancellationToken ct)
+    public async Task AfterCustomerMessageAsync(string state, ChatMessage message, CancellationToken ct)
     {
-        if (conversation.State == ConversationStates.Bot)
-            await bus.PublishToBotAsync(new BotInboxMessage { Message = message, Language = conversation.Language ?? "", VisitorId = conversation.VisitorId }, ct);
+        if (state != ConversationStates.Bot) return;
+        var conversation = await store.GetAsync(message.TenantId, message.ConversationId);
+        await bus.PublishToBotAsync(new BotInboxMessage
+        {
+            Message = message, Language = conversation?.Language ?? "", VisitorId = conversation?.VisitorId ?? message.Sender.Id,
+        }, ct);
     }
 
     /// <summary>After an agent's message: the first one makes an assigned conversation active.</summary>
-    public async Task AfterAgentMessageAsync(Conversation conversation, Identity agent, CancellationToken ct)
+    public async Task AfterAgentMessageAsync(string state, ChatMessage message, CancellationToken ct)
     {
-        if (conversation.State is not (ConversationStates.Assigned or ConversationStates.Transferred)) return;
-        if (await store.MoveAsync(conversation.Tenant, conversation.Id, ConversationStates.Active) is null) return;
-        var activated = NewEvent(conversation, ConversationStates.Active);
-        activated.Activated = new ConversationActivated { AgentId = agent.UserId };
+        if (state is not (ConversationStates.Assigned or ConversationStates.Transferred)) return;
+        if (await store.MoveAsync(message.TenantId, message.ConversationId, ConversationStates.Active) is null) return;
+        var activated = new ConversationEvent
+        {
+            TenantId = message.TenantId, ConversationId = message.ConversationId, State = ConversationStates.ToContract(ConversationStates.Active),
+            Activated = new ConversationActivated { AgentId = message.Sender.Id },
+        };
         await bus.PublishEventAsync(activated, ct);
     }
 
@@ -276,8 +283,9 @@ public sealed partial class ConversationService(
     private partial void LogRoutingUnavailable(string tenant, string conversation, StatusCode status);
 }
 
-public sealed record PostResult(ChatMessage? Message, bool Duplicate, string? ErrorCode, string? Error)
+/// <summary>A posted message (or why not), with the conversation's state when it was numbered.</summary>
+public sealed record PostResult(ChatMessage? Message, string? State, bool Duplicate, string? ErrorCode, string? Error)
 {
-    public static PostResult Ok(ChatMessage message, bool duplicate) => new(message, duplicate, null, null);
-    public static PostResult Fail(string code, string error) => new(null, false, code, error);
+    public static PostResult Ok(ChatMessage message, string state, bool duplicate) => new(message, state, duplicate, null, null);
+    public static PostResult Fail(string code, string error) => new(null, null, false, code, error);
 }

@@ -24,26 +24,28 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
     public static readonly TimeSpan EndedRetention = TimeSpan.FromDays(2);
 
     /// <summary>
-    /// Numbers a message atomically: a client id seen before returns its first sequence number (a resend is not a
-    /// duplicate); a sender who is not a participant, or an ended conversation, is refused.
-    /// Result codes: 0 new, 1 duplicate, -1 no such conversation, -2 ended, -3 not a participant.
+    /// Numbers a message atomically, in the one round trip a message costs in Redis: the conversation must exist and
+    /// the sender take part in it (a privileged sender, bot, system or supervisor, may post as agent); a client id
+    /// seen before returns its first sequence number (a resend after a lost ack is not a new message, even after
+    /// the end); an ended conversation takes nothing new. Returns the code, the number and the conversation's state.
+    /// Codes: 0 new, 1 duplicate, -1 no such conversation, -2 ended, -3 not a participant.
     /// </summary>
     private static readonly LuaScript NumberMessage = LuaScript.Prepare("""
-        local s = redis.call('HGET', @ids, @clientId)
-        if s then return {1, tonumber(s)} end
         local c = redis.call('HMGET', @conv, 'state', 'visitor', 'agent')
-        if not c[1] then return {-1, 0} end
-        if c[1] == 'ended' then return {-2, 0} end
-        if @kind == 'customer' and c[2] ~= @sender then return {-3, 0} end
-        if @kind == 'agent' and c[3] ~= @sender and @privileged ~= '1' then return {-3, 0} end
+        if not c[1] then return {-1, 0, ''} end
+        if @kind == 'customer' and c[2] ~= @sender then return {-3, 0, c[1]} end
+        if @kind == 'agent' and c[3] ~= @sender and @privileged ~= '1' then return {-3, 0, c[1]} end
+        local s = redis.call('HGET', @ids, @clientId)
+        if s then return {1, tonumber(s), c[1]} end
+        if c[1] == 'ended' then return {-2, 0, c[1]} end
         local seq = redis.call('HINCRBY', @conv, 'seq', 1)
         redis.call('HSET', @ids, @clientId, seq)
-        return {0, seq}
+        return {0, seq, c[1]}
         """);
 
     public enum NumberingResult { New = 0, Duplicate = 1, NotFound = -1, Ended = -2, NotParticipant = -3 }
 
-    public async Task<(NumberingResult Result, long Seq)> NumberAsync(string tenant, string conversation, string clientId,
+    public async Task<(NumberingResult Result, long Seq, string State)> NumberAsync(string tenant, string conversation, string clientId,
         string senderKind, string senderId, bool privileged)
     {
         var result = (RedisResult[]?)await Db.ScriptEvaluateAsync(NumberMessage, new
@@ -55,7 +57,7 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
             sender = senderId,
             privileged = privileged ? "1" : "0",
         });
-        return ((NumberingResult)(int)result![0], (long)result[1]);
+        return ((NumberingResult)(int)result![0], (long)result[1], (string?)result[2] ?? "");
     }
 
     public async Task<Conversation> CreateAsync(string tenant, string visitorId, string? visitorName, string? entryPage, string? language)

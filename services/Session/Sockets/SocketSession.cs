@@ -197,54 +197,48 @@ public sealed partial class SocketSession(
             return;
         }
 
-        Conversation? conversation;
         if (frame.ConversationId is null && identity.IsCustomer)
         {
             // The first message of a visitor opens a conversation (or continues the open one).
             var open = await store.GetOpenConversationIdAsync(identity.Tenant, identity.UserId);
-            conversation = open is null ? null : await store.GetAsync(identity.Tenant, open);
+            var conversation = open is null ? null : await store.GetAsync(identity.Tenant, open);
             if (conversation is null || !ConversationStates.IsOpen(conversation.State))
             {
                 conversation = await conversations.StartAsync(identity, frame.EntryPage, frame.Language, ct);
                 registry.Join(connection, conversation.Id);
                 customerContext.Preload(conversation);
-                await PostAndAckAsync(connection, conversation, frame, ct);
+                await PostAndAckAsync(connection, conversation.Id, frame, ct);
                 if (conversation.State == ConversationStates.New) await conversations.EnqueueAsync(conversation, frame.Text, ct);
                 return;
             }
+            await PostAndAckAsync(connection, conversation.Id, frame, ct);
+            return;
         }
-        else
+        if (!ValidId(frame.ConversationId))
         {
-            if (!ValidId(frame.ConversationId))
-            {
-                connection.Send(Frames.Error("invalid", "conversationId is malformed", frame.ClientId));
-                return;
-            }
-            conversation = await store.GetAsync(identity.Tenant, frame.ConversationId!);
-            if (conversation is null)
-            {
-                connection.Send(Frames.Error("not_found", "no such conversation", frame.ClientId));
-                return;
-            }
+            connection.Send(Frames.Error("invalid", "conversationId is malformed", frame.ClientId));
+            return;
         }
-        registry.Join(connection, conversation.Id);
-        await PostAndAckAsync(connection, conversation, frame, ct);
+        // The message path's one Redis round trip: numbering checks the conversation, its state and the sender.
+        await PostAndAckAsync(connection, frame.ConversationId!, frame, ct);
     }
 
-    private async Task PostAndAckAsync(ClientConnection connection, Conversation conversation, ClientFrame frame, CancellationToken ct)
+    private async Task PostAndAckAsync(ClientConnection connection, string conversationId, ClientFrame frame, CancellationToken ct)
     {
         var identity = connection.Identity;
         var kind = identity.IsCustomer ? ParticipantKind.Customer : ParticipantKind.Agent;
-        var result = await conversations.PostAsync(identity, kind, conversation.Id, frame.ClientId!, frame.Text!, null, ct);
+        var result = await conversations.PostAsync(identity, kind, conversationId, frame.ClientId!, frame.Text!, null, ct);
         if (result.Message is null)
         {
             connection.Send(Frames.Error(result.ErrorCode!, result.Error!, frame.ClientId));
             return;
         }
-        connection.Send(Frames.Serialize(new AckFrame(conversation.Id, frame.ClientId!, result.Message.Seq, result.Duplicate)));
+        // A participant, so the socket follows the conversation (after a reconnect it may not have yet).
+        if (ConversationStates.IsOpen(result.State!)) registry.Join(connection, conversationId);
+        connection.Send(Frames.Serialize(new AckFrame(conversationId, frame.ClientId!, result.Message.Seq, result.Duplicate)));
         if (result.Duplicate) return;
-        if (identity.IsCustomer) await conversations.AfterCustomerMessageAsync(conversation, result.Message, ct);
-        else await conversations.AfterAgentMessageAsync(conversation, identity, ct);
+        if (identity.IsCustomer) await conversations.AfterCustomerMessageAsync(result.State!, result.Message, ct);
+        else await conversations.AfterAgentMessageAsync(result.State!, result.Message, ct);
     }
 
     private async Task SignalAsync(ClientConnection connection, ClientFrame frame, bool typing, CancellationToken ct)
