@@ -116,8 +116,9 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
     /// conversation to bob, and bob ends it; the customer sees each step.
     /// </summary>
     /// <remarks>
-    /// alice is away when the customer writes: the customer waits, and alice's Queue shows them (by visitor id, the
-    /// one thing the widget tells of them) with the time waited; going online, she takes the conversation.
+    /// alice is away when the customer writes: the customer waits, and alice's Queue shows them (by the name their
+    /// visitor token carries, "Visitor" and the start of their id) with the time waited; going online, she takes the
+    /// conversation.
     /// </remarks>
     private async Task ConversationAsync(Pages.CustomerChat customer, Pages.Console alice, (string Customer, string? Console) screenshots,
         string? queueShot = null)
@@ -126,7 +127,7 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
         var question = $"Where is my order? #{Id()}";
         await customer.WriteAsync(question);
         var visitorId = await customer.Page.EvaluateAsync<string>("() => localStorage.getItem('cs-visitor:demo-site-key')");
-        var waiting = alice.Queued(visitorId);
+        var waiting = alice.Queued("Visitor " + visitorId[2..8]);
         await Expect(waiting).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
         await Expect(waiting.Locator("[data-testid=queued-wait]")).ToHaveTextAsync(new Regex(@"^\d+ s$|min"));
         await Expect(waiting).ToContainTextAsync(new Regex(@"#\d+ in \S+"));
