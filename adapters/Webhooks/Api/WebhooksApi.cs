@@ -277,22 +277,10 @@ public static class WebhooksApi
         }
     }
 
-    private sealed record Caller(string TenantId, string Role);
-
-    private static IResult? Authorize(HttpRequest request, bool write, out Caller caller)
-    {
-        var tenant = request.Headers[IdentityHeaders.Tenant].ToString();
-        var user = request.Headers[IdentityHeaders.User].ToString();
-        var role = request.Headers[IdentityHeaders.Role].ToString();
-        caller = new Caller(tenant, role);
-        if (tenant.Length == 0 || user.Length == 0 || role.Length == 0)
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in",
-                detail: $"{IdentityHeaders.Tenant}, {IdentityHeaders.User} and {IdentityHeaders.Role} are set by the gateway from a valid token.");
-        if (write ? role != Roles.Admin : role is not (Roles.Admin or Roles.Supervisor))
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
-                detail: write ? "Only admins change webhooks, read their secrets and replay deliveries." : "Only admins and supervisors read webhooks.");
-        return null;
-    }
+    private static IResult? Authorize(HttpRequest request, bool write, out GatewayCaller caller) =>
+        write
+            ? GatewayCaller.Authorize(request, c => c.IsAdmin, "Only admins change webhooks, read their secrets and replay deliveries.", out caller)
+            : GatewayCaller.Authorize(request, c => c.IsSupervisorOrAdmin, "Only admins and supervisors read webhooks.", out caller);
 
     private static IResult Ok<T>(T value) => TypedResults.Json(value, Json);
 

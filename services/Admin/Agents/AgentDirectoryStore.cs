@@ -28,7 +28,7 @@ public sealed record AgentRecord(string Login, string DisplayName, string Role, 
 public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore config, TimeProvider time)
 {
     /// <summary>Who publishes the directory when no person did (on start).</summary>
-    public static readonly Caller System = new("*", "admin-service", "system", "directory publisher");
+    public static readonly GatewayCaller System = new("*", "admin-service", "system", "directory publisher", []);
 
     private const string AgentColumns = "id, login, display_name, role, skill_groups, capacity, active, created_at";
 
@@ -90,7 +90,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
         return names.Where(n => !known.Contains(n)).ToArray();
     }
 
-    public Task<AgentWriteResult> CreateAgentAsync(string tenantId, AgentRecord agent, Caller actor, CancellationToken ct) =>
+    public Task<AgentWriteResult> CreateAgentAsync(string tenantId, AgentRecord agent, GatewayCaller actor, CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             // Checked under the write lock: a skill group cannot be deleted between the check and the write.
@@ -117,7 +117,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             return new AgentWriteResult(created);
         }, ct);
 
-    public Task<AgentWriteResult> UpdateAgentAsync(string tenantId, Guid id, AgentRecord agent, Caller actor, CancellationToken ct) =>
+    public Task<AgentWriteResult> UpdateAgentAsync(string tenantId, Guid id, AgentRecord agent, GatewayCaller actor, CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             var old = await LockAgentAsync(connection, transaction, tenantId, id, ct);
@@ -152,7 +152,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             return new AgentWriteResult(updated);
         }, ct);
 
-    public Task<bool> DeleteAgentAsync(string tenantId, Guid id, Caller actor, CancellationToken ct) =>
+    public Task<bool> DeleteAgentAsync(string tenantId, Guid id, GatewayCaller actor, CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             var old = await LockAgentAsync(connection, transaction, tenantId, id, ct);
@@ -169,7 +169,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
         }, ct);
 
     /// <returns>The new group; null when the tenant has one of that name.</returns>
-    public Task<SkillGroupView?> CreateSkillGroupAsync(string tenantId, string name, string? displayName, string? description, Caller actor,
+    public Task<SkillGroupView?> CreateSkillGroupAsync(string tenantId, string name, string? displayName, string? description, GatewayCaller actor,
         CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
@@ -190,7 +190,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             return created;
         }, ct);
 
-    public Task<SkillGroupView?> UpdateSkillGroupAsync(string tenantId, string name, string? displayName, string? description, Caller actor,
+    public Task<SkillGroupView?> UpdateSkillGroupAsync(string tenantId, string name, string? displayName, string? description, GatewayCaller actor,
         CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
@@ -216,7 +216,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
         }, ct);
 
     /// <returns>Found: whether the group existed; UsedBy: the logins of agents in it (then nothing was deleted).</returns>
-    public Task<(bool Found, string[] UsedBy)> DeleteSkillGroupAsync(string tenantId, string name, Caller actor, CancellationToken ct) =>
+    public Task<(bool Found, string[] UsedBy)> DeleteSkillGroupAsync(string tenantId, string name, GatewayCaller actor, CancellationToken ct) =>
         config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             var old = await LockSkillGroupAsync(connection, transaction, tenantId, name, ct);
@@ -254,7 +254,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
     }
 
     /// <summary>Writes the tenant's directory document as its tables now are (no change when equal to the published one).</summary>
-    private async Task<long> PublishAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, Caller actor, CancellationToken ct)
+    private async Task<long> PublishAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, GatewayCaller actor, CancellationToken ct)
     {
         var groups = new List<SkillGroup>();
         await using (var read = new NpgsqlCommand("SELECT name, display_name, description FROM skill_groups WHERE tenant_id = $1 ORDER BY name",
@@ -287,7 +287,7 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
     }
 
     private async Task AuditAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, string entity, string entityId,
-        string action, Caller actor, object? old, object? @new, CancellationToken ct)
+        string action, GatewayCaller actor, object? old, object? @new, CancellationToken ct)
     {
         await using var insert = new NpgsqlCommand("""
             INSERT INTO directory_audit (tenant_id, entity, entity_id, action, actor_id, actor_role, actor_name, changed_at, old_value, new_value)

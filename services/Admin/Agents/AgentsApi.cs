@@ -255,17 +255,11 @@ public static partial class AgentsApi
         }
     }
 
-    private static IResult? Authorize(HttpRequest request, bool write, out Caller caller, bool agentsMayRead = false)
-    {
-        caller = Caller.From(request)!;
-        if (caller is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in",
-                detail: $"{IdentityHeaders.Tenant}, {IdentityHeaders.User} and {IdentityHeaders.Role} are set by the gateway from a valid token.");
-        if (write ? !caller.IsAdmin : !(caller.CanRead || (agentsMayRead && caller.Role == Roles.Agent)))
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
-                detail: write ? "Only admins change agents and skill groups." : "Only admins and supervisors read agents and skill groups.");
-        return null;
-    }
+    private static IResult? Authorize(HttpRequest request, bool write, out GatewayCaller caller, bool agentsMayRead = false) =>
+        write
+            ? GatewayCaller.Authorize(request, c => c.IsAdmin, "Only admins change agents and skill groups.", out caller)
+            : GatewayCaller.Authorize(request, c => c.IsSupervisorOrAdmin || (agentsMayRead && c.Role == Roles.Agent),
+                "Only admins and supervisors read agents and skill groups.", out caller);
 
     private static IResult Ok<T>(T value) => TypedResults.Json(value, Json);
 

@@ -65,7 +65,7 @@ public sealed class ConfigStore(NpgsqlDataSource dataSource, TimeProvider time)
     /// document equal to the stored one changes nothing and returns the stored version.
     /// </summary>
     /// <exception cref="VersionConflictException"><paramref name="expectedVersion"/> is given and is not the current one (0: none yet).</exception>
-    public Task<long> PutAsync(string tenantId, string section, string? json, Caller actor, long? expectedVersion, CancellationToken cancellationToken)
+    public Task<long> PutAsync(string tenantId, string section, string? json, GatewayCaller actor, long? expectedVersion, CancellationToken cancellationToken)
         => InWriteTransactionAsync((connection, transaction) => PutAsync(connection, transaction, tenantId, section, json, actor, expectedVersion, cancellationToken),
             cancellationToken);
 
@@ -84,11 +84,11 @@ public sealed class ConfigStore(NpgsqlDataSource dataSource, TimeProvider time)
     }
 
     /// <summary>
-    /// <see cref="PutAsync(string, string, string?, Caller, long?, CancellationToken)"/> inside a transaction of
+    /// <see cref="PutAsync(string, string, string?, GatewayCaller, long?, CancellationToken)"/> inside a transaction of
     /// <see cref="InWriteTransactionAsync{T}"/>; the caller commits.
     /// </summary>
     public async Task<long> PutAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string tenantId, string section, string? json,
-        Caller actor, long? expectedVersion, CancellationToken cancellationToken)
+        GatewayCaller actor, long? expectedVersion, CancellationToken cancellationToken)
     {
         string? old = null;
         long oldVersion = 0;

@@ -168,9 +168,8 @@ public static class ConfigurationApi
     private static async Task<Results<Ok<IReadOnlyList<FoundCannedReply>>, ProblemHttpResult>> SearchCannedRepliesAsync(
         HttpRequest request, ConfigStore store, string? q, int? limit, CancellationToken ct)
     {
-        var caller = Caller.From(request);
-        if (caller is null) return Unauthenticated();
-        if (caller.Role is not (Roles.Admin or Roles.Supervisor or Roles.Agent)) return Forbidden("Canned replies are for agents, supervisors and admins.");
+        if (GatewayCaller.Authorize(request, c => c.Role is Roles.Admin or Roles.Supervisor or Roles.Agent,
+                "Canned replies are for agents, supervisors and admins.", out var caller) is { } denied) return denied;
         var stored = await store.GetAsync(caller.TenantId, ConfigSections.CannedReplies, ct)
                      ?? await store.GetAsync(LiveConfigSnapshot.PlatformTenant, ConfigSections.CannedReplies, ct);
         var replies = stored is null ? CannedReplies.Empty : (CannedReplies)ConfigSections.Get(ConfigSections.CannedReplies).Parse(stored.Json, strict: false);
@@ -179,28 +178,22 @@ public static class ConfigurationApi
 
     /// <summary>Null when the caller may go on; else the 401 or 403 to answer.</summary>
     private static ProblemHttpResult? Authorize(HttpRequest request, ConfigurationAdminOptions options, bool platform, bool write,
-        out Caller caller, out string tenantId)
+        out GatewayCaller caller, out string tenantId)
     {
-        caller = Caller.From(request)!;
         tenantId = "";
-        if (caller is null) return Unauthenticated();
-        if (write ? !caller.IsAdmin : !caller.CanRead)
-            return Forbidden(write ? "Only admins change configuration." : "Only admins and supervisors read configuration.");
+        var denied = write
+            ? GatewayCaller.Authorize(request, c => c.IsAdmin, "Only admins change configuration.", out caller)
+            : GatewayCaller.Authorize(request, c => c.IsSupervisorOrAdmin, "Only admins and supervisors read configuration.", out caller);
+        if (denied is not null) return denied;
         if (platform)
         {
             if (caller.TenantId != options.OperatorTenant)
-                return Forbidden($"Platform configuration belongs to the operator tenant '{options.OperatorTenant}'.");
+                return GatewayCaller.NotAllowed($"Platform configuration belongs to the operator tenant '{options.OperatorTenant}'.");
             tenantId = LiveConfigSnapshot.PlatformTenant;
         }
         else tenantId = caller.TenantId;
         return null;
     }
-
-    private static ProblemHttpResult Unauthenticated() => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized,
-        title: "Not signed in", detail: $"{IdentityHeaders.Tenant}, {IdentityHeaders.User} and {IdentityHeaders.Role} are set by the gateway from a valid token.");
-
-    private static ProblemHttpResult Forbidden(string detail) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: detail);
 
     private static bool IsJson(HttpRequest request) =>
         MediaTypeHeaderValue.TryParse(request.ContentType, out var type)

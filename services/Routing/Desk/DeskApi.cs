@@ -58,7 +58,7 @@ public static class DeskApi
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors, title: "The queue request is not valid");
 
         List<string>? groups = asked.Count > 0 ? asked : null;
-        if (!caller.SeesEveryQueue)
+        if (!caller.IsSupervisorOrAdmin)
         {
             var own = await OwnGroupsAsync(caller, dispatcher, roster, ct);
             var foreign = asked.Where(g => !own.Contains(g)).ToList();
@@ -68,7 +68,7 @@ public static class DeskApi
             groups = asked.Count > 0 ? asked : [.. own];
         }
 
-        var reply = await dispatcher.ListQueueAsync(caller.Tenant, groups, "", limit, ct);
+        var reply = await dispatcher.ListQueueAsync(caller.TenantId, groups, "", limit, ct);
         var now = time.GetUtcNow();
         var entries = reply.Conversations.Select(c =>
         {
@@ -83,7 +83,7 @@ public static class DeskApi
     private static async Task<IResult> AgentsAsync(HttpRequest request, AgentRoster roster, CancellationToken ct)
     {
         if (Authorize(request, out var caller) is { } denied) return denied;
-        var reply = await roster.ListAsync(caller.Tenant, ct);
+        var reply = await roster.ListAsync(caller.TenantId, ct);
         var agents = reply.Agents.Select(a => new RosterEntry(a.AgentId, a.DisplayName, a.Role, [.. a.SkillGroups],
             a.Status switch { AgentStatus.Online => "online", AgentStatus.Away => "away", _ => "offline" }, a.Accepting)).ToList();
         return TypedResults.Json(new RosterView(agents, reply.HasDirectory), Json);
@@ -93,26 +93,23 @@ public static class DeskApi
     /// The agent's skill groups: those Routing routes it by (its last presence), else those the directory configures,
     /// else those of its token.
     /// </summary>
-    private static async Task<HashSet<string>> OwnGroupsAsync(DeskCaller caller, Dispatcher dispatcher, AgentRoster roster, CancellationToken ct)
+    private static async Task<HashSet<string>> OwnGroupsAsync(GatewayCaller caller, Dispatcher dispatcher, AgentRoster roster, CancellationToken ct)
     {
-        IEnumerable<string> groups = RoutingId.IsValid(caller.UserId) ? await dispatcher.AgentGroupsAsync(caller.Tenant, caller.UserId, ct) : [];
-        if (!groups.Any()) groups = roster.ConfiguredGroups(caller.Tenant, caller.UserId);
-        if (!groups.Any()) groups = caller.TokenSkillGroups;
+        IEnumerable<string> groups = RoutingId.IsValid(caller.UserId) ? await dispatcher.AgentGroupsAsync(caller.TenantId, caller.UserId, ct) : [];
+        if (!groups.Any()) groups = roster.ConfiguredGroups(caller.TenantId, caller.UserId);
+        if (!groups.Any()) groups = caller.SkillGroups;
         return [.. groups.Where(RoutingId.IsValid)];
     }
 
-    private static IResult? Authorize(HttpRequest request, out DeskCaller caller)
+    private static IResult? Authorize(HttpRequest request, out GatewayCaller caller)
     {
-        caller = DeskCaller.From(request)!;
-        if (caller is null)
-            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Not signed in",
-                detail: $"{IdentityHeaders.Tenant}, {IdentityHeaders.User} and {IdentityHeaders.Role} are set by the gateway from a valid token.");
-        if (!RoutingId.IsValid(caller.Tenant))
+        caller = GatewayCaller.From(request)!;
+        if (caller is null) return GatewayCaller.NotSignedIn();
+        if (!RoutingId.IsValid(caller.TenantId))
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Not a tenant Routing knows",
-                detail: RoutingId.Problem("tenant", caller.Tenant));
-        if (!caller.AnswersChats)
-            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed",
-                detail: "Only agents, supervisors and admins read the queue and the agent directory.");
+                detail: RoutingId.Problem("tenant", caller.TenantId));
+        if (caller.Role is not (Roles.Agent or Roles.Supervisor or Roles.Admin))
+            return GatewayCaller.NotAllowed("Only agents, supervisors and admins read the queue and the agent directory.");
         return null;
     }
 
