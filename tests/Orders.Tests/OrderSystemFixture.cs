@@ -88,14 +88,7 @@ public sealed class OrderSystemFixture : IAsyncLifetime
     };
 
     /// <summary>A fresh database on the same server, for a second instance of the adapter.</summary>
-    public async Task<string> CreateDatabaseAsync(string name)
-    {
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionString("postgres"));
-        await connection.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-        await create.ExecuteNonQueryAsync();
-        return Postgres.ConnectionString(name);
-    }
+    public Task<string> CreateDatabaseAsync(string name) => Postgres.CreateDatabaseAsync(name);
 
     public async Task PublishRequestAsync(TicketRequested request)
     {

@@ -1,14 +1,8 @@
-using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using CustomerService.AdapterKit.Resilience;
 using CustomerService.Orders.LegacyOrderSystem;
 using CustomerService.TestInfrastructure;
 using Grpc.Net.Client;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using OrdersClient = CustomerService.Contracts.Orders.OrdersClient;
 
 namespace CustomerService.Orders.Tests;
@@ -19,102 +13,52 @@ namespace CustomerService.Orders.Tests;
 /// </summary>
 public sealed class OrdersHost : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private readonly InProcessService _service;
     private readonly GrpcChannel _channel;
 
-    private OrdersHost(WebApplication app, int httpPort, int grpcPort, LogLines logs)
+    private OrdersHost(InProcessService service, int httpPort, int grpcPort)
     {
-        _app = app;
+        _service = service;
         HttpPort = httpPort;
-        Logs = logs;
         _channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
         Client = new OrdersClient(_channel);
     }
 
     public OrdersClient Client { get; }
     public int HttpPort { get; }
-    public LogLines Logs { get; }
-    public IServiceProvider Services => _app.Services;
+    public LogLines Logs => _service.Logs;
+    public IServiceProvider Services => _service.Services;
 
     public static async Task<OrdersHost> StartAsync(IDictionary<string, string?> settings)
     {
         int httpPort = LocalServer.FreePort(), grpcPort = LocalServer.FreePort();
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            ApplicationName = "Orders",
-            EnvironmentName = "Testing",
-            ContentRootPath = Path.Combine(LocalServer.RepoRoot, "adapters", "Orders"),
-        });
         var configuration = new Dictionary<string, string?>
         {
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["GRPC_PORT"] = grpcPort.ToString(),
         };
         foreach (var (key, value) in settings) configuration[key] = value;
-        builder.Configuration.AddInMemoryCollection(configuration);
-        var logs = new LogLines();
-        builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(logs);
-
-        builder.AddServiceDefaults();
-        builder.AddApplicationServices();
-        var app = builder.Build();
-        app.MapDefaultEndpoints();
-        app.MapApplicationEndpoints();
-        await app.StartAsync();
-        return new OrdersHost(app, httpPort, grpcPort, logs);
+        var service = await InProcessService.StartAsync("adapters/Orders", configuration,
+            builder =>
+            {
+                builder.AddServiceDefaults();
+                builder.AddApplicationServices();
+            },
+            app =>
+            {
+                app.MapDefaultEndpoints();
+                app.MapApplicationEndpoints();
+            });
+        return new OrdersHost(service, httpPort, grpcPort);
     }
 
     /// <summary>The order system's circuit as the metric reports it: 0 closed, 1 open, 2 half-open.</summary>
-    public int CircuitStateMetric()
-    {
-        var meters = _app.Services.GetRequiredService<IMeterFactory>();
-        int? state = null;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == LegacyMetrics.MeterName && instrument.Meter.Scope == meters
-                && instrument.Name == LegacyMetrics.CircuitStateInstrument)
-                l.EnableMeasurementEvents(instrument);
-        };
-        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
-        {
-            foreach (var tag in tags)
-                if (tag.Key == LegacyMetrics.SystemTag && Equals(tag.Value, OrderSystemClient.SystemName)) state = value;
-        });
-        listener.Start();
-        listener.RecordObservableInstruments();
-        return state ?? throw new InvalidOperationException("no circuit state measured for the order system");
-    }
+    public int CircuitStateMetric() => ObservedGauge.Read(Services, LegacyMetrics.MeterName, LegacyMetrics.CircuitStateInstrument,
+        LegacyMetrics.SystemTag, OrderSystemClient.SystemName);
 
     public async ValueTask DisposeAsync()
     {
         _channel.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
-}
-
-/// <summary>Every log line of a host at Information and above.</summary>
-public sealed class LogLines : ILoggerProvider
-{
-    private readonly ConcurrentQueue<(LogLevel Level, string Category, string Message)> _lines = new();
-
-    public IReadOnlyList<(LogLevel Level, string Category, string Message)> All => _lines.ToArray();
-
-    public bool Any(Func<string, bool> match) => _lines.Any(l => match(l.Message));
-
-    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-    public void Dispose() { }
-
-    private sealed class Logger(LogLines lines, string category) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            if (IsEnabled(logLevel)) lines._lines.Enqueue((logLevel, category, formatter(state, exception)));
-        }
+        await _service.DisposeAsync();
     }
 }

@@ -1,7 +1,3 @@
-using System.Diagnostics;
-using System.Net.WebSockets;
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CustomerService.Contracts;
@@ -116,148 +112,39 @@ internal static class LetExtensions
 /// <summary>The built Session service (services/Session/bin/...) started alone with environment variables.</summary>
 internal sealed class SessionProcess : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly StringBuilder _output;
+    private readonly ServiceProcess _process;
 
-    private SessionProcess(Process process, StringBuilder output, int port)
-    {
-        _process = process;
-        _output = output;
-        Port = port;
-    }
+    private SessionProcess(ServiceProcess process) => _process = process;
 
-    public int Port { get; }
-    public string Output { get { lock (_output) return _output.ToString(); } }
+    public string Output => _process.Output;
 
     public static async Task<SessionProcess> StartAsync(string natsUrl, string redis)
     {
-        int port = LocalServer.FreePort();
-        string configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        string folder = Path.Combine(LocalServer.RepoRoot, "services", "Session", "bin", configuration, "net10.0");
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(folder, "Session.dll"));
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        info.Environment["ConnectionStrings__nats"] = natsUrl;
-        info.Environment["ConnectionStrings__redis"] = redis;
-        // Admin and Routing are not running here: their calls fail fast and Session carries on (queued, no live config).
-        info.Environment["LiveConfig__Address"] = $"http://127.0.0.1:{LocalServer.FreePort()}";
-        info.Environment["services__routing__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}";
-        info.Environment["services__crm__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}";
-        info.Environment["services__orders__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}";
-        var output = new StringBuilder();
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        var session = new SessionProcess(process, output, port);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        for (var until = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(250))
+        var process = ServiceProcess.Start("services/Session", new Dictionary<string, string>
         {
-            if (process.HasExited) throw new InvalidOperationException($"Session exited with {process.ExitCode}:\n{session.Output}");
-            try { if ((await http.GetAsync($"http://127.0.0.1:{port}/alive")).IsSuccessStatusCode) return session; }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            if (DateTime.UtcNow > until)
-            {
-                await session.DisposeAsync();
-                throw new TimeoutException($"Session did not start:\n{session.Output}");
-            }
-        }
-    }
-
-    public async Task<SessionSocket> ConnectAsync(string tenant, string user, string role)
-    {
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader(IdentityHeaders.Tenant, tenant);
-        socket.Options.SetRequestHeader(IdentityHeaders.User, user);
-        socket.Options.SetRequestHeader(IdentityHeaders.Role, role);
-        socket.Options.SetRequestHeader(IdentityHeaders.Name, user);
-        await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{Port}/ws/{(role == Roles.Visitor ? "customer" : "agent")}"), CancellationToken.None);
-        return new SessionSocket(socket, () => Output);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            using (var term = Process.Start("kill", $"-TERM {_process.Id}")) await term!.WaitForExitAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            try { await _process.WaitForExitAsync(timeout.Token); }
-            catch (OperationCanceledException) { _process.Kill(entireProcessTree: true); }
-        }
-        _process.Dispose();
-    }
-}
-
-/// <summary>A client socket to Session that keeps every frame it receives.</summary>
-internal sealed class SessionSocket : IAsyncDisposable
-{
-    private readonly ClientWebSocket _socket;
-    private readonly Func<string> _serviceOutput;
-    private readonly System.Threading.Channels.Channel<JsonNode> _frames = System.Threading.Channels.Channel.CreateUnbounded<JsonNode>();
-    private readonly List<JsonNode> _seen = [];
-    private readonly Task _reading;
-
-    public SessionSocket(ClientWebSocket socket, Func<string> serviceOutput)
-    {
-        _socket = socket;
-        _serviceOutput = serviceOutput;
-        _reading = ReadAsync();
-    }
-
-    public Task SendAsync(object frame) =>
-        _socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(frame), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    public async Task<JsonNode> NextAsync(string type, TimeSpan? timeout = null, Func<JsonNode, bool>? match = null)
-    {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
+            ["ConnectionStrings__nats"] = natsUrl,
+            ["ConnectionStrings__redis"] = redis,
+            // Admin and Routing are not running here: their calls fail fast and Session carries on (queued, no live config).
+            ["LiveConfig__Address"] = $"http://127.0.0.1:{LocalServer.FreePort()}",
+            ["services__routing__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}",
+            ["services__crm__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}",
+            ["services__orders__grpc__0"] = $"http://127.0.0.1:{LocalServer.FreePort()}",
+        });
         try
         {
-            while (true)
-            {
-                var frame = await _frames.Reader.ReadAsync(cts.Token);
-                _seen.Add(frame);
-                if ((string?)frame["type"] == type && (match is null || match(frame))) return frame;
-            }
+            await process.EventuallyAsync(async http => (await http.GetAsync("/alive")).IsSuccessStatusCode, "Session answers /alive",
+                TimeSpan.FromSeconds(60));
         }
-        catch (OperationCanceledException)
+        catch
         {
-            throw new TimeoutException($"no '{type}' frame; seen:\n{string.Join("\n", _seen.Select(f => f.ToJsonString()))}\nSession's output:\n{_serviceOutput()}");
+            await process.DisposeAsync();
+            throw;
         }
+        return new SessionProcess(process);
     }
 
-    private async Task ReadAsync()
-    {
-        var buffer = new byte[64 * 1024];
-        try
-        {
-            while (_socket.State == WebSocketState.Open)
-            {
-                int length = 0;
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await _socket.ReceiveAsync(new ArraySegment<byte>(buffer, length, buffer.Length - length), CancellationToken.None);
-                    length += result.Count;
-                } while (!result.EndOfMessage && result.MessageType != WebSocketMessageType.Close);
-                if (result.MessageType == WebSocketMessageType.Close) break;
-                _frames.Writer.TryWrite(JsonNode.Parse(buffer.AsSpan(0, length))!);
-            }
-        }
-        catch (WebSocketException) { }
-        finally { _frames.Writer.TryComplete(); }
-    }
+    public Task<TestSocket> ConnectAsync(string tenant, string user, string role) =>
+        TestSocket.ConnectAsync(_process.BaseAddress, tenant, user, role, serviceOutput: () => Output);
 
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await _socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", cts.Token);
-        }
-        catch (Exception e) when (e is WebSocketException or OperationCanceledException) { }
-        await _reading.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _socket.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 }

@@ -72,6 +72,16 @@ public sealed class PostgresServer : LocalServer
     public string ConnectionString(string database) =>
         $"Host=127.0.0.1;Port={Port};Username=postgres;Password={Password};Database={database}";
 
+    /// <summary>A fresh database on this server (e.g. for a second instance of a service); returns its connection string.</summary>
+    public async Task<string> CreateDatabaseAsync(string name)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString("postgres"));
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync();
+        return ConnectionString(name);
+    }
+
     public static async Task<PostgresServer> StartAsync(params string[] databases)
     {
         var server = new PostgresServer();

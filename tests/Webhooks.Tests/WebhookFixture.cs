@@ -84,14 +84,7 @@ public sealed class WebhookFixture : IAsyncLifetime
             }
     }
 
-    public async Task<string> CreateDatabaseAsync(string name)
-    {
-        await using var connection = new NpgsqlConnection(Postgres.ConnectionString("postgres"));
-        await connection.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-        await create.ExecuteNonQueryAsync();
-        return Postgres.ConnectionString(name);
-    }
+    public Task<string> CreateDatabaseAsync(string name) => Postgres.CreateDatabaseAsync(name);
 
     /// <summary>Registers a webhook through the API as the tenant's admin; returns its id and secret.</summary>
     public static async Task<(Guid Id, string Secret)> RegisterAsync(HttpClient api, string url, params string[] events)

@@ -39,7 +39,7 @@ public class CrmDrillTests
         catch (RpcException e)
         {
             throw new Xunit.Sdk.XunitException($"GetProfile({tenant}, {customer}) with a {deadline.TotalMilliseconds} ms deadline: "
-                + $"{e.StatusCode} after {clock.ElapsedMilliseconds} ms\n{string.Join("\n", host.Logs.Entries.TakeLast(15).Select(l => $"{l.Level} {l.Category}: {l.Message}"))}");
+                + $"{e.StatusCode} after {clock.ElapsedMilliseconds} ms\n{string.Join("\n", host.Logs.All.TakeLast(15).Select(l => $"{l.Level} {l.Category}: {l.Message}"))}");
         }
     }
 
@@ -86,7 +86,7 @@ public class CrmDrillTests
 
         // The breaker has opened: the metric says so, the log says so, and answers no longer wait for the CRM.
         Assert.Equal(1, host.CircuitStateMetric());
-        Assert.Contains(host.Logs.Entries, e => e.Level == LogLevel.Warning && e.Message.Contains("Circuit to legacy system crm opened"));
+        Assert.Contains(host.Logs.All, e => e.Level == LogLevel.Warning && e.Message.Contains("Circuit to legacy system crm opened"));
         var (whileOpen, tookWhileOpen) = await GetAsync(host, "t1", "c-1001", deadline);
         Assert.Equal(Availability.Cached, whileOpen.Availability);
         Assert.Contains("circuit open", whileOpen.UnavailableReason);
@@ -105,7 +105,7 @@ public class CrmDrillTests
         }
         Assert.Equal(Availability.Live, back!.Availability);
         Assert.Equal(0, host.CircuitStateMetric());
-        Assert.Contains(host.Logs.Entries, e => e.Message.Contains("Circuit to legacy system crm closed"));
+        Assert.Contains(host.Logs.All, e => e.Message.Contains("Circuit to legacy system crm closed"));
     }
 
     [Fact]
