@@ -1,7 +1,11 @@
 namespace CustomerService.ChatLoad;
 
-/// <summary>Command line: --gateway URL --customers N --agents M --seconds S --think-ms T --key FILE --tenant ID</summary>
-public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window)
+/// <summary>
+/// Command line: --gateway URL --customers N --agents M --seconds S --think-ms T --key FILE --tenant ID --window W
+/// --arrivals A (customers arriving per second, spread evenly; 0: all at once, a burst)
+/// </summary>
+public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window,
+    double Arrivals)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -19,9 +23,10 @@ public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Sec
             Get("key", Path.Combine(FindRepoRoot(), ".data", "jwt-signing.key")),
             // A tenant of its own per run: nothing an earlier (perhaps aborted) run left queued or assigned interferes.
             Get("tenant", "load-" + Guid.NewGuid().ToString("N")[..8]),
-            int.Parse(Get("window", "4")));
-        if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1)
-            throw new ArgumentException("customers, agents, seconds and window must be positive");
+            int.Parse(Get("window", "4")),
+            double.Parse(Get("arrivals", "0"), System.Globalization.CultureInfo.InvariantCulture));
+        if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1 || options.Arrivals < 0)
+            throw new ArgumentException("customers, agents, seconds and window must be positive, arrivals not negative");
         return options;
     }
 

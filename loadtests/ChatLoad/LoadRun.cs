@@ -32,8 +32,12 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
 
         var customersReady = new CountdownEvent(options.Customers);
-        var customers = Enumerable.Range(0, options.Customers).Select(i => CustomerAsync(i, customersReady, stop.Token)).ToList();
-        if (!customersReady.Wait(TimeSpan.FromSeconds(120))) Console.Error.WriteLine("warning: not every customer got an agent within 120 s");
+        // All at once (a burst), or arriving one after another at the given rate, as customers do on a normal day.
+        var customers = Enumerable.Range(0, options.Customers).Select(i => options.Arrivals > 0
+            ? Task.Delay(TimeSpan.FromSeconds(i / options.Arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stop.Token), TaskScheduler.Default).Unwrap()
+            : CustomerAsync(i, customersReady, stop.Token)).ToList();
+        var arrival = options.Arrivals > 0 ? TimeSpan.FromSeconds(options.Customers / options.Arrivals) : TimeSpan.Zero;
+        if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
 
         long ackedBefore = Interlocked.Read(ref _acked);
         _measuring = true;
@@ -204,7 +208,7 @@ public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency,
     {
         double Ms(double percentile) => Latency.TotalCount == 0 ? double.NaN
             : Latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
-        Console.WriteLine($"customers={options.Customers} agents={options.Agents} window={options.Window} seconds={Elapsed.TotalSeconds:F1}");
+        Console.WriteLine($"customers={options.Customers} agents={options.Agents} window={options.Window} arrivals/s={(options.Arrivals > 0 ? options.Arrivals.ToString(System.Globalization.CultureInfo.InvariantCulture) : "all at once")} seconds={Elapsed.TotalSeconds:F1}");
         Console.WriteLine($"messages/s (acked, durable): {MessagesPerSecond:F0}");
         Console.WriteLine($"end-to-end customer→agent latency ms: p50={Ms(50):F2} p95={Ms(95):F2} p99={Ms(99):F2} max={Ms(100):F2} (n={Latency.TotalCount})");
         Console.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");

@@ -54,7 +54,7 @@ public sealed partial class SessionCommands(
             return new CommandReply { Error = "a posted message needs tenant_id, conversation_id, message_id and text" };
         var kind = m.Sender?.Kind is ParticipantKind.Bot or ParticipantKind.System ? m.Sender.Kind : ParticipantKind.System;
         var sender = new Identity(m.TenantId, m.Sender?.Id ?? "system", "service", m.Sender?.DisplayName ?? "", []);
-        var result = await conversations.PostAsync(sender, kind, m.ConversationId, m.MessageId, m.Text, m.QuickReplies, ct);
+        var result = await conversations.PostAsync(sender, kind, m.ConversationId, m.MessageId, m.Text, m.QuickReplies, ct, m.Metadata);
         return result.Message is null
             ? new CommandReply { Error = result.Error }
             : new CommandReply { Ok = true, Seq = result.Message.Seq };
