@@ -5,7 +5,6 @@ using CustomerService.Contracts;
 using CustomerService.Webhooks.Delivery;
 using CustomerService.Webhooks.Registrations;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
 
 namespace CustomerService.Webhooks.Api;
 
@@ -92,7 +91,7 @@ public static class WebhooksApi
         NetworkFilter filter, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<WebhookWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<WebhookWrite>(request, Json, ct);
         if (problem is not null) return problem;
         if (Validate(body!, options.Value, out var url, out var events) is { } invalid) return invalid;
         if (await CheckAddressAsync(url, filter, ct) is { } refused) return refused;
@@ -108,7 +107,7 @@ public static class WebhooksApi
         NetworkFilter filter, IOptions<WebhookOptions> options, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<WebhookWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<WebhookWrite>(request, Json, ct);
         if (problem is not null) return problem;
         if (Validate(body!, options.Value, out var url, out var events) is { } invalid) return invalid;
         if (await CheckAddressAsync(url, filter, ct) is { } refused) return refused;
@@ -256,25 +255,6 @@ public static class WebhooksApi
         if (request.Query["limit"].ToString() is { Length: > 0 } l && (!int.TryParse(l, out limit) || limit is < 1 or > 500))
             errors["limit"] = ["must be between 1 and 500."];
         return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors);
-    }
-
-    private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Send the body as application/json"));
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, Json, ct);
-            return body is null
-                ? (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is null."] }))
-                : (body, null);
-        }
-        catch (JsonException e)
-        {
-            var path = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "$";
-            var message = e.Message.StartsWith("The JSON property '", StringComparison.Ordinal) ? "is not a field of a webhook." : "has the wrong type.";
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, title: "The body is not valid JSON of its schema"));
-        }
     }
 
     private static IResult? Authorize(HttpRequest request, bool write, out GatewayCaller caller) =>

@@ -6,7 +6,6 @@ using CustomerService.Admin.Accounts;
 using CustomerService.Admin.Configuration;
 using CustomerService.Contracts;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.Net.Http.Headers;
 
 namespace CustomerService.Admin.Agents;
 
@@ -97,7 +96,7 @@ public static partial class AgentsApi
         CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<AgentWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<AgentWrite>(request, Json, ct);
         if (problem is not null) return problem;
         if (Validate(body!, creating: true) is { } invalid) return invalid;
         var record = ToRecord(caller.TenantId, body!, hasher);
@@ -110,7 +109,7 @@ public static partial class AgentsApi
         CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<AgentWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<AgentWrite>(request, Json, ct);
         if (problem is not null) return problem;
         if (Validate(body!, creating: false) is { } invalid) return invalid;
         if (id.ToString() == caller.UserId && (body!.Active == false || body.Role != Roles.Admin) && caller.IsAdmin)
@@ -142,7 +141,7 @@ public static partial class AgentsApi
     private static async Task<IResult> CreateSkillGroupAsync(HttpRequest request, AgentDirectoryStore store, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<SkillGroupWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<SkillGroupWrite>(request, Json, ct);
         if (problem is not null) return problem;
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(body!.Name)) errors["name"] = ["is required."];
@@ -160,7 +159,7 @@ public static partial class AgentsApi
     private static async Task<IResult> UpdateSkillGroupAsync(HttpRequest request, string name, AgentDirectoryStore store, CancellationToken ct)
     {
         if (Authorize(request, write: true, out var caller) is { } denied) return denied;
-        var (body, problem) = await ReadAsync<SkillGroupWrite>(request, ct);
+        var (body, problem) = await JsonBody.ReadAsync<SkillGroupWrite>(request, Json, ct);
         if (problem is not null) return problem;
         var errors = new Dictionary<string, string[]>();
         if (body!.Name is not null && body.Name != name) errors["name"] = ["cannot be changed (it is the group's id); create a new group instead."];
@@ -234,25 +233,6 @@ public static partial class AgentsApi
             return Results.ValidationProblem(new Dictionary<string, string[]> { ["login"] = ["is already taken in this tenant."] },
                 statusCode: StatusCodes.Status409Conflict, title: "The login is taken");
         return null;
-    }
-
-    private static async Task<(T? Body, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken ct) where T : class
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase))
-            return (null, TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Send the body as application/json"));
-        try
-        {
-            var body = await JsonSerializer.DeserializeAsync<T>(request.Body, Json, ct);
-            return body is null
-                ? (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["$"] = ["The body is null."] }))
-                : (body, null);
-        }
-        catch (JsonException e)
-        {
-            var path = e.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : "$";
-            var message = e.Message.StartsWith("The JSON property '", StringComparison.Ordinal) ? "is not a field of this resource." : e.Message;
-            return (null, TypedResults.ValidationProblem(new Dictionary<string, string[]> { [path] = [message] }, title: "The body is not valid JSON of its schema"));
-        }
     }
 
     private static IResult? Authorize(HttpRequest request, bool write, out GatewayCaller caller, bool agentsMayRead = false) =>
