@@ -223,7 +223,9 @@ public sealed partial class ConversationService(
         await bus.PublishEventAsync(ended, ct);
         await store.CloseAsync(conversation);
         // Released in Routing whether or not an agent had it: a conversation ended while waiting leaves the queue.
-        await ReleaseAsync(by.Tenant, conversationId, conversation.AgentId ?? "", ct);
+        var agent = conversation.State is ConversationStates.Assigned or ConversationStates.Active or ConversationStates.Transferred
+            ? conversation.AgentId ?? "" : ""; // a conversation back in the queue keeps its last agent's name in Redis
+        await ReleaseAsync(by.Tenant, conversationId, agent, ct);
         return null;
     }
 
@@ -234,6 +236,13 @@ public sealed partial class ConversationService(
             var reply = await routing.ReleaseAsync(new ReleaseRequest { TenantId = tenant, ConversationId = conversationId, AgentId = agentId },
                 deadline: time.GetUtcNow().UtcDateTime.AddSeconds(5), cancellationToken: ct);
             foreach (var decision in reply.Assigned) await ApplyAsync(tenant, decision, ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition && agentId.Length > 0)
+        {
+            // Routing sees it elsewhere (back in the queue after the agent went offline, or with another agent) than
+            // this replica's state says: the conversation has ended all the same, so it leaves Routing wherever it is.
+            LogReleasedElsewhere(tenant, conversationId, agentId, e.Status.Detail);
+            await ReleaseAsync(tenant, conversationId, agentId: "", ct);
         }
         catch (RpcException e)
         {
@@ -278,6 +287,9 @@ public sealed partial class ConversationService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "conversation {Tenant}/{Conversation} assigned to {Agent}")]
     private partial void LogAssigned(string tenant, string conversation, string agent);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "ended conversation {Tenant}/{Conversation} was not with {Agent} in Routing ({Detail}); released from where it is")]
+    private partial void LogReleasedElsewhere(string tenant, string conversation, string agent, string detail);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "routing unavailable for {Tenant}/{Conversation} ({Status}); the queue watcher retries")]
     private partial void LogRoutingUnavailable(string tenant, string conversation, StatusCode status);
