@@ -13,14 +13,23 @@ internal static class FrameTracing
 
     /// <summary>Starts the frame's span as a new root; call it in the async method that handles the frame, so the
     /// change of <see cref="Activity.Current"/> stays in that method's flow.</summary>
-    public static Activity? Start(string frameType, ActivityContext socket, Sockets.ClientConnection connection)
+    public static Activity? Start(string frameType, ActivityContext socket, ClientConnection connection)
     {
         Activity.Current = null;
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity($"frame {frameType}", ActivityKind.Server, parentContext: default,
+        var activity = Source.StartActivity(SpanName(frameType), ActivityKind.Server, parentContext: default,
             links: socket == default ? null : [new ActivityLink(socket)]);
         activity?.SetTag("cs.tenant", connection.Identity.Tenant);
         activity?.SetTag("cs.role", connection.Identity.Role);
         return activity;
     }
+
+    /// <summary>Span names stay a small fixed set whatever type a client sends.</summary>
+    private static string SpanName(string frameType) => frameType switch
+    {
+        Protocol.FrameTypes.Hello or Protocol.FrameTypes.Resume or Protocol.FrameTypes.Message or Protocol.FrameTypes.Typing
+            or Protocol.FrameTypes.Read or Protocol.FrameTypes.Ping or Protocol.FrameTypes.Presence or Protocol.FrameTypes.Transfer
+            or Protocol.FrameTypes.End or Protocol.FrameTypes.Ticket => "frame " + frameType,
+        _ => "frame (unknown type)",
+    };
 }
