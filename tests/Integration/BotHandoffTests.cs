@@ -30,8 +30,7 @@ public sealed class BotHandoffTests(PlatformFixture platform) : IAsyncLifetime
             { "id": "password", "question": "How do I reset my password?", "answer": "Use 'Forgot password' on the sign-in page." } ] }
         """;
 
-    private readonly List<ChatClient> _sockets = [];
-    private readonly List<ChatClient> _agents = [];
+    private readonly TestSockets _sockets = new(platform);
     private readonly Dictionary<string, string?> _saved = [];
     private string _adminToken = "";
 
@@ -50,19 +49,7 @@ public sealed class BotHandoffTests(PlatformFixture platform) : IAsyncLifetime
     /// <summary>Ends the conversations these tests started, takes the agents offline, and restores the tenant's documents.</summary>
     public async Task DisposeAsync()
     {
-        foreach (var socket in _sockets.Where(s => s.IsOpen))
-        {
-            try
-            {
-                foreach (var conversationId in socket.Conversations)
-                    await socket.SendAsync(new { type = "end", conversationId, reason = "test over" });
-                if (_agents.Contains(socket)) await socket.SendAsync(new { type = "presence", status = "offline" });
-                await socket.SendAsync(new { type = "ping" });
-                await socket.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
-            }
-            catch (Exception) { }
-        }
-        foreach (var socket in _sockets) await socket.DisposeAsync();
+        await _sockets.DisposeAsync();
         foreach (var (section, original) in _saved)
         {
             if (original is null) await DeleteAsync(section);
@@ -169,28 +156,9 @@ public sealed class BotHandoffTests(PlatformFixture platform) : IAsyncLifetime
 
     private static string Show(IEnumerable<JsonObject> frames) => string.Join("\n", frames.Select(f => f.ToJsonString()));
 
-    private async Task<ChatClient> OnlineAgentAsync(string login, string password)
-    {
-        var (token, _) = await platform.LoginAsync(login, password);
-        var agent = await platform.AgentSocketAsync(token);
-        _sockets.Add(agent);
-        _agents.Add(agent);
-        await agent.SendAsync(new { type = "hello", status = "online" });
-        await agent.ExpectAsync("welcome");
-        await agent.SendAsync(new { type = "ping" });
-        await agent.ExpectAsync("pong");
-        return agent;
-    }
+    private Task<ChatClient> OnlineAgentAsync(string login, string password) => _sockets.OnlineAgentAsync(login, password);
 
-    private async Task<ChatClient> CustomerAsync()
-    {
-        var (token, _) = await platform.VisitorAsync();
-        var customer = await platform.CustomerSocketAsync(token);
-        _sockets.Add(customer);
-        await customer.SendAsync(new { type = "hello" });
-        await customer.ExpectAsync("welcome");
-        return customer;
-    }
+    private async Task<ChatClient> CustomerAsync() => (await _sockets.CustomerAsync()).Socket;
 
     private static string Id() => Guid.NewGuid().ToString("N");
 

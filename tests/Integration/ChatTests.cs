@@ -11,54 +11,16 @@ namespace CustomerService.Integration;
 [Collection(PlatformCollection.Name)]
 public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
 {
-    private readonly List<ChatClient> _sockets = [];
-    private readonly List<ChatClient> _agents = [];
+    private readonly TestSockets _sockets = new(platform);
 
     public Task InitializeAsync() => Task.CompletedTask;
 
-    /// <summary>
-    /// Every test leaves a clean slate for the next: the conversations it started are ended (by whichever of its
-    /// sockets still holds them) and its agents go offline.
-    /// </summary>
-    public async Task DisposeAsync()
-    {
-        foreach (var socket in _sockets.Where(s => s.IsOpen))
-        {
-            try
-            {
-                foreach (var conversationId in socket.Conversations)
-                    await socket.SendAsync(new { type = "end", conversationId, reason = "test over" });
-                if (_agents.Contains(socket)) await socket.SendAsync(new { type = "presence", status = "offline" });
-                await socket.SendAsync(new { type = "ping" });
-                await socket.ExpectAsync("pong", timeout: TimeSpan.FromSeconds(5));
-            }
-            catch (Exception) { }
-        }
-        foreach (var socket in _sockets) await socket.DisposeAsync();
-    }
+    /// <summary>Every test leaves a clean slate for the next (<see cref="TestSockets"/>).</summary>
+    public async Task DisposeAsync() => await _sockets.DisposeAsync();
 
-    private async Task<ChatClient> OnlineAgentAsync(string login, string password)
-    {
-        var (token, _) = await platform.LoginAsync(login, password);
-        var agent = await platform.AgentSocketAsync(token);
-        _sockets.Add(agent);
-        _agents.Add(agent);
-        await agent.SendAsync(new { type = "hello", status = "online" });
-        await agent.ExpectAsync("welcome");
-        await agent.SendAsync(new { type = "ping" });
-        await agent.ExpectAsync("pong");
-        return agent;
-    }
+    private Task<ChatClient> OnlineAgentAsync(string login, string password) => _sockets.OnlineAgentAsync(login, password);
 
-    private async Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorId = null)
-    {
-        var (token, id) = await platform.VisitorAsync(visitorId);
-        var customer = await platform.CustomerSocketAsync(token);
-        _sockets.Add(customer);
-        await customer.SendAsync(new { type = "hello" });
-        await customer.ExpectAsync("welcome");
-        return (customer, id, token);
-    }
+    private Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorId = null) => _sockets.CustomerAsync(visitorId);
 
     private static string Id() => Guid.NewGuid().ToString("N");
 
@@ -272,8 +234,7 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
     {
         var (token, _) = await platform.LoginAsync("alice", "alice123");
         var alice = await platform.AgentSocketAsync(token);
-        _sockets.Add(alice);
-        _agents.Add(alice);
+        _sockets.Add(alice, agent: true);
         await alice.SendAsync(new { type = "hello", status = "online" });
         var agentReplica = (string)(await alice.ExpectAsync("welcome"))["replica"]!;
 
