@@ -19,14 +19,9 @@ public sealed class DependencyOutageTests
         {
             ["Session:DurablePublishTimeout"] = "00:00:02",
         });
-        var store = host.Get<ConversationStore>();
         const string tenant = "outage";
-        var conversation = await store.CreateAsync(tenant, "v1", "Visitor v1", "/", "en");
-        Assert.NotNull(await store.MoveAsync(tenant, conversation.Id, ConversationStates.Queued));
-        Assert.NotNull(await store.MoveAsync(tenant, conversation.Id, ConversationStates.Assigned, "alice", "alice", "general"));
-        await using var customer = await host.ConnectAsync(tenant, "v1", Roles.Visitor);
-        await customer.SendAsync(new { type = "hello" });
-        await customer.NextAsync("welcome");
+        var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
 
         await nats.StopAsync();
         await customer.SendAsync(new { type = "message", clientId = "m1", text = "are you there?", conversationId = conversation.Id });

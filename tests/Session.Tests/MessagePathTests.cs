@@ -17,15 +17,9 @@ public sealed class MessagePathTests
         await using var nats = await NatsServer.StartAsync();
         await using var redis = await RedisServer.StartAsync();
         await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString);
-        var store = host.Get<ConversationStore>();
         const string tenant = "path";
-        var conversation = await store.CreateAsync(tenant, "v1", "Visitor v1", "/", "en");
-        Assert.NotNull(await store.MoveAsync(tenant, conversation.Id, ConversationStates.Queued));
-        Assert.NotNull(await store.MoveAsync(tenant, conversation.Id, ConversationStates.Assigned, "alice", "alice", "general"));
-
-        await using var customer = await host.ConnectAsync(tenant, "v1", Roles.Visitor);
-        await customer.SendAsync(new { type = "hello" });
-        await customer.NextAsync("welcome");
+        var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
         await customer.SendAsync(new { type = "message", clientId = "secret-1", text = "my card number is 1234", conversationId = conversation.Id });
         Assert.Equal(1, (long?)(await customer.NextAsync("ack", TimeSpan.FromSeconds(10)))["seq"]);
 

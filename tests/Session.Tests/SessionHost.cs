@@ -57,5 +57,22 @@ public sealed class SessionHost : IAsyncDisposable
     public Task<TestSocket> ConnectAsync(string tenant, string user, string role, string? name = null) =>
         TestSocket.ConnectAsync(new Uri($"http://127.0.0.1:{Port}"), tenant, user, role, name);
 
+    /// <summary>
+    /// A conversation of visitor <paramref name="visitor"/> assigned to <paramref name="agent"/> (put straight into
+    /// Redis, no Routing), and the visitor's socket after its hello.
+    /// </summary>
+    public async Task<(Conversations.Conversation Conversation, TestSocket Customer)> AssignedConversationAsync(string tenant, string visitor, string agent)
+    {
+        var store = Get<Conversations.ConversationStore>();
+        var conversation = await store.CreateAsync(tenant, visitor, $"Visitor {visitor}", "/", "en");
+        if (await store.MoveAsync(tenant, conversation.Id, Conversations.ConversationStates.Queued) is null
+            || await store.MoveAsync(tenant, conversation.Id, Conversations.ConversationStates.Assigned, agent, agent, "general") is null)
+            throw new InvalidOperationException("the conversation could not be assigned");
+        var customer = await ConnectAsync(tenant, visitor, Contracts.Roles.Visitor);
+        await customer.SendAsync(new { type = "hello" });
+        await customer.NextAsync("welcome");
+        return (conversation, customer);
+    }
+
     public ValueTask DisposeAsync() => _service.DisposeAsync();
 }
