@@ -21,6 +21,7 @@ internal static class Extensions
         builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session").ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<JoinProbe>();
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ConversationHistory>();
         builder.Services.AddSingleton<ChatBus>();

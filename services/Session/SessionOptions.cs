@@ -35,6 +35,13 @@ public sealed class SessionOptions
     /// </summary>
     public TimeSpan ContextWaitAtAssignment { get; set; } = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// How long a joining socket's snapshot waits for the messages numbered before it to settle in Redis (their posters
+    /// add them after JetStream's ack) before it reads those still missing from JetStream. It only waits when a number
+    /// is missing: a message on its way, or a post that never published (its number stays unsettled for good).
+    /// </summary>
+    public TimeSpan SnapshotSettleWait { get; set; } = TimeSpan.FromMilliseconds(500);
+
     /// <summary>How often waiting customers' queue positions are refreshed.</summary>
     public TimeSpan QueueRefresh { get; set; } = TimeSpan.FromSeconds(2);
 }

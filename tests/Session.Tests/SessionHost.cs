@@ -24,7 +24,9 @@ public sealed class SessionHost : IAsyncDisposable
     public LogLines Logs => _service.Logs;
     public IServiceProvider Services => _service.Services;
 
-    public static async Task<SessionHost> StartAsync(string natsUrl, string redis, IDictionary<string, string?>? settings = null)
+    /// <param name="services">Registrations over the service's own (a test's <see cref="Sockets.JoinProbe"/>).</param>
+    public static async Task<SessionHost> StartAsync(string natsUrl, string redis, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? services = null)
     {
         int port = LocalServer.FreePort();
         var configuration = new Dictionary<string, string?>
@@ -41,6 +43,7 @@ public sealed class SessionHost : IAsyncDisposable
             {
                 builder.AddServiceDefaults();
                 builder.AddApplicationServices();
+                services?.Invoke(builder.Services);
             },
             app =>
             {

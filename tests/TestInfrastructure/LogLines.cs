@@ -22,7 +22,7 @@ public sealed class LogLines : ILoggerProvider
         public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            if (IsEnabled(logLevel)) lines._lines.Enqueue((logLevel, category, formatter(state, exception)));
+            if (IsEnabled(logLevel)) lines._lines.Enqueue((logLevel, category, exception is null ? formatter(state, exception) : $"{formatter(state, exception)}\n{exception}"));
         }
     }
 }

@@ -1,49 +1,109 @@
 using CustomerService.Contracts;
 using CustomerService.Session.Messaging;
 using CustomerService.Session.Protocol;
+using Microsoft.Extensions.Options;
 using NATS.Client.JetStream;
 using NATS.Client.JetStream.Models;
 
 namespace CustomerService.Session.Conversations;
 
 /// <summary>
-/// What a (re)connecting client is owed: the messages after its last seen seq, in order, once. The latest
-/// messages come from Redis; a gap older than Redis keeps is read back from the conversation's JetStream subject.
+/// What a socket that joins a conversation is owed: the conversation as it is now and every message after its last
+/// seen seq, in order, once. The latest messages come from Redis; a gap older than Redis keeps is read back from the
+/// conversation's JetStream subject.
 /// </summary>
-public sealed class ConversationHistory(ConversationStore store, INatsJSContext jetStream)
+public sealed partial class ConversationHistory(
+    ConversationStore store,
+    INatsJSContext jetStream,
+    TimeProvider time,
+    IOptions<SessionOptions> options,
+    ILogger<ConversationHistory> logger)
 {
-    public async Task<ConversationFrame> DescribeAsync(Conversation conversation, long afterSeq, CancellationToken ct)
+    private static readonly TimeSpan FirstPause = TimeSpan.FromMilliseconds(5), LongestPause = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
+    /// The snapshot of a conversation for a socket that has just joined its live delivery (call it after the join),
+    /// or null when there is no such conversation. A message numbered after this read is published after the join
+    /// and reaches the socket live. One numbered before it may still be on its way into Redis — its poster adds it
+    /// to the latest messages after JetStream's ack — and may have been delivered by this replica before the join: so
+    /// the snapshot waits until every number up to the conversation's last is settled (its message in Redis, or the
+    /// number void), and reads JetStream for those still missing when <see cref="SessionOptions.SnapshotSettleWait"/>
+    /// runs out. The socket may get a message both here and live; clients keep one per seq.
+    /// </summary>
+    public async Task<ConversationFrame?> SnapshotAsync(string tenant, string conversationId, long afterSeq, CancellationToken ct)
     {
-        var messages = await MessagesAfterAsync(conversation, afterSeq, ct);
+        if (await store.ReadSnapshotAsync(tenant, conversationId) is not { } read) return null;
+        var (conversation, recent, voids) = read;
+        var messages = new SortedDictionary<long, ChatMessage>();
+        Add(messages, recent, afterSeq);
+        bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent.Count < RedisKeys.RecentMessagesKept);
+        if (!redisCoversGap && conversation.LastSeq > afterSeq) Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
+
+        var deadline = time.GetUtcNow() + options.Value.SnapshotSettleWait;
+        for (var pause = FirstPause; Unsettled(messages, voids, afterSeq, conversation.LastSeq) > 0;
+             pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks)))
+        {
+            if (time.GetUtcNow() >= deadline)
+            {
+                Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
+                if (Unsettled(messages, voids, afterSeq, conversation.LastSeq) is var never and > 0)
+                    LogUnsettled(tenant, conversationId, never, conversation.LastSeq);
+                break;
+            }
+            await Task.Delay(pause, time, ct);
+            (recent, voids) = await store.ReadSettledAsync(tenant, conversationId);
+            Add(messages, recent, afterSeq);
+        }
         return new ConversationFrame(conversation.Id, conversation.State, conversation.LastSeq,
             new CustomerFrame(conversation.VisitorId, conversation.VisitorName),
             conversation.AgentId is null ? null : new AgentFrame(conversation.AgentId, conversation.AgentName),
-            conversation.SkillGroup, messages.Select(Frames.Message).ToArray());
+            conversation.SkillGroup, messages.Values.Select(Frames.Message).ToArray());
     }
 
-    public async Task<IReadOnlyList<ChatMessage>> MessagesAfterAsync(Conversation conversation, long afterSeq, CancellationToken ct)
+    private static void Add(SortedDictionary<long, ChatMessage> messages, IEnumerable<ChatMessage> found, long afterSeq)
     {
-        var recent = await store.GetRecentAsync(conversation.Tenant, conversation.Id);
-        bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent.Count < RedisKeys.RecentMessagesKept);
-        if (redisCoversGap || conversation.LastSeq <= afterSeq)
-            return recent.Where(m => m.Seq > afterSeq).ToList();
-        return await ReadFromStreamAsync(conversation, afterSeq, ct);
+        foreach (var m in found) if (m.Seq > afterSeq) messages.TryAdd(m.Seq, m);
     }
 
-    private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamAsync(Conversation conversation, long afterSeq, CancellationToken ct)
+    /// <summary>Numbers after <paramref name="afterSeq"/> up to <paramref name="lastSeq"/> with neither a message nor a void mark.</summary>
+    private static long Unsettled(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
     {
-        var consumer = await jetStream.CreateOrderedConsumerAsync(ChatStreams.Messages, new NatsJSOrderedConsumerOpts
+        long settled = 0;
+        foreach (var seq in messages.Keys) if (seq <= lastSeq) settled++;
+        foreach (var seq in voids) if (seq > afterSeq && seq <= lastSeq && !messages.ContainsKey(seq)) settled++;
+        return Math.Max(0, lastSeq - afterSeq) - settled;
+    }
+
+    /// <summary>
+    /// Every stored message of the conversation, through a short-lived consumer filtered on its subject. (The ordered
+    /// consumer's filter list needs nats-server 2.10; 2.9 ignores it and would hand over every conversation's messages.)
+    /// </summary>
+    private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamAsync(Conversation conversation, CancellationToken ct)
+    {
+        var consumer = await jetStream.CreateOrUpdateConsumerAsync(ChatStreams.Messages, new ConsumerConfig($"snapshot-{Guid.NewGuid():N}")
         {
-            FilterSubjects = [Subjects.Message(conversation.Tenant, conversation.Id)],
+            FilterSubject = Subjects.Message(conversation.Tenant, conversation.Id),
             DeliverPolicy = ConsumerConfigDeliverPolicy.All,
+            AckPolicy = ConsumerConfigAckPolicy.None,
+            InactiveThreshold = TimeSpan.FromSeconds(30),
         }, ct);
-        var bySeq = new SortedDictionary<long, ChatMessage>();
-        await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 100_000 }, cancellationToken: ct))
+        var found = new List<ChatMessage>();
+        try
         {
-            if (msg.Data is null) continue;
-            var message = ChatMessage.Parser.ParseFrom(msg.Data);
-            if (message.Seq > afterSeq) bySeq.TryAdd(message.Seq, message);
+            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 100_000 }, cancellationToken: ct))
+            {
+                if (msg.Data is null) continue;
+                var message = ChatMessage.Parser.ParseFrom(msg.Data);
+                if (message.TenantId == conversation.Tenant && message.ConversationId == conversation.Id) found.Add(message);
+            }
         }
-        return bySeq.Values.ToList();
+        finally
+        {
+            await jetStream.DeleteConsumerAsync(ChatStreams.Messages, consumer.Info.Name, CancellationToken.None);
+        }
+        return found;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "snapshot of {Tenant}/{Conversation}: {Count} of the numbers up to {LastSeq} have no message in Redis or JetStream (taken by a post that never published)")]
+    private partial void LogUnsettled(string tenant, string conversation, long count, long lastSeq);
 }

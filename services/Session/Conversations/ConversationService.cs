@@ -131,8 +131,13 @@ public sealed partial class ConversationService(
         if (kind is ParticipantKind.Customer or ParticipantKind.Agent)
         {
             screened = await screening.ScreenAsync(sender.Tenant, conversationId, clientId, participant, text, ct);
-            // The number stays taken by the refused message: a resend with the same client id is refused again.
-            if (screened.Blocked) return PostResult.Fail("blocked", "the message contains words this service does not allow");
+            // The number stays taken by the refused message: a resend with the same client id is refused again, and
+            // a joining socket's snapshot does not wait for a message to come with it.
+            if (screened.Blocked)
+            {
+                await store.VoidAsync(sender.Tenant, conversationId, seq);
+                return PostResult.Fail("blocked", "the message contains words this service does not allow");
+            }
         }
 
         var message = new ChatMessage
@@ -196,7 +201,15 @@ public sealed partial class ConversationService(
         {
             return e.Status.Detail;
         }
-        if (await store.MoveAsync(agent.Tenant, conversationId, ConversationStates.Transferred) is not null)
+        await CompleteTransferAsync(conversation, toAgent, toGroup, decision, ct);
+        return null;
+    }
+
+    /// <summary>Routing's answer to a transfer applied: the first agent lets go, the conversation goes where Routing says.</summary>
+    public async Task CompleteTransferAsync(Conversation conversation, string? toAgent, string? toGroup, RoutingDecision decision, CancellationToken ct)
+    {
+        string tenant = conversation.Tenant, conversationId = conversation.Id;
+        if (await store.MoveAsync(tenant, conversationId, ConversationStates.Transferred) is not null)
         {
             var transferred = NewEvent(conversation, ConversationStates.Transferred);
             transferred.Transferred = new ConversationTransferred
@@ -205,10 +218,9 @@ public sealed partial class ConversationService(
             };
             await bus.PublishEventAsync(transferred, ct);
         }
-        if (conversation.AgentId is not null) await store.RemoveAgentConversationAsync(agent.Tenant, conversation.AgentId, conversationId);
-        await ApplyAsync(agent.Tenant, decision, ct);
-        foreach (var freed in decision.AssignedFromQueue) await ApplyAsync(agent.Tenant, freed, ct);
-        return null;
+        if (conversation.AgentId is not null) await store.RemoveAgentConversationAsync(tenant, conversation.AgentId, conversationId);
+        await ApplyAsync(tenant, decision, ct);
+        foreach (var freed in decision.AssignedFromQueue) await ApplyAsync(tenant, freed, ct);
     }
 
     public async Task<string?> EndAsync(Identity by, string conversationId, string? reason, CancellationToken ct)

@@ -15,6 +15,7 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
 
     private static RedisKey ConversationKey(string t, string c) => $"cs:{t}:conv:{c}";
     private static RedisKey ClientIdsKey(string t, string c) => $"cs:{t}:conv:{c}:ids";
+    private static RedisKey VoidSeqsKey(string t, string c) => $"cs:{t}:conv:{c}:void";
     private static RedisKey OpenConversationKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:open";
     private static RedisKey VisitorHistoryKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:convs";
     private static RedisKey AgentConversationsKey(string t, string agent) => $"cs:{t}:agent:{agent}:convs";
@@ -78,9 +79,11 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
         return conversation;
     }
 
-    public async Task<Conversation?> GetAsync(string tenant, string conversation)
+    public async Task<Conversation?> GetAsync(string tenant, string conversation) =>
+        ToConversation(tenant, conversation, await Db.HashGetAllAsync(ConversationKey(tenant, conversation)));
+
+    private static Conversation? ToConversation(string tenant, string conversation, HashEntry[] values)
     {
-        var values = await Db.HashGetAllAsync(ConversationKey(tenant, conversation));
         if (values.Length == 0) return null;
         var map = values.ToDictionary(v => (string)v.Name!, v => (string?)v.Value);
         string? Get(string key) => map.TryGetValue(key, out var v) && !string.IsNullOrEmpty(v) ? v : null;
@@ -88,6 +91,46 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
             Get("visitorName"), Get("agent"), Get("agentName"), Get("skill"),
             long.TryParse(Get("seq"), out var seq) ? seq : 0, long.TryParse(Get("created"), out var created) ? created : 0,
             Get("entryPage"), Get("language"));
+    }
+
+    /// <summary>
+    /// The conversation, its latest messages and its void numbers, read at one instant (one transaction): every
+    /// number up to the conversation's last was handed out before this read, none of the messages read is newer.
+    /// </summary>
+    public async Task<(Conversation Conversation, IReadOnlyList<ChatMessage> Recent, IReadOnlySet<long> Voids)?> ReadSnapshotAsync(
+        string tenant, string conversation)
+    {
+        var tx = Db.CreateTransaction();
+        var hash = tx.HashGetAllAsync(ConversationKey(tenant, conversation));
+        var recent = tx.ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation));
+        var voids = tx.SetMembersAsync(VoidSeqsKey(tenant, conversation));
+        await tx.ExecuteAsync();
+        if (ToConversation(tenant, conversation, await hash) is not { } found) return null;
+        return (found, ParseRecent(await recent), ParseVoids(await voids));
+    }
+
+    /// <summary>The latest messages and the void numbers again, for a snapshot waiting for numbers to settle.</summary>
+    public async Task<(IReadOnlyList<ChatMessage> Recent, IReadOnlySet<long> Voids)> ReadSettledAsync(string tenant, string conversation)
+    {
+        var batch = Db.CreateBatch();
+        var recent = batch.ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation));
+        var voids = batch.SetMembersAsync(VoidSeqsKey(tenant, conversation));
+        batch.Execute();
+        return (ParseRecent(await recent), ParseVoids(await voids));
+    }
+
+    /// <summary>
+    /// A number that will never carry a published message (screening refused it), so a joining socket's snapshot
+    /// does not wait for it to settle.
+    /// </summary>
+    public async Task VoidAsync(string tenant, string conversation, long seq) =>
+        await Db.SetAddAsync(VoidSeqsKey(tenant, conversation), seq);
+
+    private static HashSet<long> ParseVoids(RedisValue[] values)
+    {
+        var seqs = new HashSet<long>(values.Length);
+        foreach (var v in values) if (v.TryParse(out long seq)) seqs.Add(seq);
+        return seqs;
     }
 
     public async Task<string?> GetOpenConversationIdAsync(string tenant, string visitorId) =>
@@ -150,6 +193,7 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
             _ = tx.SetRemoveAsync(AgentConversationsKey(conversation.Tenant, conversation.AgentId), conversation.Id);
         _ = tx.KeyExpireAsync(ConversationKey(conversation.Tenant, conversation.Id), EndedRetention);
         _ = tx.KeyExpireAsync(ClientIdsKey(conversation.Tenant, conversation.Id), EndedRetention);
+        _ = tx.KeyExpireAsync(VoidSeqsKey(conversation.Tenant, conversation.Id), EndedRetention);
         _ = tx.KeyExpireAsync(RedisKeys.RecentMessages(conversation.Tenant, conversation.Id), EndedRetention);
         await tx.ExecuteAsync();
     }
@@ -170,9 +214,11 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
         batch.Execute();
     }
 
-    public async Task<IReadOnlyList<ChatMessage>> GetRecentAsync(string tenant, string conversation)
+    public async Task<IReadOnlyList<ChatMessage>> GetRecentAsync(string tenant, string conversation) =>
+        ParseRecent(await Db.ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation)));
+
+    private static List<ChatMessage> ParseRecent(RedisValue[] values)
     {
-        var values = await Db.ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation));
         var messages = new List<ChatMessage>(values.Length);
         foreach (var v in values) messages.Add(ChatMessage.Parser.ParseFrom((byte[])v!));
         messages.Sort((a, b) => a.Seq.CompareTo(b.Seq));

@@ -23,6 +23,7 @@ public sealed partial class DeliveryListener(
     CustomerContextPreloader context,
     TenantPolicies policies,
     ShortMessageMerger merger,
+    JoinProbe probe,
     IOptions<SessionOptions> options,
     ILogger<DeliveryListener> logger) : BackgroundService
 {
@@ -151,10 +152,12 @@ public sealed partial class DeliveryListener(
     }
 
     /// <summary>
-    /// The agent's side of an assignment: the conversation with its history and the customer context. The context
-    /// is still loading when an idle agent is assigned at once, so this waits for it a little (off the event loop,
-    /// which goes on delivering), then joins the agent and reads history and context after joining, so nothing
-    /// published meanwhile is missed. A conversation that ended or moved on in the meantime is left alone.
+    /// The agent's side of an assignment (or transfer): the conversation with its history and the customer context.
+    /// The context is still loading when an idle agent is assigned at once, so this waits for it a little (off the
+    /// event loop, which goes on delivering). Then the agent's sockets join the conversation's live delivery and only
+    /// after that read its snapshot, which waits for every message numbered before it (see
+    /// <see cref="ConversationHistory.SnapshotAsync"/>): a message sent meanwhile is in the snapshot or arrives live.
+    /// A conversation that ended or moved on in the meantime is left alone.
     /// </summary>
     private async Task HandOverAsync(string tenant, string id, string agentId, byte[] assigned)
     {
@@ -162,14 +165,16 @@ public sealed partial class DeliveryListener(
         {
             var wait = options.Value.ContextWaitAtAssignment;
             if (wait > TimeSpan.Zero) await context.WaitUntilLoadedAsync(tenant, id, wait, CancellationToken.None);
-            if (await store.GetAsync(tenant, id) is not { } conversation
-                || conversation.AgentId != agentId || !ConversationStates.IsOpen(conversation.State)) return;
+            if (await store.GetAsync(tenant, id) is not { } conversation || !IsWith(conversation.AgentId, conversation.State, agentId)) return;
+            await probe.BeforeJoinAsync(tenant, id, agentId);
             registry.JoinUser(tenant, agentId, id);
-            var described = await history.DescribeAsync(conversation, 0, CancellationToken.None) with
+            var snapshot = await history.SnapshotAsync(tenant, id, afterSeq: 0, CancellationToken.None);
+            if (snapshot is null || !IsWith(snapshot.Agent?.Id, snapshot.State, agentId))
             {
-                Context = await context.GetAsync(tenant, id, atAssignment: true),
-            };
-            registry.SendToUser(tenant, agentId, Frames.Serialize(described));
+                registry.LeaveUser(tenant, agentId, id); // transferred or ended between the two reads
+                return;
+            }
+            registry.SendToUser(tenant, agentId, Frames.Serialize(snapshot with { Context = await context.GetAsync(tenant, id, atAssignment: true) }));
             registry.SendToUser(tenant, agentId, assigned);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -177,6 +182,9 @@ public sealed partial class DeliveryListener(
             LogDeliveryFailed(e, $"assignment of {tenant}/{id} to {agentId}");
         }
     }
+
+    private static bool IsWith(string? conversationAgent, string state, string agentId) =>
+        conversationAgent == agentId && ConversationStates.IsOpen(state);
 
     /// <summary>cs.{kind}.{tenant}.{conversation}[.{event}]</summary>
     private static bool TryParseSubject(string subject, out string tenant, out string conversation)

@@ -42,6 +42,12 @@ public sealed class ConnectionRegistry
         }
     }
 
+    public void LeaveUser(string tenant, string user, string conversation)
+    {
+        var key = ConversationKey(tenant, conversation);
+        foreach (var connection in ForUser(tenant, user)) Leave(connection, key);
+    }
+
     public void LeaveAll(string tenant, string conversation)
     {
         var key = ConversationKey(tenant, conversation);

@@ -25,6 +25,7 @@ public sealed partial class SocketSession(
     ChatBus bus,
     CustomerContextPreloader customerContext,
     TicketDesk tickets,
+    JoinProbe probe,
     IOptions<SessionOptions> options,
     ILogger<SocketSession> logger)
 {
@@ -129,6 +130,10 @@ public sealed partial class SocketSession(
         or Grpc.Core.RpcException { StatusCode: Grpc.Core.StatusCode.Unavailable or Grpc.Core.StatusCode.DeadlineExceeded }
         or TimeoutException;
 
+    /// <summary>
+    /// The answer to hello: the customer's latest conversations, or every open one of the agent's, each joined first
+    /// and read after (<see cref="JoinAndSnapshotAsync"/>).
+    /// </summary>
     private async Task HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
     {
         var identity = connection.Identity;
@@ -138,10 +143,7 @@ public sealed partial class SocketSession(
             foreach (var id in await store.GetVisitorConversationIdsAsync(identity.Tenant, identity.UserId))
             {
                 if (frames.Count >= options.Value.ConversationsOnReturn) break;
-                var conversation = await store.GetAsync(identity.Tenant, id);
-                if (conversation is null) continue;
-                if (ConversationStates.IsOpen(conversation.State)) registry.Join(connection, id);
-                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct));
+                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct) is { } snapshot) frames.Add(snapshot);
             }
         }
         else
@@ -149,13 +151,8 @@ public sealed partial class SocketSession(
             await store.SetAgentNameAsync(identity.Tenant, identity.UserId, identity.Name);
             foreach (var id in await store.GetAgentConversationIdsAsync(identity.Tenant, identity.UserId))
             {
-                var conversation = await store.GetAsync(identity.Tenant, id);
-                if (conversation is null || !ConversationStates.IsOpen(conversation.State)) continue;
-                registry.Join(connection, id);
-                frames.Add(await history.DescribeAsync(conversation, afterSeq: 0, ct) with
-                {
-                    Context = await customerContext.GetAsync(identity.Tenant, id, atAssignment: false),
-                });
+                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct) is not { } snapshot || !ConversationStates.IsOpen(snapshot.State)) continue;
+                frames.Add(snapshot with { Context = await customerContext.GetAsync(identity.Tenant, id, atAssignment: false) });
             }
         }
         frames.Reverse(); // oldest first
@@ -171,16 +168,31 @@ public sealed partial class SocketSession(
             connection.Send(Frames.Error("invalid", "resume needs a conversationId"));
             return;
         }
-        var conversation = await store.GetAsync(connection.Identity.Tenant, frame.ConversationId!);
-        if (conversation is null || !IsParticipant(connection.Identity, conversation))
-        {
+        if (await JoinAndSnapshotAsync(connection, frame.ConversationId!, frame.LastSeq ?? 0, ct) is { } snapshot)
+            connection.Send(Frames.Serialize(snapshot));
+        else
             connection.Send(Frames.Error("forbidden", "not a participant of this conversation"));
-            return;
-        }
-        // Join first, then read: a message published in between arrives twice at worst, never not at all; the
-        // client keeps one per seq.
-        if (ConversationStates.IsOpen(conversation.State)) registry.Join(connection, conversation.Id);
-        connection.Send(Frames.Serialize(await history.DescribeAsync(conversation, frame.LastSeq ?? 0, ct)));
+    }
+
+    /// <summary>
+    /// A conversation the socket takes part in: joined to its live delivery while open, then its snapshot read, in
+    /// that order, so a message sent meanwhile arrives live or is in the snapshot (it waits for messages numbered
+    /// before it: <see cref="ConversationHistory.SnapshotAsync"/>). Null for a conversation that does not exist or is
+    /// not the socket's; one that moved on or ended between the two reads is left again.
+    /// </summary>
+    private async Task<ConversationFrame?> JoinAndSnapshotAsync(ClientConnection connection, string conversationId, long afterSeq, CancellationToken ct)
+    {
+        var identity = connection.Identity;
+        var conversation = await store.GetAsync(identity.Tenant, conversationId);
+        if (conversation is null || !IsParticipant(identity, conversation.VisitorId, conversation.AgentId)) return null;
+        await probe.BeforeJoinAsync(identity.Tenant, conversationId, identity.UserId);
+        bool joined = ConversationStates.IsOpen(conversation.State);
+        if (joined) registry.Join(connection, conversationId);
+        var snapshot = await history.SnapshotAsync(identity.Tenant, conversationId, afterSeq, ct);
+        bool theirs = snapshot is not null && IsParticipant(identity, snapshot.Customer.Id, snapshot.Agent?.Id);
+        if (joined && !(theirs && ConversationStates.IsOpen(snapshot!.State)))
+            registry.Leave(connection, ConnectionRegistry.ConversationKey(identity.Tenant, conversationId));
+        return theirs ? snapshot : null;
     }
 
     private async Task MessageAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
@@ -306,8 +318,8 @@ public sealed partial class SocketSession(
             connection.Send(Frames.Error("forbidden", error));
     }
 
-    private static bool IsParticipant(Identity identity, Conversation conversation) =>
-        identity.IsCustomer ? conversation.VisitorId == identity.UserId : conversation.AgentId == identity.UserId || identity.IsSupervisor;
+    private static bool IsParticipant(Identity identity, string visitorId, string? agentId) =>
+        identity.IsCustomer ? visitorId == identity.UserId : agentId == identity.UserId || identity.IsSupervisor;
 
     private static bool ValidId(string? id) => id is not null && IdFormat().IsMatch(id);
 

@@ -1,0 +1,266 @@
+using System.Text.Json.Nodes;
+using CustomerService.Contracts;
+using CustomerService.Session.Conversations;
+using CustomerService.Session.Messaging;
+using CustomerService.Session.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CustomerService.Session.Tests;
+
+/// <summary>
+/// A socket joining a conversation (an agent it is assigned or transferred to, an agent reconnecting, a customer
+/// resuming) gets its snapshot and then live delivery. These tests make a customer's message fall exactly between the
+/// two on purpose: the join is held, the message is numbered, stored in JetStream and delivered by this replica to the
+/// sockets already in the conversation, while its poster has not yet added it to the conversation's latest messages in
+/// Redis (that append follows the publish's ack; it lands late under load, and not at all after a Redis blip). Then
+/// the join goes on. The joining socket must get the message once: in its snapshot or live.
+/// </summary>
+public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture<JoinRaceTests.Fixture>
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    public enum PosterAppend { Late, Lost }
+
+    [Theory]
+    [InlineData(PosterAppend.Late)]
+    [InlineData(PosterAppend.Lost)]
+    public async Task A_message_sent_while_the_conversation_is_handed_to_its_agent_reaches_the_agent(PosterAppend append)
+    {
+        var tenant = Tenant();
+        var conversation = await fixture.Store.CreateAsync(tenant, "v1", "Visitor v1", "/", "en");
+        await fixture.Store.MoveAsync(tenant, conversation.Id, ConversationStates.Queued);
+        await using var customer = await HelloAsync(tenant, "v1", Roles.Visitor);
+        await using var alice = await HelloAsync(tenant, "alice", Roles.Agent);
+        await PostAsync(customer, conversation.Id, "c0", "hello");
+
+        var held = fixture.Probe.Hold(conversation.Id, "alice");
+        await using (var scope = fixture.Host.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<ConversationService>().ApplyAsync(tenant,
+                new RoutingDecision { ConversationId = conversation.Id, Assigned = true, AgentId = "alice", SkillGroup = "general" }, default);
+        await held.Reached.WaitAsync(Patience);
+
+        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "is my order on its way?");
+        held.Release();
+        await LandAsync(message, append);
+
+        await ReceivesOnceAsync(alice, "conversation", f => f, message);
+    }
+
+    [Theory]
+    [InlineData(PosterAppend.Late)]
+    [InlineData(PosterAppend.Lost)]
+    public async Task A_message_sent_while_the_conversation_is_transferred_reaches_the_new_agent(PosterAppend append)
+    {
+        var tenant = Tenant();
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        await fixture.Store.AddAgentConversationAsync(tenant, "alice", conversation.Id);
+        await using var alice = await HelloAsync(tenant, "alice", Roles.Agent);
+        await using var bob = await HelloAsync(tenant, "bob", Roles.Agent);
+        await PostAsync(customer, conversation.Id, "c0", "hello");
+
+        var held = fixture.Probe.Hold(conversation.Id, "bob");
+        await using (var scope = fixture.Host.Services.CreateAsyncScope())
+            await scope.ServiceProvider.GetRequiredService<ConversationService>().CompleteTransferAsync(
+                (await fixture.Store.GetAsync(tenant, conversation.Id))!, "bob", null,
+                new RoutingDecision { ConversationId = conversation.Id, Assigned = true, AgentId = "bob", SkillGroup = "general" }, default);
+        await held.Reached.WaitAsync(Patience);
+
+        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "can someone else help?");
+        held.Release();
+        await LandAsync(message, append);
+
+        await ReceivesOnceAsync(bob, "conversation", f => f, message);
+    }
+
+    [Theory]
+    [InlineData(PosterAppend.Late)]
+    [InlineData(PosterAppend.Lost)]
+    public async Task A_message_sent_while_the_agent_reconnects_reaches_the_agent(PosterAppend append)
+    {
+        var tenant = Tenant();
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        await fixture.Store.AddAgentConversationAsync(tenant, "alice", conversation.Id);
+        await PostAsync(customer, conversation.Id, "c0", "hello");
+
+        var held = fixture.Probe.Hold(conversation.Id, "alice");
+        await using var alice = await fixture.Host.ConnectAsync(tenant, "alice", Roles.Agent);
+        await alice.SendAsync(new { type = "hello" });
+        await held.Reached.WaitAsync(Patience);
+
+        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "are you still there?");
+        held.Release();
+        await LandAsync(message, append);
+
+        await ReceivesOnceAsync(alice, "welcome", f => f["conversations"]!.AsArray().Single(c => (string?)c!["conversationId"] == conversation.Id)!, message);
+    }
+
+    [Theory]
+    [InlineData(PosterAppend.Late)]
+    [InlineData(PosterAppend.Lost)]
+    public async Task A_message_sent_while_a_customer_resumes_reaches_the_resumed_socket(PosterAppend append)
+    {
+        var tenant = Tenant();
+        var (conversation, firstTab) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = firstTab;
+        await PostAsync(firstTab, conversation.Id, "c0", "hello");
+
+        var held = fixture.Probe.Hold(conversation.Id, "v1");
+        await using var secondTab = await fixture.Host.ConnectAsync(tenant, "v1", Roles.Visitor);
+        await secondTab.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+        await held.Reached.WaitAsync(Patience);
+
+        var message = await InFlightCustomerMessageAsync(conversation, firstTab, "c1", "sent from my other tab");
+        held.Release();
+        await LandAsync(message, append);
+
+        await ReceivesOnceAsync(secondTab, "conversation", f => f, message);
+    }
+
+    [Fact]
+    public async Task A_number_taken_by_a_post_that_never_published_is_reported_and_a_refused_one_is_not_waited_for()
+    {
+        var tenant = Tenant();
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        await PostAsync(customer, conversation.Id, "c0", "hello");
+        // Numbered, then the poster stopped before publishing: no message will ever carry seq 2.
+        await fixture.Store.NumberAsync(tenant, conversation.Id, "c1", "customer", "v1", privileged: false);
+        // Numbered and refused by screening (as PostAsync marks it): seq 3 is void.
+        var (_, refused, _) = await fixture.Store.NumberAsync(tenant, conversation.Id, "c2", "customer", "v1", privileged: false);
+        await fixture.Store.VoidAsync(tenant, conversation.Id, refused);
+        await PostAsync(customer, conversation.Id, "c3", "anyone?");
+
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+        var snapshot = await customer.NextAsync("conversation", Patience);
+        Assert.Equal(4, (long?)snapshot["lastSeq"]);
+        Assert.Equal([1L, 4L], snapshot["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
+        Assert.Contains(fixture.Host.Logs.All, l => l.Message.Contains($"{tenant}/{conversation.Id}: 1 of the numbers up to 4 have no message"));
+    }
+
+    private static async Task PostAsync(TestSocket customer, string conversationId, string clientId, string text)
+    {
+        await customer.SendAsync(new { type = "message", conversationId, clientId, text });
+        await customer.NextAsync("ack", Patience, f => (string?)f["clientId"] == clientId);
+    }
+
+    private static string Tenant() => "race" + Guid.NewGuid().ToString("N")[..8];
+
+    private async Task<TestSocket> HelloAsync(string tenant, string user, string role)
+    {
+        var socket = await fixture.Host.ConnectAsync(tenant, user, role);
+        await socket.SendAsync(new { type = "hello" });
+        await socket.NextAsync("welcome", Patience);
+        return socket;
+    }
+
+    /// <summary>
+    /// The customer's message as its poster has it between the JetStream publish and the append to the latest
+    /// messages: numbered, durable, and delivered by this replica to the sockets already in the conversation (the
+    /// customer's socket shows the delivery ran).
+    /// </summary>
+    private async Task<ChatMessage> InFlightCustomerMessageAsync(Conversation conversation, TestSocket customerSocket, string clientId, string text)
+    {
+        var (result, seq, _) = await fixture.Store.NumberAsync(conversation.Tenant, conversation.Id, clientId, "customer", conversation.VisitorId, privileged: false);
+        Assert.Equal(ConversationStore.NumberingResult.New, result);
+        var message = new ChatMessage
+        {
+            MessageId = clientId, TenantId = conversation.Tenant, ConversationId = conversation.Id, Seq = seq, Text = text,
+            Sender = new Participant { Kind = ParticipantKind.Customer, Id = conversation.VisitorId, DisplayName = conversation.VisitorName },
+            SentAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+        };
+        await fixture.Host.Get<ChatBus>().PublishMessageAsync(message, default);
+        await customerSocket.NextAsync("message", Patience, f => (long?)f["seq"] == seq);
+        return message;
+    }
+
+    private async Task LandAsync(ChatMessage message, PosterAppend append)
+    {
+        if (append == PosterAppend.Lost) return;
+        await Task.Delay(200);
+        fixture.Store.AppendRecent(message);
+    }
+
+    /// <summary>The message in the join's snapshot frame or live after it, and not delivered live twice.</summary>
+    private async Task ReceivesOnceAsync(TestSocket socket, string snapshotType, Func<JsonNode, JsonNode> snapshotOf, ChatMessage message)
+    {
+        try
+        {
+            await ReceivedOnceAsync(socket, snapshotType, snapshotOf, message);
+        }
+        catch (TimeoutException e)
+        {
+            var problems = fixture.Host.Logs.All.Where(l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(l => $"{l.Category}: {l.Message}");
+            throw new TimeoutException($"{e.Message}\nSession's warnings and errors:\n{string.Join("\n", problems)}", e);
+        }
+    }
+
+    private static async Task ReceivedOnceAsync(TestSocket socket, string snapshotType, Func<JsonNode, JsonNode> snapshotOf, ChatMessage message)
+    {
+        bool Is(JsonNode? m) => (string?)m?["conversationId"] == message.ConversationId && (long?)m?["seq"] == message.Seq;
+        var snapshot = snapshotOf(await socket.NextAsync(snapshotType, Patience));
+        Assert.All(snapshot["messages"]!.AsArray(), m => Assert.Equal(message.ConversationId, (string?)m!["conversationId"]));
+        bool inSnapshot = snapshot["messages"]!.AsArray().Any(m => Is(m) && (string?)m!["text"] == message.Text);
+        if (!inSnapshot && !socket.Seen.Any(f => (string?)f["type"] == "message" && Is(f)))
+            await socket.NextAsync("message", Patience, Is);
+        await socket.SendAsync(new { type = "ping" });
+        await socket.NextAsync("pong", Patience);
+        Assert.True(socket.Seen.Count(f => (string?)f["type"] == "message" && Is(f)) <= 1, "the message was delivered live twice");
+    }
+
+    /// <summary>Real NATS and Redis, Session hosted against them with a probe that can hold a join.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public NatsServer Nats { get; private set; } = null!;
+        public RedisServer Redis { get; private set; } = null!;
+        public SessionHost Host { get; private set; } = null!;
+        public HeldJoins Probe { get; } = new();
+        public ConversationStore Store => Host.Get<ConversationStore>();
+
+        public async Task InitializeAsync()
+        {
+            Nats = await NatsServer.StartAsync();
+            Redis = await RedisServer.StartAsync();
+            // No CRM here: the hand-over does not wait for the customer context.
+            Host = await SessionHost.StartAsync(Nats.Url, Redis.ConnectionString,
+                new Dictionary<string, string?> { ["Session:ContextWaitAtAssignment"] = "00:00:00" },
+                services => services.AddSingleton<JoinProbe>(Probe));
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Host.DisposeAsync();
+            await Redis.DisposeAsync();
+            await Nats.DisposeAsync();
+        }
+    }
+
+    /// <summary>Holds the next join of one user to one conversation until the test releases it.</summary>
+    public sealed class HeldJoins : JoinProbe
+    {
+        private volatile HeldJoin? _next;
+
+        public HeldJoin Hold(string conversationId, string userId) => _next = new HeldJoin(conversationId, userId);
+
+        public override async ValueTask BeforeJoinAsync(string tenant, string conversationId, string userId)
+        {
+            if (_next is not { } held || held.ConversationId != conversationId || held.UserId != userId) return;
+            _next = null;
+            held.Arrive();
+            await held.Released;
+        }
+    }
+
+    public sealed class HeldJoin(string conversationId, string userId)
+    {
+        private readonly TaskCompletionSource _reached = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public string ConversationId => conversationId;
+        public string UserId => userId;
+        public Task Reached => _reached.Task;
+        public Task Released => _released.Task;
+        public void Arrive() => _reached.TrySetResult();
+        public void Release() => _released.TrySetResult();
+    }
+}
