@@ -2,10 +2,11 @@ namespace CustomerService.ChatLoad;
 
 /// <summary>
 /// Command line: --gateway URL --customers N --agents M --seconds S --think-ms T --key FILE --tenant ID --window W
-/// --arrivals A (customers arriving per second, spread evenly; 0: all at once, a burst)
+/// --arrivals A (customers arriving per second, spread evenly; 0: all at once, a burst) --no-archive-audit (skip reading
+/// the transcripts back at the end)
 /// </summary>
 public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window,
-    double Arrivals)
+    double Arrivals, bool AuditArchive)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -24,7 +25,8 @@ public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Sec
             // A tenant of its own per run: nothing an earlier (perhaps aborted) run left queued or assigned interferes.
             Get("tenant", "load-" + Guid.NewGuid().ToString("N")[..8]),
             int.Parse(Get("window", "4")),
-            double.Parse(Get("arrivals", "0"), System.Globalization.CultureInfo.InvariantCulture));
+            double.Parse(Get("arrivals", "0"), System.Globalization.CultureInfo.InvariantCulture),
+            !args.Contains("--no-archive-audit"));
         if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1 || options.Arrivals < 0)
             throw new ArgumentException("customers, agents, seconds and window must be positive, arrivals not negative");
         return options;

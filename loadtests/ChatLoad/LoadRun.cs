@@ -9,7 +9,8 @@ namespace CustomerService.ChatLoad;
 /// <summary>
 /// The closed model: every customer keeps a fixed window of messages in flight (the next is sent when one is
 /// acknowledged); agents receive them. End-to-end latency is customer send → agent receive, measured with one
-/// clock since both ends run in this process.
+/// clock since both ends run in this process. At the end the customers stop sending, the run waits for what is
+/// still on its way, and the audit checks every acked message on its agent's socket and in the archive.
 /// </summary>
 public sealed class LoadRun(LoadOptions options, Tokens tokens)
 {
@@ -17,10 +18,13 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
     private long _acked, _received, _errors, _assignments, _contextReady;
     private volatile bool _measuring;
     private readonly List<LongHistogram> _histograms = [];
+    private readonly DeliveryAudit _audit = new();
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(15);
 
     public async Task<LoadResult> ExecuteAsync()
     {
         using var stop = new CancellationTokenSource();
+        using var stopSending = new CancellationTokenSource();
         var agents = new List<Task>();
         var agentsReady = new CountdownEvent(options.Agents);
         for (int i = 0; i < options.Agents; i++)
@@ -34,8 +38,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         var customersReady = new CountdownEvent(options.Customers);
         // All at once (a burst), or arriving one after another at the given rate, as customers do on a normal day.
         var customers = Enumerable.Range(0, options.Customers).Select(i => options.Arrivals > 0
-            ? Task.Delay(TimeSpan.FromSeconds(i / options.Arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stop.Token), TaskScheduler.Default).Unwrap()
-            : CustomerAsync(i, customersReady, stop.Token)).ToList();
+            ? Task.Delay(TimeSpan.FromSeconds(i / options.Arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
+            : CustomerAsync(i, customersReady, stopSending.Token, stop.Token)).ToList();
         var arrival = options.Arrivals > 0 ? TimeSpan.FromSeconds(options.Customers / options.Arrivals) : TimeSpan.Zero;
         if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
 
@@ -46,13 +50,20 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         _measuring = false;
         var elapsed = clock.Elapsed;
         long acked = Interlocked.Read(ref _acked) - ackedBefore;
+        stopSending.Cancel();
+        // What was acked is on its way to the agents: give it a moment before the audit counts it.
+        for (var until = DateTime.UtcNow + Drain; _audit.Missing() > 0 && DateTime.UtcNow < until;) await Task.Delay(200);
         stop.Cancel();
         await Task.WhenAll(customers.Concat(agents).Select(t => t.ContinueWith(_ => { })));
+        var archive = options.AuditArchive
+            ? await new ArchiveCheck(options.Gateway, tokens.For(options.Tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor"))
+                .RunAsync(_audit, TimeSpan.FromSeconds(60))
+            : null;
 
         var merged = new LongHistogram(TimeStamp.Seconds(60), 3);
         lock (_histograms) foreach (var h in _histograms) merged.Add(h);
         return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed,
-            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady));
+            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady), _audit.Result(archive));
     }
 
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
@@ -67,6 +78,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
     {
         var token = tokens.For(options.Tenant, $"load-agent-{_runId}-{index}", "agent", $"Load agent {index}");
         using var socket = await ConnectAsync("/ws/agent", token, ct);
+        var agentId = $"load-agent-{_runId}-{index}";
         await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
         bool signalled = false;
         var buffer = new byte[256 * 1024];
@@ -83,6 +95,10 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 {
                     // The customer context (CRM profile and recent orders, live or cached) there at assignment?
                     Interlocked.Increment(ref _assignments);
+                    var conversation = json.RootElement.GetProperty("conversationId").GetString()!;
+                    foreach (var message in json.RootElement.GetProperty("messages").EnumerateArray())
+                        if (message.GetProperty("sender").GetProperty("kind").GetString() == "customer")
+                            _audit.Received(agentId, conversation, message.GetProperty("seq").GetInt64(), message.GetProperty("clientId").GetString()!, live: false);
                     if (json.RootElement.TryGetProperty("context", out var context)
                         && context.TryGetProperty("profile", out var profile) && profile.TryGetProperty("status", out var ps) && ps.GetString() is "live" or "cached"
                         && context.TryGetProperty("orders", out var orders) && orders.TryGetProperty("status", out var os) && os.GetString() is "live" or "cached")
@@ -90,6 +106,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 }
                 else if (type == "message" && json.RootElement.GetProperty("sender").GetProperty("kind").GetString() == "customer")
                 {
+                    _audit.Received(agentId, json.RootElement.GetProperty("conversationId").GetString()!, json.RootElement.GetProperty("seq").GetInt64(),
+                        json.RootElement.GetProperty("clientId").GetString()!, live: true);
                     var text = json.RootElement.GetProperty("text").GetString()!;
                     if (text.StartsWith("t=", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), out var sent))
                     {
@@ -108,7 +126,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         }
     }
 
-    private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken ct)
+    /// <param name="sending">Cancelled when the customers stop sending (their sockets stay for the drain).</param>
+    private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken sending, CancellationToken ct)
     {
         var token = tokens.For(options.Tenant, $"load-visitor-{_runId}-{index}", "visitor", $"Visitor {index}");
         ClientWebSocket? socket = null;
@@ -126,8 +145,17 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 var frame = await ReceiveAsync(socket, buffer, ct) ?? throw new WebSocketException("closed before assignment");
                 using var json = JsonDocument.Parse(frame);
                 var type = json.RootElement.GetProperty("type").GetString();
-                if (type == "ack") conversation = json.RootElement.GetProperty("conversationId").GetString();
-                else if (type == "assigned") { signalled = true; ready.Signal(); }
+                if (type == "ack")
+                {
+                    conversation = json.RootElement.GetProperty("conversationId").GetString()!;
+                    _audit.Acked(conversation, json.RootElement.GetProperty("seq").GetInt64(), json.RootElement.GetProperty("clientId").GetString()!);
+                }
+                else if (type == "assigned")
+                {
+                    _audit.Assigned(json.RootElement.GetProperty("conversationId").GetString()!, json.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
+                    signalled = true;
+                    ready.Signal();
+                }
                 else if (type == "error" && json.RootElement.GetProperty("code").GetString() is "unavailable" or "internal" && ++retries <= 5)
                 {
                     // A busy platform says so; the widget sends the same frame again, and so does this customer.
@@ -146,16 +174,31 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                     var frame = await ReceiveAsync(socket, buffer, ct);
                     if (frame is null) break;
                     var span = frame.Value.Span;
-                    if (span.IndexOf("\"type\":\"ack\""u8) >= 0) { Interlocked.Increment(ref _acked); window.Release(); }
+                    if (span.IndexOf("\"type\":\"ack\""u8) >= 0)
+                    {
+                        using (var ack = JsonDocument.Parse(frame.Value))
+                            _audit.Acked(conversation, ack.RootElement.GetProperty("seq").GetInt64(), ack.RootElement.GetProperty("clientId").GetString()!);
+                        Interlocked.Increment(ref _acked);
+                        window.Release();
+                    }
+                    else if (span.IndexOf("\"type\":\"assigned\""u8) >= 0)
+                    {
+                        using var assigned = JsonDocument.Parse(frame.Value);
+                        _audit.Assigned(conversation, assigned.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
+                    }
                     else if (span.IndexOf("\"type\":\"error\""u8) >= 0) { Interlocked.Increment(ref _errors); window.Release(); }
                 }
             }, ct);
-            for (long n = 0; !ct.IsCancellationRequested; n++)
+            try
             {
-                await window.WaitAsync(ct);
-                await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"t={{Stopwatch.GetTimestamp()}}"}""", ct);
-                if (options.ThinkMs > 0) await Task.Delay(options.ThinkMs, ct);
+                for (long n = 0; !sending.IsCancellationRequested; n++)
+                {
+                    await window.WaitAsync(sending);
+                    await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"t={{Stopwatch.GetTimestamp()}}"}""", ct);
+                    if (options.ThinkMs > 0) await Task.Delay(options.ThinkMs, sending);
+                }
             }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
             await reader;
         }
         catch (Exception e) when (e is OperationCanceledException) { }
@@ -202,7 +245,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
 }
 
 public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed,
-    long Assignments, long ContextReady)
+    long Assignments, long ContextReady, AuditResult Audit)
 {
     public void Print(LoadOptions options)
     {
@@ -213,5 +256,9 @@ public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency,
         Console.WriteLine($"end-to-end customer→agent latency ms: p50={Ms(50):F2} p95={Ms(95):F2} p99={Ms(99):F2} max={Ms(100):F2} (n={Latency.TotalCount})");
         Console.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
         Console.WriteLine($"errors: {Errors}");
+        Console.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
+        if (Audit.Archive is { } archive)
+            Console.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
+        Console.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
     }
 }

@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+
+namespace CustomerService.ChatLoad;
+
+/// <summary>
+/// The end-of-run audit: every customer message the platform acknowledged, checked against what the socket of the
+/// agent it was assigned to received (in the assignment's conversation frame or live) and against the archive. A
+/// message acked and archived but never on the agent's socket is lost, not a pass. Clients keep one message per seq
+/// (frames may overlap), so "doubled" is one client id shown under two seqs, at the agent or in the archive.
+/// </summary>
+public sealed class DeliveryAudit
+{
+    private readonly ConcurrentDictionary<string, ConversationRecord> _conversations = new();
+
+    private sealed class ConversationRecord
+    {
+        public volatile string? Agent;
+        /// <summary>seq → client id of every acked customer message.</summary>
+        public readonly ConcurrentDictionary<long, string> Acked = new();
+        /// <summary>agent → (seq → client id) of the customer messages each agent socket received.</summary>
+        public readonly ConcurrentDictionary<string, ConcurrentDictionary<long, string>> Received = new();
+        public int RepeatedLive;
+    }
+
+    private ConversationRecord For(string conversation) => _conversations.GetOrAdd(conversation, _ => new ConversationRecord());
+
+    public IReadOnlyCollection<string> Conversations => (IReadOnlyCollection<string>)_conversations.Keys;
+
+    /// <summary>The customer was told which agent has the conversation.</summary>
+    public void Assigned(string conversation, string agent) => For(conversation).Agent = agent;
+
+    public void Acked(string conversation, long seq, string clientId) => For(conversation).Acked.TryAdd(seq, clientId);
+
+    /// <summary>A customer message on an agent's socket: <paramref name="live"/> as a message frame, else in a conversation frame.</summary>
+    public void Received(string agent, string conversation, long seq, string clientId, bool live)
+    {
+        var record = For(conversation);
+        var received = record.Received.GetOrAdd(agent, _ => new ConcurrentDictionary<long, string>());
+        if (!received.TryAdd(seq, clientId) && live) Interlocked.Increment(ref record.RepeatedLive);
+    }
+
+    /// <summary>Acked messages not (yet) on their agent's socket.</summary>
+    public long Missing()
+    {
+        long missing = 0;
+        foreach (var record in _conversations.Values)
+        {
+            var received = record.Agent is { } agent && record.Received.TryGetValue(agent, out var r) ? r : null;
+            foreach (var seq in record.Acked.Keys) if (received is null || !received.ContainsKey(seq)) missing++;
+        }
+        return missing;
+    }
+
+    /// <summary>The acked client ids of a conversation by seq, for the archive check.</summary>
+    public IReadOnlyDictionary<long, string> AckedIn(string conversation) =>
+        _conversations.TryGetValue(conversation, out var record) ? record.Acked : new Dictionary<long, string>();
+
+    public AuditResult Result(ArchiveResult? archive)
+    {
+        long acked = 0, delivered = 0, doubled = 0, repeatedLive = 0, lostConversations = 0, unassigned = 0;
+        foreach (var record in _conversations.Values)
+        {
+            acked += record.Acked.Count;
+            repeatedLive += record.RepeatedLive;
+            if (record.Agent is null) { if (!record.Acked.IsEmpty) unassigned++; continue; }
+            if (!record.Received.TryGetValue(record.Agent, out var received)) received = new ConcurrentDictionary<long, string>();
+            long here = record.Acked.Keys.Count(received.ContainsKey);
+            delivered += here;
+            if (here < record.Acked.Count) lostConversations++;
+            doubled += received.Values.GroupBy(id => id).Sum(g => g.Count() - 1);
+        }
+        return new AuditResult(acked, delivered, acked - delivered, doubled, lostConversations, unassigned, repeatedLive, archive);
+    }
+}
+
+/// <param name="RepeatedLive">Live message frames for a seq the agent's socket already had (allowed: clients keep one per seq).</param>
+public sealed record AuditResult(long Acked, long Delivered, long Lost, long Doubled, long ConversationsWithLoss, long Unassigned,
+    long RepeatedLive, ArchiveResult? Archive)
+{
+    public bool Passed => Lost == 0 && Doubled == 0 && Archive is not { Lost: > 0 } and not { Doubled: > 0 };
+}
+
+/// <param name="Refused">429 answers from the gateway while reading transcripts (waited out and counted, never hidden).</param>
+public sealed record ArchiveResult(long Archived, long Lost, long Doubled, long Refused);
