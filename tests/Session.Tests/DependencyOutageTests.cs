@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
 using CustomerService.TestInfrastructure;
@@ -6,7 +7,8 @@ namespace CustomerService.Session.Tests;
 
 /// <summary>
 /// NATS going away under a conversation: the sender gets a retryable "unavailable" error (not "internal"), the socket
-/// stays usable, and the same frame sent again once NATS is back is stored once.
+/// stays usable, and the same frame sent again once NATS is back is stored once; a conversation whose opening frame
+/// failed is routed when that frame is resent.
 /// </summary>
 public sealed class DependencyOutageTests
 {
@@ -41,5 +43,36 @@ public sealed class DependencyOutageTests
             if (answer is not null) { Assert.Equal(1, (long?)answer["seq"]); break; }
             Assert.True(DateTime.UtcNow < deadline, "no ack within 30 s of NATS coming back");
         }
+    }
+
+    [Fact]
+    public async Task A_conversation_whose_opening_message_failed_is_routed_when_the_customer_resends_it()
+    {
+        await using var nats = await NatsServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString, new Dictionary<string, string?>
+        {
+            ["Session:DurablePublishTimeout"] = "00:00:02",
+        });
+        await using var customer = await host.ConnectAsync("outage-open", "v1", Roles.Visitor);
+        await customer.SendAsync(new { type = "hello" });
+        await customer.NextAsync("welcome");
+
+        await nats.StopAsync();
+        await customer.SendAsync(new { type = "message", clientId = "open-1", text = "hello, anyone?" });
+        Assert.Equal("unavailable", (string?)(await customer.NextAsync("error", TimeSpan.FromSeconds(30)))["code"]);
+        await nats.StartAgainAsync();
+
+        JsonNode? ack = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ack is null; Assert.True(DateTime.UtcNow < deadline, "no ack within 30 s of NATS coming back"))
+        {
+            await customer.SendAsync(new { type = "message", clientId = "open-1", text = "hello, anyone?" });
+            ack = await customer.NextAsync("ack", TimeSpan.FromSeconds(10), f => (string?)f["clientId"] == "open-1")
+                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
+        }
+        // No Routing runs here, so routing it means the queue (where the queue watcher asks Routing again): not "new" for good.
+        await customer.NextAsync("state", TimeSpan.FromSeconds(15), f => (string?)f["state"] == "queued");
+        var conversation = await host.Get<ConversationStore>().GetAsync("outage-open", (string)ack["conversationId"]!);
+        Assert.Equal(ConversationStates.Queued, conversation!.State);
     }
 }

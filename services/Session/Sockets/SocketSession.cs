@@ -224,6 +224,9 @@ public sealed partial class SocketSession(
                 return;
             }
             await PostAndAckAsync(connection, conversation.Id, frame, ct);
+            // Still new: the frame that opened it failed before it was routed (NATS or Redis away), and this is its
+            // resend. Route it now, or it would wait for an agent forever.
+            if (conversation.State == ConversationStates.New) await conversations.EnqueueAsync(conversation, frame.Text, ct);
             return;
         }
         if (!ValidId(frame.ConversationId))
