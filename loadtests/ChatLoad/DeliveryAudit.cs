@@ -15,6 +15,8 @@ public sealed class DeliveryAudit
     private sealed class ConversationRecord
     {
         public volatile string? Agent;
+        /// <summary>Every agent the customer was told, in the order the assigned frames came.</summary>
+        public readonly ConcurrentQueue<string> Told = new();
         /// <summary>seq → client id of every acked customer message.</summary>
         public readonly ConcurrentDictionary<long, string> Acked = new();
         /// <summary>agent → (seq → client id) of the customer messages each agent socket received.</summary>
@@ -27,7 +29,12 @@ public sealed class DeliveryAudit
     public IReadOnlyCollection<string> Conversations => (IReadOnlyCollection<string>)_conversations.Keys;
 
     /// <summary>The customer was told which agent has the conversation.</summary>
-    public void Assigned(string conversation, string agent) => For(conversation).Agent = agent;
+    public void Assigned(string conversation, string agent)
+    {
+        var record = For(conversation);
+        record.Agent = agent;
+        record.Told.Enqueue(agent);
+    }
 
     public void Acked(string conversation, long seq, string clientId) => For(conversation).Acked.TryAdd(seq, clientId);
 
@@ -58,7 +65,8 @@ public sealed class DeliveryAudit
     public AuditResult Result(ArchiveResult? archive)
     {
         long acked = 0, delivered = 0, doubled = 0, repeatedLive = 0, lostConversations = 0, unassigned = 0;
-        foreach (var record in _conversations.Values)
+        var examples = new List<string>();
+        foreach (var (id, record) in _conversations)
         {
             acked += record.Acked.Count;
             repeatedLive += record.RepeatedLive;
@@ -66,16 +74,36 @@ public sealed class DeliveryAudit
             if (!record.Received.TryGetValue(record.Agent, out var received)) received = new ConcurrentDictionary<long, string>();
             long here = record.Acked.Keys.Count(received.ContainsKey);
             delivered += here;
-            if (here < record.Acked.Count) lostConversations++;
+            if (here < record.Acked.Count && ++lostConversations <= 5)
+            {
+                var missing = record.Acked.Keys.Where(seq => !received.ContainsKey(seq)).Order().ToArray();
+                var sockets = string.Join("; ", record.Received.Select(r => $"{r.Key} has {Ranges(r.Value.Keys)}"));
+                examples.Add($"{id}: told {string.Join(" → ", record.Told)}; acked {Ranges(record.Acked.Keys)}; missing at {record.Agent}: {Ranges(missing)}; {sockets}");
+            }
             doubled += received.Values.GroupBy(id => id).Sum(g => g.Count() - 1);
         }
-        return new AuditResult(acked, delivered, acked - delivered, doubled, lostConversations, unassigned, repeatedLive, archive);
+        return new AuditResult(acked, delivered, acked - delivered, doubled, lostConversations, unassigned, repeatedLive, archive, examples);
+    }
+
+    /// <summary>Seqs as ranges: 1-4,7,9-12.</summary>
+    private static string Ranges(IEnumerable<long> seqs)
+    {
+        var sorted = seqs.Order().ToArray();
+        var parts = new List<string>();
+        for (int i = 0; i < sorted.Length;)
+        {
+            int j = i;
+            while (j + 1 < sorted.Length && sorted[j + 1] == sorted[j] + 1) j++;
+            parts.Add(i == j ? $"{sorted[i]}" : $"{sorted[i]}-{sorted[j]}");
+            i = j + 1;
+        }
+        return parts.Count == 0 ? "none" : string.Join(",", parts);
     }
 }
 
 /// <param name="RepeatedLive">Live message frames for a seq the agent's socket already had (allowed: clients keep one per seq).</param>
 public sealed record AuditResult(long Acked, long Delivered, long Lost, long Doubled, long ConversationsWithLoss, long Unassigned,
-    long RepeatedLive, ArchiveResult? Archive)
+    long RepeatedLive, ArchiveResult? Archive, IReadOnlyList<string> LostExamples)
 {
     public bool Passed => Lost == 0 && Doubled == 0 && Archive is not { Lost: > 0 } and not { Doubled: > 0 };
 }

@@ -6,7 +6,7 @@ namespace CustomerService.ChatLoad;
 /// the transcripts back at the end)
 /// </summary>
 public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window,
-    double Arrivals, bool AuditArchive)
+    double Arrivals, bool AuditArchive, string RepoRoot)
 {
     public static LoadOptions Parse(string[] args)
     {
@@ -26,7 +26,8 @@ public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Sec
             Get("tenant", "load-" + Guid.NewGuid().ToString("N")[..8]),
             int.Parse(Get("window", "4")),
             double.Parse(Get("arrivals", "0"), System.Globalization.CultureInfo.InvariantCulture),
-            !args.Contains("--no-archive-audit"));
+            !args.Contains("--no-archive-audit"),
+            FindRepoRoot());
         if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1 || options.Arrivals < 0)
             throw new ArgumentException("customers, agents, seconds and window must be positive, arrivals not negative");
         return options;

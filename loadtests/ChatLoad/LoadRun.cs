@@ -44,12 +44,14 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
 
         long ackedBefore = Interlocked.Read(ref _acked);
+        var usageBefore = PlatformProcesses.Sample(options.RepoRoot);
         _measuring = true;
         var clock = Stopwatch.StartNew();
         await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
         _measuring = false;
         var elapsed = clock.Elapsed;
         long acked = Interlocked.Read(ref _acked) - ackedBefore;
+        var usage = ProcessShare.Between(usageBefore, PlatformProcesses.Sample(options.RepoRoot), elapsed, acked);
         stopSending.Cancel();
         // What was acked is on its way to the agents: give it a moment before the audit counts it.
         for (var until = DateTime.UtcNow + Drain; _audit.Missing() > 0 && DateTime.UtcNow < until;) await Task.Delay(200);
@@ -63,7 +65,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         var merged = new LongHistogram(TimeStamp.Seconds(60), 3);
         lock (_histograms) foreach (var h in _histograms) merged.Add(h);
         return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed,
-            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady), _audit.Result(archive));
+            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady), _audit.Result(archive), usage);
     }
 
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
@@ -245,7 +247,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
 }
 
 public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed,
-    long Assignments, long ContextReady, AuditResult Audit)
+    long Assignments, long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes)
 {
     public void Print(LoadOptions options)
     {
@@ -259,6 +261,26 @@ public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency,
         Console.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)
             Console.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
+        foreach (var example in Audit.LostExamples) Console.WriteLine($"  lost in {example}");
         Console.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
+        if (Processes.Count == 0) return;
+        Console.WriteLine($"CPU and memory over the measured window (100% = one core; µs of CPU per acked message), load average {File.ReadAllText("/proc/loadavg").Trim()}:");
+        Console.WriteLine($"  {"process",-28} {"n",3} {"CPU %",7} {"µs/msg",8} {"RSS MB",8}");
+        foreach (var p in Processes)
+            Console.WriteLine($"  {p.Name,-28} {p.Processes,3} {p.CpuPercent,7:F1} {p.CpuMicrosPerMessage,8:F0} {p.RssBytes / 1048576.0,8:F0}");
+        var platform = Processes.Where(p => p.Name != PlatformProcesses.LoadTool).ToList();
+        Console.WriteLine($"  {"platform (all but the tool)",-28} {platform.Sum(p => p.Processes),3} {platform.Sum(p => p.CpuPercent),7:F1} {platform.Sum(p => p.CpuMicrosPerMessage),8:F0} {platform.Sum(p => p.RssBytes) / 1048576.0,8:F0}");
     }
+}
+
+/// <summary>One process group's share of the measured window.</summary>
+public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)
+{
+    public static IReadOnlyList<ProcessShare> Between(IReadOnlyDictionary<string, PlatformProcesses.Usage> before,
+        IReadOnlyDictionary<string, PlatformProcesses.Usage> after, TimeSpan elapsed, long messages) =>
+        after.Values.Select(a =>
+        {
+            double cpu = a.CpuSeconds - (before.TryGetValue(a.Name, out var b) ? b.CpuSeconds : 0);
+            return new ProcessShare(a.Name, a.Processes, 100 * cpu / elapsed.TotalSeconds, messages == 0 ? 0 : cpu * 1e6 / messages, a.RssBytes);
+        }).OrderByDescending(p => p.CpuPercent).ToList();
 }
