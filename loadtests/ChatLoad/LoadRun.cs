@@ -15,7 +15,7 @@ namespace CustomerService.ChatLoad;
 public sealed class LoadRun(LoadOptions options, Tokens tokens)
 {
     private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
-    private long _acked, _received, _errors, _assignments, _contextReady;
+    private long _acked, _received, _errors, _assignments, _contextReady, _inFlight;
     private volatile bool _measuring;
     private readonly List<LongHistogram> _histograms = [];
     private readonly DeliveryAudit _audit = new();
@@ -53,8 +53,10 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         long acked = Interlocked.Read(ref _acked) - ackedBefore;
         var usage = ProcessShare.Between(usageBefore, PlatformProcesses.Sample(options.RepoRoot), elapsed, acked);
         stopSending.Cancel();
-        // What was acked is on its way to the agents: give it a moment before the audit counts it.
-        for (var until = DateTime.UtcNow + Drain; _audit.Missing() > 0 && DateTime.UtcNow < until;) await Task.Delay(200);
+        // Messages sent are still being acked, and what was acked is on its way to the agents: wait for both before
+        // the audit counts (an ack arriving after the agents stopped reading would count as lost).
+        for (var until = DateTime.UtcNow + Drain; (Interlocked.Read(ref _inFlight) > 0 || _audit.Missing() > 0) && DateTime.UtcNow < until;)
+            await Task.Delay(200);
         stop.Cancel();
         await Task.WhenAll(customers.Concat(agents).Select(t => t.ContinueWith(_ => { })));
         var archive = options.AuditArchive
@@ -181,6 +183,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                         using (var ack = JsonDocument.Parse(frame.Value))
                             _audit.Acked(conversation, ack.RootElement.GetProperty("seq").GetInt64(), ack.RootElement.GetProperty("clientId").GetString()!);
                         Interlocked.Increment(ref _acked);
+                        Interlocked.Decrement(ref _inFlight);
                         window.Release();
                     }
                     else if (span.IndexOf("\"type\":\"assigned\""u8) >= 0)
@@ -188,7 +191,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                         using var assigned = JsonDocument.Parse(frame.Value);
                         _audit.Assigned(conversation, assigned.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
                     }
-                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0) { Interlocked.Increment(ref _errors); window.Release(); }
+                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0) { Interlocked.Increment(ref _errors); Interlocked.Decrement(ref _inFlight); window.Release(); }
                 }
             }, ct);
             try
@@ -196,6 +199,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 for (long n = 0; !sending.IsCancellationRequested; n++)
                 {
                     await window.WaitAsync(sending);
+                    Interlocked.Increment(ref _inFlight);
                     await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"t={{Stopwatch.GetTimestamp()}}"}""", ct);
                     if (options.ThinkMs > 0) await Task.Delay(options.ThinkMs, sending);
                 }
