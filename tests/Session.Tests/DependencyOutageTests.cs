@@ -17,10 +17,7 @@ public sealed class DependencyOutageTests
     {
         await using var nats = await NatsServer.StartAsync();
         await using var redis = await RedisServer.StartAsync();
-        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Session:DurablePublishTimeout"] = "00:00:02",
-        });
+        await using var host = await SessionWithShortPublishTimeoutAsync(nats, redis);
         const string tenant = "outage";
         var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
         await using var _ = customer;
@@ -50,10 +47,7 @@ public sealed class DependencyOutageTests
     {
         await using var nats = await NatsServer.StartAsync();
         await using var redis = await RedisServer.StartAsync();
-        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Session:DurablePublishTimeout"] = "00:00:02",
-        });
+        await using var host = await SessionWithShortPublishTimeoutAsync(nats, redis);
         await using var customer = await host.ConnectAsync("outage-open", "v1", Roles.Visitor);
         await customer.SendAsync(new { type = "hello" });
         await customer.NextAsync("welcome");
@@ -75,4 +69,8 @@ public sealed class DependencyOutageTests
         var conversation = await host.Get<ConversationStore>().GetAsync("outage-open", (string)ack["conversationId"]!);
         Assert.Equal(ConversationStates.Queued, conversation!.State);
     }
+
+    /// <summary>Session giving up on a JetStream publish after 2 s, so NATS's absence shows quickly.</summary>
+    private static Task<SessionHost> SessionWithShortPublishTimeoutAsync(NatsServer nats, RedisServer redis) =>
+        SessionHost.StartAsync(nats.Url, redis.ConnectionString, new Dictionary<string, string?> { ["Session:DurablePublishTimeout"] = "00:00:02" });
 }

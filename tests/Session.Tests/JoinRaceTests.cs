@@ -31,17 +31,9 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
         await fixture.Store.MoveAsync(tenant, conversation.Id, ConversationStates.Queued);
         await using var customer = await HelloAsync(tenant, "v1", Roles.Visitor);
         await using var alice = await HelloAsync(tenant, "alice", Roles.Agent);
-        await PostAsync(customer, conversation.Id, "c0", "hello");
 
-        var held = fixture.Probe.Hold(conversation.Id, "alice");
-        await using (var scope = fixture.Host.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<ConversationService>().ApplyAsync(tenant,
-                new RoutingDecision { ConversationId = conversation.Id, Assigned = true, AgentId = "alice", SkillGroup = "general" }, default);
-        await held.Reached.WaitAsync(Patience);
-
-        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "is my order on its way?");
-        held.Release();
-        await LandAsync(message, append);
+        var message = await SentWhileJoiningAsync(conversation, "alice", customer, append, "is my order on its way?",
+            () => WithConversationsAsync(c => c.ApplyAsync(tenant, AssignedTo(conversation.Id, "alice"), default)));
 
         await ReceivesOnceAsync(alice, "conversation", f => f, message);
     }
@@ -52,23 +44,14 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
     public async Task A_message_sent_while_the_conversation_is_transferred_reaches_the_new_agent(PosterAppend append)
     {
         var tenant = Tenant();
-        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        var (conversation, customer) = await WithAliceAsync(tenant);
         await using var _ = customer;
-        await fixture.Store.AddAgentConversationAsync(tenant, "alice", conversation.Id);
         await using var alice = await HelloAsync(tenant, "alice", Roles.Agent);
         await using var bob = await HelloAsync(tenant, "bob", Roles.Agent);
-        await PostAsync(customer, conversation.Id, "c0", "hello");
 
-        var held = fixture.Probe.Hold(conversation.Id, "bob");
-        await using (var scope = fixture.Host.Services.CreateAsyncScope())
-            await scope.ServiceProvider.GetRequiredService<ConversationService>().CompleteTransferAsync(
-                (await fixture.Store.GetAsync(tenant, conversation.Id))!, "bob", null,
-                new RoutingDecision { ConversationId = conversation.Id, Assigned = true, AgentId = "bob", SkillGroup = "general" }, default);
-        await held.Reached.WaitAsync(Patience);
-
-        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "can someone else help?");
-        held.Release();
-        await LandAsync(message, append);
+        var message = await SentWhileJoiningAsync(conversation, "bob", customer, append, "can someone else help?",
+            () => WithConversationsAsync(async c => await c.CompleteTransferAsync(
+                (await fixture.Store.GetAsync(tenant, conversation.Id))!, "bob", null, AssignedTo(conversation.Id, "bob"), default)));
 
         await ReceivesOnceAsync(bob, "conversation", f => f, message);
     }
@@ -79,19 +62,12 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
     public async Task A_message_sent_while_the_agent_reconnects_reaches_the_agent(PosterAppend append)
     {
         var tenant = Tenant();
-        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        var (conversation, customer) = await WithAliceAsync(tenant);
         await using var _ = customer;
-        await fixture.Store.AddAgentConversationAsync(tenant, "alice", conversation.Id);
-        await PostAsync(customer, conversation.Id, "c0", "hello");
-
-        var held = fixture.Probe.Hold(conversation.Id, "alice");
         await using var alice = await fixture.Host.ConnectAsync(tenant, "alice", Roles.Agent);
-        await alice.SendAsync(new { type = "hello" });
-        await held.Reached.WaitAsync(Patience);
 
-        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", "are you still there?");
-        held.Release();
-        await LandAsync(message, append);
+        var message = await SentWhileJoiningAsync(conversation, "alice", customer, append, "are you still there?",
+            () => alice.SendAsync(new { type = "hello" }));
 
         await ReceivesOnceAsync(alice, "welcome", f => f["conversations"]!.AsArray().Single(c => (string?)c!["conversationId"] == conversation.Id)!, message);
     }
@@ -104,16 +80,10 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
         var tenant = Tenant();
         var (conversation, firstTab) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
         await using var _ = firstTab;
-        await PostAsync(firstTab, conversation.Id, "c0", "hello");
-
-        var held = fixture.Probe.Hold(conversation.Id, "v1");
         await using var secondTab = await fixture.Host.ConnectAsync(tenant, "v1", Roles.Visitor);
-        await secondTab.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
-        await held.Reached.WaitAsync(Patience);
 
-        var message = await InFlightCustomerMessageAsync(conversation, firstTab, "c1", "sent from my other tab");
-        held.Release();
-        await LandAsync(message, append);
+        var message = await SentWhileJoiningAsync(conversation, "v1", firstTab, append, "sent from my other tab",
+            () => secondTab.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 }));
 
         await ReceivesOnceAsync(secondTab, "conversation", f => f, message);
     }
@@ -144,6 +114,42 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
         await customer.SendAsync(new { type = "message", conversationId, clientId, text });
         await customer.NextAsync("ack", Patience, f => (string?)f["clientId"] == clientId);
     }
+
+    /// <summary>
+    /// The race, on purpose: the customer's first message posted as usual; then <paramref name="startJoin"/> sets off a
+    /// join of <paramref name="joiningUser"/>, held where it opens; the second message is numbered, stored and delivered
+    /// meanwhile; then the join goes on, and the poster's append lands late or never.
+    /// </summary>
+    private async Task<ChatMessage> SentWhileJoiningAsync(Conversation conversation, string joiningUser, TestSocket customer,
+        PosterAppend append, string text, Func<Task> startJoin)
+    {
+        await PostAsync(customer, conversation.Id, "c0", "hello");
+        var held = fixture.Probe.Hold(conversation.Id, joiningUser);
+        await startJoin();
+        await held.Reached.WaitAsync(Patience);
+        var message = await InFlightCustomerMessageAsync(conversation, customer, "c1", text);
+        held.Release();
+        await LandAsync(message, append);
+        return message;
+    }
+
+    /// <summary>A conversation of visitor v1 assigned to alice (in her conversations too), and the visitor's socket.</summary>
+    private async Task<(Conversation, TestSocket)> WithAliceAsync(string tenant)
+    {
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await fixture.Store.AddAgentConversationAsync(tenant, "alice", conversation.Id);
+        return (conversation, customer);
+    }
+
+    /// <summary>Routing's answer applied as Session applies it (no Routing runs here).</summary>
+    private async Task WithConversationsAsync(Func<ConversationService, Task> apply)
+    {
+        await using var scope = fixture.Host.Services.CreateAsyncScope();
+        await apply(scope.ServiceProvider.GetRequiredService<ConversationService>());
+    }
+
+    private static RoutingDecision AssignedTo(string conversationId, string agent) =>
+        new() { ConversationId = conversationId, Assigned = true, AgentId = agent, SkillGroup = "general" };
 
     private static string Tenant() => "race" + Guid.NewGuid().ToString("N")[..8];
 
