@@ -25,9 +25,9 @@ bench: ## BenchmarkDotNet and throughput benchmarks, Release build (figures go i
 	$(MAKE) build CONFIG=Release
 	bash eng/run-benchmarks.sh
 
-load: ## closed-model chat load through the gateway (starts the platform in Release unless one runs)
+load: ## a load profile through the gateway: make load PROFILE=smoke|peak|singles-day [LOAD_ARGS=...] (starts the platform in Release unless one runs)
 	$(MAKE) build CONFIG=Release
-	CONFIG=Release bash eng/run-load.sh $(LOAD_ARGS)
+	CONFIG=Release bash eng/run-load.sh $(if $(PROFILE),--profile $(PROFILE)) $(LOAD_ARGS)
 
 clean-data: ## deletes the local servers' data kept by `make run` (conversations, JetStream, ClickHouse)
 	rm -rf .data

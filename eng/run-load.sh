@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Starts the whole platform (Release build, local servers, data in .data/), runs the closed-model chat load
-# through the gateway, prints the figures and stops everything again.
-# usage: eng/run-load.sh [ChatLoad options: --customers N --agents M --seconds S --window W]
+# Runs the load tool (loadtests/ChatLoad, docs/loadtests.md) through the gateway against the platform running at
+# $GATEWAY, or else starts the whole platform for the run (Release build, local servers, data in .data/) and stops
+# it again. A platform started here keeps the manifest's trace sampling (TRACE_SAMPLING, default 0.05), so the run
+# measures the platform rather than the dashboard storing every trace; TRACE_SAMPLING=1 keeps every trace.
+# usage: eng/run-load.sh [--profile NAME] [ChatLoad options]; exit code: 0 passed, 1 a threshold or the audit
+# failed, 2 bad arguments or profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config=${CONFIG:-Release}
@@ -11,8 +14,9 @@ if curl -fs -m 2 "$gateway/health" >/dev/null 2>&1; then
   echo "using the platform already running at $gateway"
   started=""
 else
-  echo "starting the platform ($config)..."
-  (cd AppHost && exec dotnet run --no-build -c "$config" --launch-profile http) > /tmp/cs-load-apphost.log 2>&1 &
+  sampling=${TRACE_SAMPLING:-0.05}
+  echo "starting the platform ($config, trace sampling $sampling)..."
+  (cd AppHost && exec dotnet run --no-build -c "$config" --launch-profile http -- "Telemetry:TraceSampleRatio=$sampling") > /tmp/cs-load-apphost.log 2>&1 &
   started=$!
   trap 'kill -TERM $started 2>/dev/null; wait $started 2>/dev/null || true' EXIT
   for _ in $(seq 1 180); do

@@ -1,37 +1,91 @@
+using System.Globalization;
+using CustomerService.ChatLoad.Profiles;
+
 namespace CustomerService.ChatLoad;
 
 /// <summary>
-/// Command line: --gateway URL --customers N --agents M --seconds S --think-ms T --key FILE --tenant ID --window W
-/// --arrivals A (customers arriving per second, spread evenly; 0: all at once, a burst) --no-archive-audit (skip reading
-/// the transcripts back at the end)
+/// Command line. A profile: <c>--profile NAME|FILE</c> (loadtests/profiles/NAME.json), whose population may be
+/// overridden by <c>--customers N --agents M --arrivals A --window W</c>, and whose open phases' rates
+/// <c>--rate-scale F</c> multiplies. Without a profile, one phase from flags: <c>--rate R</c> (open model, R messages
+/// per second) or else a closed model (<c>--window W --think-ms T</c>), for <c>--seconds S</c>.
+/// Always: <c>--threshold "METRIC&lt;VALUE"</c> (repeatable, added to the profile's), <c>--gateway URL --key FILE
+/// --tenant ID --report DIR --no-archive-audit</c>.
 /// </summary>
-public sealed record LoadOptions(Uri Gateway, int Customers, int Agents, int Seconds, int ThinkMs, string SigningKeyFile, string Tenant, int Window,
-    double Arrivals, bool AuditArchive, string RepoRoot)
+public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList<Threshold> Thresholds, string SigningKeyFile, string Tenant,
+    double RateScale, bool AuditArchive, string RepoRoot, string ReportDirectory)
 {
-    public static LoadOptions Parse(string[] args)
+    public static LoadOptions Parse(string[] args) => Parse(args, FindRepoRoot());
+
+    public static LoadOptions Parse(string[] args, string repoRoot)
     {
-        string Get(string name, string fallback)
+        var known = new HashSet<string>(["gateway", "profile", "customers", "agents", "seconds", "think-ms", "key", "tenant", "window", "arrivals",
+            "rate", "rate-scale", "threshold", "report", "no-archive-audit"]);
+        var values = new Dictionary<string, string>();
+        var thresholds = new List<string>();
+        for (int i = 0; i < args.Length; i++)
         {
-            var i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !known.Contains(args[i][2..]))
+                throw new ArgumentException($"unknown argument '{args[i]}' (options: {string.Join(" ", known.Select(k => "--" + k))})");
+            var name = args[i][2..];
+            if (name == "no-archive-audit") { values[name] = "true"; continue; }
+            if (i + 1 >= args.Length) throw new ArgumentException($"--{name} needs a value");
+            if (name == "threshold") thresholds.Add(args[++i]);
+            else values[name] = args[++i];
         }
-        var options = new LoadOptions(
-            new Uri(Get("gateway", "http://localhost:8080")),
-            int.Parse(Get("customers", "200")),
-            int.Parse(Get("agents", "40")),
-            int.Parse(Get("seconds", "30")),
-            int.Parse(Get("think-ms", "0")),
-            Get("key", Path.Combine(FindRepoRoot(), ".data", "jwt-signing.key")),
+        string? Get(string name) => values.TryGetValue(name, out var v) ? v : null;
+        int? Int(string name) => Get(name) is { } v ? int.TryParse(v, CultureInfo.InvariantCulture, out var n) ? n : throw new ArgumentException($"--{name}: '{v}' is not a whole number") : null;
+        double? Real(string name) => Get(name) is { } v ? double.TryParse(v, CultureInfo.InvariantCulture, out var d) ? d : throw new ArgumentException($"--{name}: '{v}' is not a number") : null;
+
+        LoadProfile profile;
+        if (Get("profile") is { } nameOrPath)
+        {
+            if (Get("seconds") is not null || Get("rate") is not null || Get("think-ms") is not null)
+                throw new ArgumentException("--seconds, --rate and --think-ms describe a phase: with --profile, change the profile's phases instead");
+            profile = LoadProfile.Load(nameOrPath, repoRoot);
+        }
+        else profile = FromFlags(Int("customers") ?? 200, Real("seconds") ?? 30, Real("rate"), Int("think-ms") ?? 0);
+        profile = profile with
+        {
+            Customers = Int("customers") ?? profile.Customers,
+            Agents = Int("agents") ?? profile.Agents,
+            ArrivalsPerSecond = Real("arrivals") ?? profile.ArrivalsPerSecond,
+            Window = Int("window") ?? profile.Window,
+            Thresholds = [.. profile.Thresholds, .. thresholds],
+        };
+        var errors = profile.Validate();
+        if (errors.Count > 0) throw new ProfileException($"profile '{profile.Name}': {string.Join("; ", errors)}");
+        var phases = profile.Phases.Select(p => p.Name).ToHashSet();
+        var rateScale = Real("rate-scale") ?? 1;
+        if (!(rateScale > 0)) throw new ArgumentException("--rate-scale must be positive");
+
+        return new LoadOptions(
+            new Uri(Get("gateway") ?? "http://localhost:8080"),
+            profile,
+            profile.Thresholds.Select(t => Threshold.Parse(t, phases)).ToList(),
+            Get("key") ?? Path.Combine(repoRoot, ".data", "jwt-signing.key"),
             // A tenant of its own per run: nothing an earlier (perhaps aborted) run left queued or assigned interferes.
-            Get("tenant", "load-" + Guid.NewGuid().ToString("N")[..8]),
-            int.Parse(Get("window", "4")),
-            double.Parse(Get("arrivals", "0"), System.Globalization.CultureInfo.InvariantCulture),
-            !args.Contains("--no-archive-audit"),
-            FindRepoRoot());
-        if (options.Customers < 1 || options.Agents < 1 || options.Seconds < 1 || options.Window < 1 || options.Arrivals < 0)
-            throw new ArgumentException("customers, agents, seconds and window must be positive, arrivals not negative");
-        return options;
+            Get("tenant") ?? "load-" + Guid.NewGuid().ToString("N")[..8],
+            rateScale,
+            Get("no-archive-audit") is null,
+            repoRoot,
+            Get("report") ?? Path.Combine(repoRoot, "loadtests", "reports"));
     }
+
+    /// <summary>The one-phase profile the flags describe (the tool's command line before profiles existed).</summary>
+    private static LoadProfile FromFlags(int customers, double seconds, double? rate, int thinkMs) => new()
+    {
+        Name = "flags",
+        Description = "one phase from the command line",
+        Customers = customers,
+        Agents = 40,
+        Window = 4,
+        Phases =
+        [
+            rate is { } r
+                ? new Phase { Name = "inject", Model = LoadModel.Inject, Rate = r, Seconds = seconds }
+                : new Phase { Name = "closed", Model = LoadModel.KeepConstant, Customers = customers, ThinkMs = thinkMs, Seconds = seconds },
+        ],
+    };
 
     private static string FindRepoRoot()
     {

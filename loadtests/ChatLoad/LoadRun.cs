@@ -2,56 +2,89 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using CustomerService.ChatLoad.Profiles;
 using HdrHistogram;
 
 namespace CustomerService.ChatLoad;
 
 /// <summary>
-/// The closed model: every customer keeps a fixed window of messages in flight (the next is sent when one is
-/// acknowledged); agents receive them. End-to-end latency is customer send → agent receive, measured with one
-/// clock since both ends run in this process. At the end the customers stop sending, the run waits for what is
-/// still on its way, and the audit checks every acked message on its agent's socket and in the archive.
+/// One run of a profile over real sockets through the gateway. Agents come online, customers arrive (each opens a
+/// conversation and is assigned an agent), then the <see cref="Pacer"/> plays the phases: customers send when it
+/// says, agents receive. End-to-end latency is customer send (open model: the intended send time) → agent
+/// receive, with one clock since both ends run in this process. At the end the customers stop, the run waits for
+/// what is still on its way, and the audit checks every acked message on its agent's socket and in the archive.
 /// </summary>
-public sealed class LoadRun(LoadOptions options, Tokens tokens)
+public sealed class LoadRun
 {
-    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
-    private long _acked, _received, _errors, _assignments, _contextReady, _inFlight;
-    private volatile bool _measuring;
-    private readonly List<LongHistogram> _histograms = [];
-    private readonly DeliveryAudit _audit = new();
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(15);
+    private readonly LoadOptions _options;
+    private readonly Tokens _tokens;
+    private readonly LoadProfile _profile;
+    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+    private readonly Pacer _pacer;
+    private readonly Timeline _timeline;
+    private readonly long[] _sent, _acked, _errors;
+    private readonly List<LongHistogram[]> _histograms = [];
+    private readonly DeliveryAudit _audit = new();
+    private long _assignments, _contextReady, _inFlight, _setupErrors;
 
-    public async Task<LoadResult> ExecuteAsync()
+    public LoadRun(LoadOptions options, Tokens tokens)
+    {
+        _options = options;
+        _tokens = tokens;
+        _profile = options.Profile;
+        _pacer = new Pacer(_profile, options.RateScale);
+        _timeline = new Timeline((int)Math.Ceiling(_profile.Duration.TotalSeconds) + 1);
+        _sent = new long[_profile.Phases.Count];
+        _acked = new long[_profile.Phases.Count];
+        _errors = new long[_profile.Phases.Count];
+    }
+
+    public async Task<LoadReport> ExecuteAsync()
     {
         using var stop = new CancellationTokenSource();
         using var stopSending = new CancellationTokenSource();
         var agents = new List<Task>();
-        var agentsReady = new CountdownEvent(options.Agents);
-        for (int i = 0; i < options.Agents; i++)
+        var agentsReady = new CountdownEvent(_profile.Agents);
+        for (int i = 0; i < _profile.Agents; i++)
         {
-            var histogram = new LongHistogram(TimeStamp.Seconds(60), 3);
-            lock (_histograms) _histograms.Add(histogram);
-            agents.Add(AgentAsync(i, histogram, agentsReady, stop.Token));
+            var histograms = _profile.Phases.Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
+            lock (_histograms) _histograms.Add(histograms);
+            agents.Add(AgentAsync(i, histograms, agentsReady, stop.Token));
         }
         if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
 
-        var customersReady = new CountdownEvent(options.Customers);
+        var customersReady = new CountdownEvent(_profile.Customers);
         // All at once (a burst), or arriving one after another at the given rate, as customers do on a normal day.
-        var customers = Enumerable.Range(0, options.Customers).Select(i => options.Arrivals > 0
-            ? Task.Delay(TimeSpan.FromSeconds(i / options.Arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
+        var arrivals = _profile.ArrivalsPerSecond;
+        var customers = Enumerable.Range(0, _profile.Customers).Select(i => arrivals > 0
+            ? Task.Delay(TimeSpan.FromSeconds(i / arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
             : CustomerAsync(i, customersReady, stopSending.Token, stop.Token)).ToList();
-        var arrival = options.Arrivals > 0 ? TimeSpan.FromSeconds(options.Customers / options.Arrivals) : TimeSpan.Zero;
+        var arrival = arrivals > 0 ? TimeSpan.FromSeconds(_profile.Customers / arrivals) : TimeSpan.Zero;
         if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
 
-        long ackedBefore = Interlocked.Read(ref _acked);
-        var usageBefore = PlatformProcesses.Sample(options.RepoRoot);
-        _measuring = true;
-        var clock = Stopwatch.StartNew();
-        await Task.Delay(TimeSpan.FromSeconds(options.Seconds));
-        _measuring = false;
-        var elapsed = clock.Elapsed;
-        long acked = Interlocked.Read(ref _acked) - ackedBefore;
-        var usage = ProcessShare.Between(usageBefore, PlatformProcesses.Sample(options.RepoRoot), elapsed, acked);
+        // The phases, with the platform's CPU sampled at every phase boundary.
+        var usage = new List<IReadOnlyList<ProcessShare>>();
+        var phaseTimes = new List<TimeSpan>();
+        var playing = _pacer.RunAsync(stop.Token);
+        var sample = PlatformProcesses.Sample(_options.RepoRoot);
+        var runSample = sample;
+        var phaseClock = Stopwatch.StartNew();
+        for (int seen = 0; seen < _profile.Phases.Count;)
+        {
+            await Task.WhenAny(playing, Task.Delay(20));
+            if (_pacer.CurrentPhase <= seen) continue;
+            var now = PlatformProcesses.Sample(_options.RepoRoot);
+            phaseTimes.Add(phaseClock.Elapsed);
+            usage.Add(ProcessShare.Between(sample, now, phaseClock.Elapsed, Interlocked.Read(ref _acked[seen])));
+            sample = now;
+            phaseClock.Restart();
+            seen++;
+        }
+        await playing;
+        var total = TimeSpan.FromTicks(phaseTimes.Sum(t => t.Ticks));
+        var runUsage = ProcessShare.Between(runSample, sample, total, _acked.Sum());
+
         stopSending.Cancel();
         // Messages sent are still being acked, and what was acked is on its way to the agents: wait for both before
         // the audit counts (an ack arriving after the agents stopped reading would count as lost).
@@ -59,29 +92,41 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
             await Task.Delay(200);
         stop.Cancel();
         await Task.WhenAll(customers.Concat(agents).Select(t => t.ContinueWith(_ => { })));
-        var archive = options.AuditArchive
-            ? await new ArchiveCheck(options.Gateway, tokens.For(options.Tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor"))
+        var archive = _options.AuditArchive
+            ? await new ArchiveCheck(_options.Gateway, _tokens.For(_options.Tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor"))
                 .RunAsync(_audit, TimeSpan.FromSeconds(60))
             : null;
 
-        var merged = new LongHistogram(TimeStamp.Seconds(60), 3);
-        lock (_histograms) foreach (var h in _histograms) merged.Add(h);
-        return new LoadResult(acked / elapsed.TotalSeconds, merged, Interlocked.Read(ref _received), Interlocked.Read(ref _errors), elapsed,
-            Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady), _audit.Result(archive), usage);
+        var phases = new List<PhaseResult>();
+        for (int p = 0; p < _profile.Phases.Count; p++)
+        {
+            var merged = new LongHistogram(TimeStamp.Seconds(120), 3);
+            lock (_histograms) foreach (var h in _histograms) merged.Add(h[p]);
+            phases.Add(new PhaseResult(_profile.Phases[p], phaseTimes[p], _sent[p], _acked[p], _errors[p], _pacer.Dropped(p), merged, usage[p]));
+        }
+        return new LoadReport(_options, phases, total, Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments),
+            Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds));
+    }
+
+    private void Error(int phase)
+    {
+        if (phase >= 0 && phase < _errors.Length) Interlocked.Increment(ref _errors[phase]);
+        else Interlocked.Increment(ref _setupErrors);
+        _timeline.Error(_pacer.Elapsed);
     }
 
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
     {
         var socket = new ClientWebSocket();
-        var uri = new UriBuilder(options.Gateway) { Scheme = options.Gateway.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"access_token={token}" }.Uri;
+        var uri = new UriBuilder(_options.Gateway) { Scheme = _options.Gateway.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"access_token={token}" }.Uri;
         await socket.ConnectAsync(uri, ct);
         return socket;
     }
 
-    private async Task AgentAsync(int index, LongHistogram histogram, CountdownEvent ready, CancellationToken ct)
+    private async Task AgentAsync(int index, LongHistogram[] histograms, CountdownEvent ready, CancellationToken ct)
     {
         var agentId = $"load-agent-{_runId}-{index}";
-        using var socket = await ConnectAsync("/ws/agent", tokens.For(options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
+        using var socket = await ConnectAsync("/ws/agent", _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
         await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
         bool signalled = false;
         var buffer = new byte[256 * 1024];
@@ -111,14 +156,18 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 {
                     _audit.Received(agentId, json.RootElement.GetProperty("conversationId").GetString()!, json.RootElement.GetProperty("seq").GetInt64(),
                         json.RootElement.GetProperty("clientId").GetString()!, live: true);
-                    var text = json.RootElement.GetProperty("text").GetString()!;
-                    if (text.StartsWith("t=", StringComparison.Ordinal) && long.TryParse(text.AsSpan(2), out var sent))
+                    if (SendStamp.TryParse(json.RootElement.GetProperty("text").GetString(), out var phase, out var sent) && phase < histograms.Length)
                     {
-                        Interlocked.Increment(ref _received);
-                        if (_measuring) histogram.RecordValue(Stopwatch.GetTimestamp() - sent);
+                        long latency = Stopwatch.GetTimestamp() - sent;
+                        histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
+                        _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
                     }
                 }
-                else if (type == "error" && Interlocked.Increment(ref _errors) <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
+                else if (type == "error")
+                {
+                    Error(_pacer.CurrentPhase);
+                    if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
+                }
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
@@ -132,7 +181,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
     /// <param name="sending">Cancelled when the customers stop sending (their sockets stay for the drain).</param>
     private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken sending, CancellationToken ct)
     {
-        var token = tokens.For(options.Tenant, $"load-visitor-{_runId}-{index}", "visitor", $"Visitor {index}");
+        var token = _tokens.For(_options.Tenant, $"load-visitor-{_runId}-{index}", "visitor", $"Visitor {index}");
         ClientWebSocket? socket = null;
         string? conversation = null;
         bool signalled = false;
@@ -162,14 +211,14 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 else if (type == "error" && json.RootElement.GetProperty("code").GetString() is "unavailable" or "internal" && ++retries <= 5)
                 {
                     // A busy platform says so; the widget sends the same frame again, and so does this customer.
-                    Interlocked.Increment(ref _errors);
+                    Interlocked.Increment(ref _setupErrors);
                     await Task.Delay(200 * retries, ct);
                     await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
                 }
                 else if (type == "error") throw new InvalidOperationException(json.RootElement.ToString());
             }
 
-            var window = new SemaphoreSlim(options.Window);
+            var window = new SemaphoreSlim(_profile.Window);
             var reader = Task.Run(async () =>
             {
                 while (!ct.IsCancellationRequested)
@@ -181,7 +230,8 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                     {
                         var (seq, clientId) = AckOf(span);
                         _audit.Acked(conversation, seq, clientId);
-                        Interlocked.Increment(ref _acked);
+                        if (_pacer.CurrentPhase is var p && p >= 0 && p < _acked.Length) Interlocked.Increment(ref _acked[p]);
+                        _timeline.Acked(_pacer.Elapsed);
                         Interlocked.Decrement(ref _inFlight);
                         window.Release();
                     }
@@ -190,7 +240,12 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                         using var assigned = JsonDocument.Parse(frame.Value);
                         _audit.Assigned(conversation, assigned.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
                     }
-                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0) { Interlocked.Increment(ref _errors); Interlocked.Decrement(ref _inFlight); window.Release(); }
+                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0)
+                    {
+                        Error(_pacer.CurrentPhase);
+                        Interlocked.Decrement(ref _inFlight);
+                        window.Release();
+                    }
                 }
             }, ct);
             try
@@ -198,9 +253,11 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
                 for (long n = 0; !sending.IsCancellationRequested; n++)
                 {
                     await window.WaitAsync(sending);
+                    if (await _pacer.NextAsync(index, sending) is not { } turn) { window.Release(); break; }
                     Interlocked.Increment(ref _inFlight);
-                    await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"t={{Stopwatch.GetTimestamp()}}"}""", ct);
-                    if (options.ThinkMs > 0) await Task.Delay(options.ThinkMs, sending);
+                    Interlocked.Increment(ref _sent[turn.Phase]);
+                    _timeline.Sent(_pacer.Elapsed);
+                    await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"{{SendStamp.Format(turn.Phase, turn.Intended)}}"}""", ct);
                 }
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
@@ -209,7 +266,7 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
         catch (Exception e) when (e is OperationCanceledException) { }
         catch (Exception e) when (e is WebSocketException or InvalidOperationException)
         {
-            Interlocked.Increment(ref _errors);
+            Error(_pacer.CurrentPhase);
             Console.Error.WriteLine($"customer {index}: {e.Message}");
         }
         finally
@@ -264,41 +321,16 @@ public sealed class LoadRun(LoadOptions options, Tokens tokens)
     }
 }
 
-public sealed record LoadResult(double MessagesPerSecond, LongHistogram Latency, long Received, long Errors, TimeSpan Elapsed,
-    long Assignments, long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes)
+/// <summary>The text of a load message: the phase it was sent in and its (intended) send time, "t=TIMESTAMP p=PHASE".</summary>
+public static class SendStamp
 {
-    public void Print(LoadOptions options)
-    {
-        double Ms(double percentile) => Latency.TotalCount == 0 ? double.NaN
-            : Latency.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
-        Console.WriteLine($"customers={options.Customers} agents={options.Agents} window={options.Window} arrivals/s={(options.Arrivals > 0 ? options.Arrivals.ToString(System.Globalization.CultureInfo.InvariantCulture) : "all at once")} seconds={Elapsed.TotalSeconds:F1}");
-        Console.WriteLine($"messages/s (acked, durable): {MessagesPerSecond:F0}");
-        Console.WriteLine($"end-to-end customer→agent latency ms: p50={Ms(50):F2} p95={Ms(95):F2} p99={Ms(99):F2} max={Ms(100):F2} (n={Latency.TotalCount})");
-        Console.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
-        Console.WriteLine($"errors: {Errors}");
-        Console.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
-        if (Audit.Archive is { } archive)
-            Console.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
-        foreach (var example in Audit.LostExamples) Console.WriteLine($"  lost in {example}");
-        Console.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
-        if (Processes.Count == 0) return;
-        Console.WriteLine($"CPU and memory over the measured window (100% = one core; µs of CPU per acked message), load average {File.ReadAllText("/proc/loadavg").Trim()}:");
-        Console.WriteLine($"  {"process",-28} {"n",3} {"CPU %",7} {"µs/msg",8} {"RSS MB",8}");
-        foreach (var p in Processes)
-            Console.WriteLine($"  {p.Name,-28} {p.Processes,3} {p.CpuPercent,7:F1} {p.CpuMicrosPerMessage,8:F0} {p.RssBytes / 1048576.0,8:F0}");
-        var platform = Processes.Where(p => p.Name != PlatformProcesses.LoadTool).ToList();
-        Console.WriteLine($"  {"platform (all but the tool)",-28} {platform.Sum(p => p.Processes),3} {platform.Sum(p => p.CpuPercent),7:F1} {platform.Sum(p => p.CpuMicrosPerMessage),8:F0} {platform.Sum(p => p.RssBytes) / 1048576.0,8:F0}");
-    }
-}
+    public static string Format(int phase, long timestamp) => $"t={timestamp} p={phase}";
 
-/// <summary>One process group's share of the measured window.</summary>
-public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)
-{
-    public static IReadOnlyList<ProcessShare> Between(IReadOnlyDictionary<string, PlatformProcesses.Usage> before,
-        IReadOnlyDictionary<string, PlatformProcesses.Usage> after, TimeSpan elapsed, long messages) =>
-        after.Values.Select(a =>
-        {
-            double cpu = a.CpuSeconds - (before.TryGetValue(a.Name, out var b) ? b.CpuSeconds : 0);
-            return new ProcessShare(a.Name, a.Processes, 100 * cpu / elapsed.TotalSeconds, messages == 0 ? 0 : cpu * 1e6 / messages, a.RssBytes);
-        }).OrderByDescending(p => p.CpuPercent).ToList();
+    public static bool TryParse(string? text, out int phase, out long timestamp)
+    {
+        phase = 0; timestamp = 0;
+        if (text is null || !text.StartsWith("t=", StringComparison.Ordinal)) return false;
+        var space = text.IndexOf(" p=", StringComparison.Ordinal);
+        return space > 2 && long.TryParse(text.AsSpan(2, space - 2), out timestamp) && int.TryParse(text.AsSpan(space + 3), out phase) && phase >= 0;
+    }
 }

@@ -14,6 +14,9 @@ public sealed class PlatformFixture : IAsyncLifetime
     private readonly string _dataDir = Directory.CreateTempSubdirectory("cs-it-").FullName;
 
     public DistributedApplication App { get; private set; } = null!;
+
+    /// <summary>The platform's data directory (the dev signing key the AppHost generated is in it).</summary>
+    public string DataDirectory => _dataDir;
     public DistributedApplicationModel Model => App.Services.GetRequiredService<DistributedApplicationModel>();
 
     public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(6);

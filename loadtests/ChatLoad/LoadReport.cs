@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CustomerService.ChatLoad.Profiles;
+using HdrHistogram;
+
+namespace CustomerService.ChatLoad;
+
+/// <summary>The figures of one phase: what was sent and acked in it, the latency of what was sent in it, its CPU.</summary>
+public sealed record PhaseResult(Phase Phase, TimeSpan Elapsed, long Sent, long Acked, long Errors, long Dropped, LongHistogram Latency,
+    IReadOnlyList<ProcessShare> Processes);
+
+public sealed record ThresholdResult(Threshold Threshold, double Actual, bool Passed);
+
+/// <summary>
+/// What a run found: per phase and for the whole run, the audit, the CPU per process, the per-second timeline and
+/// the thresholds, printed and written as JSON and Markdown (loadtests/reports/ by default).
+/// </summary>
+public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> Phases, TimeSpan Elapsed, long SetupErrors, long Assignments,
+    long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline)
+{
+    private static double Ms(LongHistogram h, double percentile) =>
+        h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
+
+    private static IReadOnlyDictionary<string, double> Figures(TimeSpan elapsed, long sent, long acked, long errors, long dropped, LongHistogram latency) =>
+        new Dictionary<string, double>
+        {
+            ["msg_per_s"] = elapsed.TotalSeconds > 0 ? acked / elapsed.TotalSeconds : 0,
+            ["sent"] = sent,
+            ["acked"] = acked,
+            ["e2e_p50_ms"] = Ms(latency, 50),
+            ["e2e_p95_ms"] = Ms(latency, 95),
+            ["e2e_p99_ms"] = Ms(latency, 99),
+            ["e2e_max_ms"] = Ms(latency, 100),
+            ["errors"] = errors,
+            ["error_rate"] = sent == 0 ? (errors > 0 ? 1 : 0) : (double)errors / sent,
+            ["dropped"] = dropped,
+        };
+
+    public IReadOnlyDictionary<string, double> PhaseFigures(PhaseResult p) => Figures(p.Elapsed, p.Sent, p.Acked, p.Errors, p.Dropped, p.Latency);
+
+    public IReadOnlyDictionary<string, double> RunFigures()
+    {
+        var merged = new LongHistogram(TimeStamp.Seconds(120), 3);
+        foreach (var p in Phases) merged.Add(p.Latency);
+        var figures = new Dictionary<string, double>(Figures(Elapsed, Phases.Sum(p => p.Sent), Phases.Sum(p => p.Acked),
+            Phases.Sum(p => p.Errors) + SetupErrors, Phases.Sum(p => p.Dropped), merged))
+        {
+            ["lost"] = Audit.Lost,
+            ["doubled"] = Audit.Doubled,
+            ["unassigned"] = Audit.Unassigned,
+            ["archive_lost"] = Audit.Archive?.Lost ?? 0,
+            ["archive_doubled"] = Audit.Archive?.Doubled ?? 0,
+        };
+        return figures;
+    }
+
+    public IReadOnlyList<ThresholdResult> Thresholds()
+    {
+        var run = RunFigures();
+        return Options.Thresholds.Select(t =>
+        {
+            var figures = t.Phase is null ? run : PhaseFigures(Phases.First(p => p.Phase.Name == t.Phase));
+            var actual = figures[t.Metric];
+            return new ThresholdResult(t, actual, !double.IsNaN(actual) && t.Holds(actual));
+        }).ToList();
+    }
+
+    /// <summary>Passed: the audit found nothing lost or doubled and every threshold holds.</summary>
+    public bool Passed => Audit.Passed && Thresholds().All(t => t.Passed);
+
+    private static string F(double v, string format = "F1") => double.IsNaN(v) ? "-" : v.ToString(format, CultureInfo.InvariantCulture);
+
+    public void Print(TextWriter output)
+    {
+        var profile = Options.Profile;
+        output.WriteLine($"profile {profile.Name}: customers={profile.Customers} agents={profile.Agents} window={profile.Window} arrivals/s={(profile.ArrivalsPerSecond > 0 ? F(profile.ArrivalsPerSecond, "G") : "all at once")} rate scale={F(Options.RateScale, "G")} seconds={F(Elapsed.TotalSeconds)}");
+        output.WriteLine($"  {"phase",-16} {"model",-13} {"s",5} {"target/s",9} {"acked/s",8} {"sent",8} {"acked",8} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"errors",6} {"dropped",7} {"platform µs/msg",15}");
+        foreach (var p in Phases)
+        {
+            var f = PhaseFigures(p);
+            var platform = p.Processes.Where(x => x.Name != PlatformProcesses.LoadTool).Sum(x => x.CpuMicrosPerMessage);
+            output.WriteLine($"  {p.Phase.Name,-16} {p.Phase.ModelName,-13} {F(p.Elapsed.TotalSeconds, "F0"),5} {Target(p.Phase),9} {F(f["msg_per_s"], "F0"),8} {p.Sent,8} {p.Acked,8} {F(f["e2e_p50_ms"]),8} {F(f["e2e_p99_ms"]),8} {F(f["e2e_max_ms"]),8} {p.Errors,6} {p.Dropped,7} {F(p.Acked > 0 ? platform : double.NaN, "F0"),15}");
+        }
+        var run = RunFigures();
+        output.WriteLine($"messages/s (acked, durable): {F(run["msg_per_s"], "F0")}");
+        output.WriteLine($"end-to-end customer→agent latency ms: p50={F(run["e2e_p50_ms"], "F2")} p95={F(run["e2e_p95_ms"], "F2")} p99={F(run["e2e_p99_ms"], "F2")} max={F(run["e2e_max_ms"], "F2")} (n={Phases.Sum(p => p.Latency.TotalCount)})");
+        output.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
+        output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}); dropped (open model, every window full): {run["dropped"]}");
+        output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
+        if (Audit.Archive is { } archive)
+            output.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
+        foreach (var example in Audit.LostExamples) output.WriteLine($"  lost in {example}");
+        output.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
+        foreach (var t in Thresholds())
+            output.WriteLine($"threshold {t.Threshold.Text}: {(t.Passed ? "passed" : "FAILED")} (actual {F(t.Actual, "G4")})");
+        PrintTimeline(output);
+        if (Processes.Count == 0) return;
+        output.WriteLine($"CPU and memory over the phases (100% = one core; µs of CPU per acked message), load average {File.ReadAllText("/proc/loadavg").Trim()}:");
+        output.WriteLine($"  {"process",-28} {"n",3} {"CPU %",7} {"µs/msg",8} {"RSS MB",8}");
+        foreach (var p in Processes.Where(p => p.CpuPercent >= 0.5 || p.Name == PlatformProcesses.LoadTool))
+            output.WriteLine($"  {p.Name,-28} {p.Processes,3} {p.CpuPercent,7:F1} {p.CpuMicrosPerMessage,8:F0} {p.RssBytes / 1048576.0,8:F0}");
+        var platformAll = Processes.Where(p => p.Name != PlatformProcesses.LoadTool).ToList();
+        output.WriteLine($"  {"platform (all but the tool)",-28} {platformAll.Sum(p => p.Processes),3} {platformAll.Sum(p => p.CpuPercent),7:F1} {platformAll.Sum(p => p.CpuMicrosPerMessage),8:F0} {platformAll.Sum(p => p.RssBytes) / 1048576.0,8:F0}");
+    }
+
+    private static string Target(Phase p) => p.Model switch
+    {
+        LoadModel.Inject => F(p.Rate!.Value, "F0"),
+        LoadModel.RampInject => $"{p.From:F0}→{p.To:F0}",
+        LoadModel.RandomInject => $"{p.Min:F0}–{p.Max:F0}",
+        LoadModel.KeepConstant => $"{p.Customers}c",
+        LoadModel.RampConstant => $"{p.From:F0}→{p.To:F0}c",
+        _ => "-",
+    };
+
+    /// <summary>The per-second timeline, condensed to about 30 lines on the console (the files have every second).</summary>
+    private void PrintTimeline(TextWriter output)
+    {
+        if (Timeline.Count == 0) return;
+        int step = Math.Max(1, (int)Math.Ceiling(Timeline.Count / 30.0));
+        output.WriteLine($"timeline (every {step} s: sent/s, acked/s, p50/p99 ms of what agents received in that second):");
+        for (int s = 0; s < Timeline.Count; s += step)
+        {
+            var seconds = Timeline.Skip(s).Take(step).ToList();
+            double sent = seconds.Average(x => x.Sent), acked = seconds.Average(x => x.Acked);
+            var p99 = seconds.Where(x => !double.IsNaN(x.P99Ms)).Select(x => x.P99Ms).DefaultIfEmpty(double.NaN).Max();
+            var p50 = seconds.Where(x => !double.IsNaN(x.P50Ms)).Select(x => x.P50Ms).DefaultIfEmpty(double.NaN).Average();
+            output.WriteLine($"  {s,4}s {PhaseAt(s),-16} sent/s {sent,7:F0} acked/s {acked,7:F0} p50 {F(p50),7} p99 {F(p99),8}{(seconds.Sum(x => x.Errors) is > 0 and var e ? $" errors {e}" : "")}");
+        }
+    }
+
+    private string PhaseAt(double second)
+    {
+        double start = 0;
+        foreach (var p in Options.Profile.Phases)
+        {
+            if (second < start + p.Seconds) return p.Name;
+            start += p.Seconds;
+        }
+        return "";
+    }
+
+    /// <summary>Writes the report as JSON and Markdown; returns the two paths.</summary>
+    public (string Json, string Markdown) Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        var stem = Path.Combine(directory, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Options.Profile.Name}");
+        var document = new
+        {
+            profile = Options.Profile,
+            rateScale = Options.RateScale,
+            gateway = Options.Gateway.ToString(),
+            machine = new { cores = Environment.ProcessorCount, loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "" },
+            passed = Passed,
+            run = RunFigures(),
+            phases = Phases.Select(p => new { name = p.Phase.Name, model = p.Phase.ModelName, seconds = p.Elapsed.TotalSeconds, figures = PhaseFigures(p),
+                processes = p.Processes.Where(x => x.CpuPercent >= 0.5) }),
+            audit = Audit,
+            thresholds = Thresholds().Select(t => new { t.Threshold.Text, t.Actual, t.Passed }),
+            processes = Processes,
+            timeline = Timeline,
+        };
+        var json = JsonSerializer.Serialize(document, new JsonSerializerOptions
+        {
+            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower) },
+        });
+        File.WriteAllText(stem + ".json", json);
+        var md = new StringBuilder();
+        md.AppendLine($"# Load run: {Options.Profile.Name} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)").AppendLine();
+        md.AppendLine(Options.Profile.Description).AppendLine();
+        md.AppendLine("```");
+        using (var writer = new StringWriter(md)) Print(writer);
+        md.AppendLine("```").AppendLine();
+        md.AppendLine("| second | phase | sent | acked | errors | delivered | p50 ms | p99 ms |").AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var s in Timeline) md.AppendLine($"| {s.Second} | {PhaseAt(s.Second)} | {s.Sent} | {s.Acked} | {s.Errors} | {s.Delivered} | {F(s.P50Ms)} | {F(s.P99Ms)} |");
+        File.WriteAllText(stem + ".md", md.ToString());
+        return (stem + ".json", stem + ".md");
+    }
+}
+
+/// <summary>One process group's share of a measured window.</summary>
+public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)
+{
+    public static IReadOnlyList<ProcessShare> Between(IReadOnlyDictionary<string, PlatformProcesses.Usage> before,
+        IReadOnlyDictionary<string, PlatformProcesses.Usage> after, TimeSpan elapsed, long messages) =>
+        after.Values.Select(a =>
+        {
+            double cpu = a.CpuSeconds - (before.TryGetValue(a.Name, out var b) ? b.CpuSeconds : 0);
+            return new ProcessShare(a.Name, a.Processes, elapsed.TotalSeconds > 0 ? 100 * cpu / elapsed.TotalSeconds : 0, messages == 0 ? 0 : cpu * 1e6 / messages, a.RssBytes);
+        }).OrderByDescending(p => p.CpuPercent).ToList();
+}

@@ -1,0 +1,56 @@
+using CustomerService.ChatLoad;
+
+namespace CustomerService.Integration;
+
+/// <summary>
+/// The load tool's smoke profile (loadtests/profiles/smoke.json) against the whole platform: every phase model
+/// plays, the audit finds every acked message on its agent's socket and in the archive, thresholds decide, and the
+/// report is written. A threshold nobody can meet is added to prove a failed one fails the run and is named.
+/// </summary>
+[Collection(PlatformCollection.Name)]
+public sealed class LoadToolTests(PlatformFixture platform)
+{
+    [Fact]
+    public async Task The_smoke_profile_passes_its_thresholds_and_reports_a_failed_one()
+    {
+        var root = RepoRoot();
+        var reports = Directory.CreateTempSubdirectory("cs-load-").FullName;
+        using var http = platform.Gateway();
+        var gateway = http.BaseAddress!;
+        var options = LoadOptions.Parse(
+        [
+            "--profile", "smoke", "--gateway", gateway.ToString(), "--key", Path.Combine(platform.DataDirectory, "jwt-signing.key"),
+            "--report", reports, "--threshold", "inject.e2e_p99_ms<0.001",
+        ], root);
+
+        var report = await new LoadRun(options, new Tokens(options.SigningKeyFile)).ExecuteAsync();
+        report.Print(Console.Out);
+
+        Assert.True(report.Audit.Passed, "audit: lost or doubled messages");
+        Assert.Equal(0, report.Audit.Lost);
+        Assert.NotNull(report.Audit.Archive);
+        Assert.Equal(report.Audit.Acked, report.Audit.Archive!.Archived);
+        var byName = report.Phases.ToDictionary(p => p.Phase.Name);
+        Assert.All(new[] { "inject", "ramp", "closed" }, name => Assert.True(byName[name].Acked > 0, $"{name} acked nothing"));
+        Assert.Equal(0, byName["quiet"].Sent);
+        // The open phase's rate is the profile's (100 msg/s for 8 s), whatever the platform's speed.
+        Assert.InRange(byName["inject"].Sent, 700, 900);
+
+        var thresholds = report.Thresholds();
+        var failed = Assert.Single(thresholds, t => !t.Passed);
+        Assert.Equal("inject.e2e_p99_ms<0.001", failed.Threshold.Text);
+        Assert.False(report.Passed);
+
+        var (json, markdown) = report.Write(reports);
+        Assert.Contains("\"thresholds\"", await File.ReadAllTextAsync(json));
+        Assert.Contains("inject.e2e_p99_ms<0.001: FAILED", await File.ReadAllTextAsync(markdown));
+        Directory.Delete(reports, recursive: true);
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "CustomerService.sln"))) return dir.FullName;
+        throw new InvalidOperationException("repository root not found");
+    }
+}

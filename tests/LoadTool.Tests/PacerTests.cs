@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using CustomerService.ChatLoad.Profiles;
+
+namespace CustomerService.LoadTool.Tests;
+
+/// <summary>The pacer in real time (a few seconds in all): rates are what the phases say, customers turn by the model.</summary>
+public sealed class PacerTests
+{
+    private static LoadProfile Profile(int customers, int window, params Phase[] phases) =>
+        new() { Name = "t", Customers = customers, Agents = 1, Window = window, Phases = phases };
+
+    /// <summary>Takes every ticket as soon as it is due (windows never full) and counts them per phase.</summary>
+    private static async Task<(long[] Turns, Pacer Pacer)> DrainAsync(LoadProfile profile, int takers)
+    {
+        var pacer = new Pacer(profile);
+        var turns = new long[profile.Phases.Count];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var playing = pacer.RunAsync(cts.Token);
+        var customers = Enumerable.Range(0, takers).Select(async c =>
+        {
+            while (await pacer.NextAsync(c, cts.Token) is { } turn) Interlocked.Increment(ref turns[turn.Phase]);
+        }).ToList();
+        await playing;
+        await Task.WhenAll(customers);
+        return (turns, pacer);
+    }
+
+    [Fact]
+    public async Task An_open_phase_hands_out_its_rate_times_its_length()
+    {
+        var (turns, pacer) = await DrainAsync(Profile(10, 4,
+            new Phase { Name = "a", Model = LoadModel.Inject, Rate = 400, Seconds = 1.5 },
+            new Phase { Name = "b", Model = LoadModel.RampInject, From = 0, To = 800, Seconds = 1 }), takers: 10);
+        Assert.InRange(turns[0], 560, 640);   // 400/s × 1.5 s
+        Assert.InRange(turns[1], 360, 440);   // the ramp's mean, 400/s, × 1 s
+        Assert.Equal(0, pacer.Dropped(0) + pacer.Dropped(1));
+    }
+
+    [Fact]
+    public async Task Tickets_carry_evenly_spread_intended_times()
+    {
+        var pacer = new Pacer(Profile(1, 1, new Phase { Name = "a", Model = LoadModel.Inject, Rate = 200, Seconds = 1 }));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var playing = pacer.RunAsync(cts.Token);
+        var times = new List<long>();
+        while (await pacer.NextAsync(0, cts.Token) is { } turn) times.Add(turn.Intended);
+        await playing;
+        var gaps = times.Zip(times.Skip(1), (a, b) => (b - a) * 1000.0 / Stopwatch.Frequency).ToList();
+        Assert.InRange(gaps.Average(), 4.5, 5.5);               // 200/s: one every 5 ms
+        Assert.True(gaps.All(g => g >= 0), "intended times never go back");
+    }
+
+    [Fact]
+    public async Task A_full_queue_drops_tickets_and_counts_them()
+    {
+        // Nobody takes tickets: the queue (at least 256) fills and the rest is dropped, never sent late in a burst.
+        var pacer = new Pacer(Profile(1, 1, new Phase { Name = "a", Model = LoadModel.Inject, Rate = 1000, Seconds = 0.6 }));
+        await pacer.RunAsync(CancellationToken.None);
+        Assert.Equal(256, pacer.Issued(0));
+        Assert.InRange(pacer.Dropped(0), 250, 400);
+    }
+
+    [Fact]
+    public async Task A_closed_phase_lets_only_its_busy_customers_send()
+    {
+        var profile = Profile(6, 1,
+            new Phase { Name = "two", Model = LoadModel.KeepConstant, Customers = 2, ThinkMs = 100, Seconds = 1 },
+            new Phase { Name = "quiet", Model = LoadModel.Pause, Seconds = 0.3 });
+        var pacer = new Pacer(profile);
+        var perCustomer = new long[6];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var playing = pacer.RunAsync(cts.Token);
+        var customers = Enumerable.Range(0, 6).Select(async c =>
+        {
+            while (await pacer.NextAsync(c, cts.Token) is { } turn)
+            {
+                Assert.Equal(0, turn.Phase);
+                Interlocked.Increment(ref perCustomer[c]);
+            }
+        }).ToList();
+        await playing;
+        await Task.WhenAll(customers);
+        Assert.All(perCustomer.Take(2), n => Assert.InRange(n, 7, 11));   // think 100 ms over 1 s
+        Assert.All(perCustomer.Skip(2), n => Assert.Equal(0, n));
+    }
+
+    [Fact]
+    public void Ramp_constant_and_random_inject_follow_their_bounds()
+    {
+        var ramp = new Phase { Name = "r", Model = LoadModel.RampConstant, From = 10, To = 110, Seconds = 10 };
+        Assert.Equal(10, ramp.BusyCustomersAt(0));
+        Assert.Equal(60, ramp.BusyCustomersAt(5));
+        Assert.Equal(110, ramp.BusyCustomersAt(20));
+        var random = new Phase { Name = "x", Model = LoadModel.RandomInject, Min = 100, Max = 200, Seconds = 10 };
+        double rate = 0;
+        int second = -1;
+        var rng = new Random(7);
+        var rates = Enumerable.Range(0, 100).Select(i => random.RateAt(i / 10.0, rng, ref rate, ref second)).ToList();
+        Assert.All(rates, r => Assert.InRange(r, 100, 200));
+        Assert.Equal(10, rates.Distinct().Count());   // a new rate each second, the same within it
+    }
+
+    [Fact]
+    public void Timeline_percentiles_are_within_an_eighth()
+    {
+        var timeline = new Timeline(2);
+        for (int i = 1; i <= 1000; i++) timeline.Latency(0.5, i * 1000);   // 1..1000 ms in second 0
+        var second = timeline.Figures(2)[0];
+        Assert.Equal(1000, second.Delivered);
+        Assert.InRange(second.P50Ms, 500, 500 * 1.125);
+        Assert.InRange(second.P99Ms, 990, 990 * 1.125);
+        Assert.True(double.IsNaN(timeline.Figures(2)[1].P99Ms));
+    }
+}
