@@ -38,6 +38,11 @@ public static class Extensions
 
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
+        // HttpClient logs four Information lines per request and the resilience pipeline two more ("Execution
+        // attempt", "Resilience pipeline executed"): per conversation they outnumbered everything else the
+        // dashboard stored under load. Warnings (retries, open circuits) and errors stay.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        builder.Logging.AddFilter("Polly", LogLevel.Warning);
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
@@ -52,6 +57,7 @@ public static class Extensions
                 .AddNatsClientInstrumentation()
                 .AddMeter(ActivitySourceName, "Microsoft.AspNetCore.Hosting", "Polly"))
             .WithTracing(tracing => tracing
+                .AddProcessor(new PlumbingSpanFilter())
                 .AddSource(builder.Environment.ApplicationName, ActivitySourceName)
                 .AddAspNetCoreInstrumentation(o =>
                     // Health probes every few seconds would drown the traces people look for.
