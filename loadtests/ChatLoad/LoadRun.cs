@@ -136,6 +136,19 @@ public sealed class LoadRun
             {
                 var frame = await ReceiveAsync(socket, buffer, ct);
                 if (frame is null) break;
+                // Message frames are nearly all an agent receives: read in one pass, no document per frame.
+                if (frame.Value.Span.IndexOf("\"type\":\"message\""u8) >= 0 && AgentMessage.TryRead(frame.Value.Span, out var m))
+                {
+                    if (!m.FromCustomer) continue;
+                    _audit.Received(agentId, m.ConversationId, m.Seq, m.ClientId, live: true);
+                    if (SendStamp.TryParse(m.Text, out var phase, out var sent) && phase < histograms.Length)
+                    {
+                        long latency = Stopwatch.GetTimestamp() - sent;
+                        histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
+                        _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
+                    }
+                    continue;
+                }
                 using var json = JsonDocument.Parse(frame.Value);
                 var type = json.RootElement.GetProperty("type").GetString();
                 if (type == "welcome" && !signalled) { signalled = true; ready.Signal(); }
@@ -151,17 +164,6 @@ public sealed class LoadRun
                         && context.TryGetProperty("profile", out var profile) && profile.TryGetProperty("status", out var ps) && ps.GetString() is "live" or "cached"
                         && context.TryGetProperty("orders", out var orders) && orders.TryGetProperty("status", out var os) && os.GetString() is "live" or "cached")
                         Interlocked.Increment(ref _contextReady);
-                }
-                else if (type == "message" && json.RootElement.GetProperty("sender").GetProperty("kind").GetString() == "customer")
-                {
-                    _audit.Received(agentId, json.RootElement.GetProperty("conversationId").GetString()!, json.RootElement.GetProperty("seq").GetInt64(),
-                        json.RootElement.GetProperty("clientId").GetString()!, live: true);
-                    if (SendStamp.TryParse(json.RootElement.GetProperty("text").GetString(), out var phase, out var sent) && phase < histograms.Length)
-                    {
-                        long latency = Stopwatch.GetTimestamp() - sent;
-                        histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
-                        _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
-                    }
                 }
                 else if (type == "error")
                 {
@@ -318,6 +320,43 @@ public sealed class LoadRun
             length += result.Count;
             if (result.EndOfMessage) return buffer.AsMemory(0, length);
         }
+    }
+}
+
+/// <summary>The fields of a live message frame an agent needs, read in one pass of the frame's bytes.</summary>
+public readonly record struct AgentMessage(string ConversationId, long Seq, string ClientId, string? Text, bool FromCustomer)
+{
+    public static bool TryRead(ReadOnlySpan<byte> json, out AgentMessage message)
+    {
+        message = default;
+        string? type = null, conversation = null, clientId = null, text = null, senderKind = null;
+        long seq = -1;
+        bool inSender = false;
+        var reader = new Utf8JsonReader(json);
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 1) inSender = false;
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                if (reader.CurrentDepth == 1)
+                {
+                    if (reader.ValueTextEquals("type"u8) && reader.Read()) type = reader.GetString();
+                    else if (reader.ValueTextEquals("conversationId"u8) && reader.Read()) conversation = reader.GetString();
+                    else if (reader.ValueTextEquals("seq"u8) && reader.Read()) seq = reader.GetInt64();
+                    else if (reader.ValueTextEquals("clientId"u8) && reader.Read()) clientId = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    else if (reader.ValueTextEquals("text"u8) && reader.Read()) text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    else if (reader.ValueTextEquals("sender"u8) && reader.Read()) inSender = reader.TokenType == JsonTokenType.StartObject;
+                    else { reader.Read(); reader.TrySkip(); }
+                }
+                else if (inSender && reader.CurrentDepth == 2 && reader.ValueTextEquals("kind"u8) && reader.Read()) senderKind = reader.GetString();
+                else { reader.Read(); reader.TrySkip(); }
+            }
+        }
+        catch (JsonException) { return false; }
+        if (type != "message" || conversation is null || seq < 0) return false;
+        message = new AgentMessage(conversation, seq, clientId ?? "", text, senderKind == "customer");
+        return true;
     }
 }
 

@@ -144,3 +144,23 @@ public sealed class ProfileTests
         Assert.False(SendStamp.TryParse("t=12", out _, out _));
     }
 }
+
+public sealed class AgentMessageTests
+{
+    [Fact]
+    public void A_live_message_frame_is_read_in_one_pass()
+    {
+        var frame = """{"type":"message","conversationId":"c-1","seq":7,"clientId":"3-41","sender":{"kind":"customer","id":"v-42","name":"V"},"text":"t=123 p=1","sentAt":1790000000000,"metadata":{"a":"b"}}"""u8;
+        Assert.True(AgentMessage.TryRead(frame, out var m));
+        Assert.Equal(new AgentMessage("c-1", 7, "3-41", "t=123 p=1", true), m);
+    }
+
+    [Fact]
+    public void A_system_message_is_not_the_customers_and_other_frames_are_not_messages()
+    {
+        Assert.True(AgentMessage.TryRead("""{"type":"message","conversationId":"c","seq":5,"sender":{"kind":"system","id":"tickets"},"text":"Work order","metadata":{"kind":"customer"}}"""u8, out var m));
+        Assert.False(m.FromCustomer);
+        Assert.False(AgentMessage.TryRead("""{"type":"ack","conversationId":"c","seq":5,"clientId":"x"}"""u8, out _));
+        Assert.False(AgentMessage.TryRead("{\"type\":\"message\",\"conversationId\":\"c\""u8, out _));
+    }
+}

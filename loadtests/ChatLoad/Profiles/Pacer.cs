@@ -29,7 +29,9 @@ public sealed class Pacer
     {
         _profile = profile;
         _rateScale = rateScale;
-        int capacity = Math.Max(256, profile.Customers * profile.Window);
+        // Room for every window's worth of tickets, and at least a second of a thousand a second: a stall of the
+        // tool itself (a GC pause, a descheduled tick) must not turn into dropped tickets at once.
+        int capacity = Math.Max(1024, profile.Customers * profile.Window);
         _tickets = profile.Phases.Select(_ => Channel.CreateBounded<long>(new BoundedChannelOptions(capacity)
         {
             FullMode = BoundedChannelFullMode.Wait, SingleWriter = true,
@@ -75,7 +77,7 @@ public sealed class Pacer
                         await Task.Delay(TimeSpan.FromSeconds(Math.Min(ClosedPoll.TotalSeconds, Math.Max(0.001, phaseEnd - Elapsed))), ct);
                     }
                 }
-                _tickets[i].Writer.TryComplete();
+                EndPhase(i);
                 phaseStart = phaseEnd;
             }
         }
@@ -84,8 +86,18 @@ public sealed class Pacer
             _busy = 0;
             _phase = _profile.Phases.Count;
             _started.TrySetResult();
-            foreach (var tickets in _tickets) tickets.Writer.TryComplete();
+            for (int i = 0; i < _tickets.Length; i++) EndPhase(i);
         }
+    }
+
+    /// <summary>
+    /// Closes a phase's queue. Tickets still in it were due in the phase and no customer had room for them in time:
+    /// dropped, and counted, so that every ticket is either sent or counted.
+    /// </summary>
+    private void EndPhase(int index)
+    {
+        _tickets[index].Writer.TryComplete();
+        while (_tickets[index].Reader.TryRead(out _)) Interlocked.Increment(ref _dropped[index]);
     }
 
     private async Task InjectAsync(int index, Phase phase, double phaseStart, double phaseEnd, Random random, CancellationToken ct)
@@ -134,8 +146,8 @@ public sealed class Pacer
                 try { return (index, await reader.ReadAsync(ct)); }
                 catch (ChannelClosedException)
                 {
-                    // The phase is over: its queue was completed. What it still held is counted as dropped.
-                    while (reader.TryRead(out _)) Interlocked.Increment(ref _dropped[index]);
+                    // The phase is over (the pacer counted what its queue still held); wait for the next one to start.
+                    while (_phase == index) await Task.Yield();
                     continue;
                 }
             }
