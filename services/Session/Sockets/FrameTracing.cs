@@ -17,10 +17,15 @@ internal static class FrameTracing
     {
         Activity.Current = null;
         if (!Source.HasListeners()) return null;
-        var activity = Source.StartActivity(SpanName(frameType), ActivityKind.Server, parentContext: default,
-            links: socket == default ? null : [new ActivityLink(socket)]);
-        activity?.SetTag("cs.tenant", connection.Identity.Tenant);
-        activity?.SetTag("cs.role", connection.Identity.Role);
+        var activity = Source.StartActivity(SpanName(frameType), ActivityKind.Server, parentContext: default);
+        // An unsampled frame still gets an activity (it carries "not sampled" to JetStream and the deliveries), but
+        // no link and no tags: nobody reads them, and they were allocations on every frame (docs/performance.md).
+        if (activity is { IsAllDataRequested: true })
+        {
+            if (socket != default) activity.AddLink(new ActivityLink(socket));
+            activity.SetTag("cs.tenant", connection.Identity.Tenant);
+            activity.SetTag("cs.role", connection.Identity.Role);
+        }
         return activity;
     }
 
