@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 config=${CONFIG:-Release}
 gateway=${GATEWAY:-http://localhost:8080}
 
+# Arguments and profile first: a typo must not cost a platform start.
+dotnet run --no-build -c "$config" --project loadtests/ChatLoad -- --check --gateway "$gateway" "$@"
+
 if curl -fs -m 2 "$gateway/health" >/dev/null 2>&1; then
   echo "using the platform already running at $gateway"
   started=""

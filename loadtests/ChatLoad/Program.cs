@@ -1,12 +1,19 @@
 using CustomerService.ChatLoad;
 using CustomerService.ChatLoad.Profiles;
 
+// --check: only read the arguments and the profile (make load checks them before it starts a platform).
+bool checkOnly = args.Contains("--check");
 LoadOptions options;
-try { options = LoadOptions.Parse(args); }
+try { options = LoadOptions.Parse(args.Where(a => a != "--check").ToArray()); }
 catch (Exception e) when (e is ArgumentException or ProfileException or FormatException)
 {
     Console.Error.WriteLine($"chatload: {e.Message}");
     return 2;
+}
+if (checkOnly)
+{
+    Console.WriteLine($"profile {options.Profile.Name}: {options.Profile.Phases.Count} phases, {options.Profile.Duration.TotalSeconds:F0} s, {options.Thresholds.Count} thresholds");
+    return 0;
 }
 var report = await new LoadRun(options, new Tokens(options.SigningKeyFile)).ExecuteAsync();
 report.Print(Console.Out);
