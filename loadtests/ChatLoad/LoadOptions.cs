@@ -14,7 +14,7 @@ namespace CustomerService.ChatLoad;
 public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList<Threshold> Thresholds, string SigningKeyFile, string Tenant,
     double RateScale, bool AuditArchive, string RepoRoot, string ReportDirectory)
 {
-    public static LoadOptions Parse(string[] args) => Parse(args, FindRepoRoot());
+    public static LoadOptions Parse(string[] args) => Parse(args, FindRepoRoot(Directory.GetCurrentDirectory()));
 
     public static LoadOptions Parse(string[] args, string repoRoot)
     {
@@ -87,10 +87,11 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
         ],
     };
 
-    private static string FindRepoRoot()
+    /// <summary>The checkout <paramref name="from"/> is in (the folder holding CustomerService.sln), else <paramref name="from"/>.</summary>
+    public static string FindRepoRoot(string from)
     {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        for (var dir = new DirectoryInfo(from); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "CustomerService.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
+        return from;
     }
 }

@@ -40,7 +40,13 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
 
     public IReadOnlyDictionary<string, double> PhaseFigures(PhaseResult p) => Figures(p.Elapsed, p.Sent, p.Acked, p.Errors, p.Dropped, p.Latency);
 
-    public IReadOnlyDictionary<string, double> RunFigures()
+    private IReadOnlyDictionary<string, double>? _runFigures;
+    private IReadOnlyList<ThresholdResult>? _thresholds;
+
+    /// <summary>The whole run's figures (computed once: merging every phase's histogram is not free).</summary>
+    public IReadOnlyDictionary<string, double> RunFigures() => _runFigures ??= ComputeRunFigures();
+
+    private IReadOnlyDictionary<string, double> ComputeRunFigures()
     {
         var merged = new LongHistogram(TimeStamp.Seconds(120), 3);
         foreach (var p in Phases) merged.Add(p.Latency);
@@ -56,7 +62,9 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         return figures;
     }
 
-    public IReadOnlyList<ThresholdResult> Thresholds()
+    public IReadOnlyList<ThresholdResult> Thresholds() => _thresholds ??= EvaluateThresholds();
+
+    private IReadOnlyList<ThresholdResult> EvaluateThresholds()
     {
         var run = RunFigures();
         return Options.Thresholds.Select(t =>

@@ -13,7 +13,7 @@ public sealed class LoadToolTests(PlatformFixture platform)
     [Fact]
     public async Task The_smoke_profile_passes_its_thresholds_and_reports_a_failed_one()
     {
-        var root = RepoRoot();
+        var root = CustomerService.TestInfrastructure.LocalServer.RepoRoot;
         var reports = Directory.CreateTempSubdirectory("cs-load-").FullName;
         using var http = platform.Gateway();
         var gateway = http.BaseAddress!;
@@ -47,10 +47,4 @@ public sealed class LoadToolTests(PlatformFixture platform)
         Directory.Delete(reports, recursive: true);
     }
 
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CustomerService.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
 }

@@ -5,14 +5,7 @@ namespace CustomerService.LoadTool.Tests;
 
 public sealed class ProfileTests
 {
-    private static readonly string RepoRoot = FindRepoRoot();
-
-    private static string FindRepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "CustomerService.sln"))) return dir.FullName;
-        throw new InvalidOperationException("repository root not found");
-    }
+    private static readonly string RepoRoot = LoadOptions.FindRepoRoot(AppContext.BaseDirectory);
 
     [Theory]
     [InlineData("smoke")]
