@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Threading.Channels;
 
 namespace CustomerService.ChatLoad.Profiles;
@@ -8,7 +7,8 @@ namespace CustomerService.ChatLoad.Profiles;
 /// its intended time, into the phase's own queue at the phase's rate; any customer with room in its window takes the
 /// next one, and latency is measured from the intended time, so a slow platform shows as latency (and, once every
 /// window is full and the queue too, as dropped tickets), not as a lower rate (no coordinated omission). Closed
-/// phases let the first N customers send whenever their window has room, after their think time.
+/// phases let the first N customers send whenever their window has room, after their think time. Every clock it
+/// reads or waits on is its <see cref="TimeProvider"/> (the system's in a run, a fake one in tests).
 /// </summary>
 public sealed class Pacer
 {
@@ -18,6 +18,7 @@ public sealed class Pacer
 
     private readonly LoadProfile _profile;
     private readonly double _rateScale;
+    private readonly TimeProvider _time;
     private readonly Channel<long>[] _tickets;
     private readonly long[] _dropped, _issued;
     private readonly TaskCompletionSource _started = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -25,10 +26,11 @@ public sealed class Pacer
     private volatile int _busy;
     private long _startTimestamp;
 
-    public Pacer(LoadProfile profile, double rateScale = 1)
+    public Pacer(LoadProfile profile, double rateScale = 1, TimeProvider? time = null)
     {
         _profile = profile;
         _rateScale = rateScale;
+        _time = time ?? TimeProvider.System;
         // Room for every window's worth of tickets, and at least a second of a thousand a second: a stall of the
         // tool itself (a GC pause, a descheduled tick) must not turn into dropped tickets at once.
         int capacity = Math.Max(1024, profile.Customers * profile.Window);
@@ -47,8 +49,11 @@ public sealed class Pacer
 
     public long StartTimestamp => _startTimestamp;
 
+    /// <summary>Ticks per second of <see cref="StartTimestamp"/> and of every intended time.</summary>
+    public long TimestampFrequency => _time.TimestampFrequency;
+
     /// <summary>Seconds since the first phase started.</summary>
-    public double Elapsed => _startTimestamp == 0 ? 0 : Stopwatch.GetElapsedTime(_startTimestamp).TotalSeconds;
+    public double Elapsed => _startTimestamp == 0 ? 0 : _time.GetElapsedTime(_startTimestamp).TotalSeconds;
 
     public long Dropped(int phase) => Interlocked.Read(ref _dropped[phase]);
     public long Issued(int phase) => Interlocked.Read(ref _issued[phase]);
@@ -56,7 +61,7 @@ public sealed class Pacer
     /// <summary>Plays every phase, one after another; returns when the last one is over.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        _startTimestamp = Stopwatch.GetTimestamp();
+        _startTimestamp = _time.GetTimestamp();
         var random = new Random(_profile.Seed);
         double phaseStart = 0;
         try
@@ -74,7 +79,7 @@ public sealed class Pacer
                     while (Elapsed < phaseEnd)
                     {
                         _busy = phase.BusyCustomersAt(Elapsed - phaseStart);
-                        await Task.Delay(TimeSpan.FromSeconds(Math.Min(ClosedPoll.TotalSeconds, Math.Max(0.001, phaseEnd - Elapsed))), ct);
+                        await Task.Delay(TimeSpan.FromSeconds(Math.Min(ClosedPoll.TotalSeconds, Math.Max(0.001, phaseEnd - Elapsed))), _time, ct);
                     }
                 }
                 EndPhase(i);
@@ -106,7 +111,7 @@ public sealed class Pacer
         double due = 0, randomRate = 0;
         int randomSecond = -1;
         double last = Elapsed;
-        using var timer = new PeriodicTimer(Tick);
+        using var timer = new PeriodicTimer(Tick, _time);
         while (last < phaseEnd)
         {
             await timer.WaitForNextTickAsync(ct);
@@ -119,7 +124,7 @@ public sealed class Pacer
             for (int k = 0; k < count; k++)
             {
                 double at = last + (now - last) * (k + 1) / count;
-                long intended = _startTimestamp + (long)(at * Stopwatch.Frequency);
+                long intended = _startTimestamp + (long)(at * _time.TimestampFrequency);
                 if (writer.TryWrite(intended)) Interlocked.Increment(ref _issued[index]);
                 else Interlocked.Increment(ref _dropped[index]);
             }
@@ -153,11 +158,11 @@ public sealed class Pacer
             }
             if (phase.Model != LoadModel.Pause && customer < _busy)
             {
-                if (phase.ThinkMs > 0) await Task.Delay(phase.ThinkMs, ct);
-                if (_phase == index) return (index, Stopwatch.GetTimestamp());
+                if (phase.ThinkMs > 0) await Task.Delay(TimeSpan.FromMilliseconds(phase.ThinkMs), _time, ct);
+                if (_phase == index) return (index, _time.GetTimestamp());
                 continue;
             }
-            await Task.Delay(ClosedPoll, ct);
+            await Task.Delay(ClosedPoll, _time, ct);
         }
     }
 }
