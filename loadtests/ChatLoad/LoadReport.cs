@@ -18,7 +18,8 @@ public sealed record ThresholdResult(Threshold Threshold, double Actual, bool Pa
 /// the thresholds, printed and written as JSON and Markdown (loadtests/reports/ by default).
 /// </summary>
 public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> Phases, TimeSpan Elapsed, long SetupErrors, long Assignments,
-    long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline)
+    long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline,
+    IReadOnlyList<RunMark> Marks)
 {
     private static double Ms(LongHistogram h, double percentile) =>
         h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
@@ -103,6 +104,8 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
         foreach (var t in Thresholds())
             output.WriteLine($"threshold {t.Threshold.Text}: {(t.Passed ? "passed" : "FAILED")} (actual {F(t.Actual, "G4")})");
+        foreach (var m in Marks.Where(m => m.Kind != "phase"))
+            output.WriteLine($"{m.Kind} at {m.AtSeconds:F1} s: {m.Label}{(m.RecoverySeconds is { } r ? $", recovered in {r:F1} s" : "")}{(m.Outcome is { } o ? $" ({o})" : "")}");
         PrintTimeline(output);
         if (Processes.Count == 0) return;
         output.WriteLine($"CPU and memory over the phases (100% = one core; µs of CPU per acked message), load average {File.ReadAllText("/proc/loadavg").Trim()}:");
@@ -169,6 +172,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
             thresholds = Thresholds().Select(t => new { t.Threshold.Text, t.Actual, t.Passed }),
             processes = Processes,
             timeline = Timeline,
+            marks = Marks,
         };
         var json = JsonSerializer.Serialize(document, new JsonSerializerOptions
         {

@@ -26,6 +26,7 @@ public sealed class LoadRun
     private readonly long[] _sent, _acked, _errors;
     private readonly List<LongHistogram[]> _histograms = [];
     private readonly DeliveryAudit _audit = new();
+    private readonly List<RunMark> _marks = [];
     private long _assignments, _contextReady, _inFlight, _setupErrors;
 
     public LoadRun(LoadOptions options, Tokens tokens)
@@ -70,10 +71,12 @@ public sealed class LoadRun
         var sample = PlatformProcesses.Sample(_options.RepoRoot);
         var runSample = sample;
         var phaseClock = Stopwatch.StartNew();
+        Mark(new RunMark(0, "phase", _profile.Phases[0].Name));
         for (int seen = 0; seen < _profile.Phases.Count;)
         {
             await Task.WhenAny(playing, Task.Delay(20));
             if (_pacer.CurrentPhase <= seen) continue;
+            if (seen + 1 < _profile.Phases.Count) Mark(new RunMark(_pacer.Elapsed, "phase", _profile.Phases[seen + 1].Name));
             var now = PlatformProcesses.Sample(_options.RepoRoot);
             phaseTimes.Add(phaseClock.Elapsed);
             usage.Add(ProcessShare.Between(sample, now, phaseClock.Elapsed, Interlocked.Read(ref _acked[seen])));
@@ -105,8 +108,22 @@ public sealed class LoadRun
             phases.Add(new PhaseResult(_profile.Phases[p], phaseTimes[p], _sent[p], _acked[p], _errors[p], _pacer.Dropped(p), merged, usage[p]));
         }
         return new LoadReport(_options, phases, total, Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments),
-            Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds));
+            Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder());
     }
+
+    /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
+    public void Mark(RunMark mark)
+    {
+        lock (_marks) _marks.Add(mark);
+    }
+
+    private IReadOnlyList<RunMark> MarksInOrder()
+    {
+        lock (_marks) return _marks.OrderBy(m => m.AtSeconds).ToList();
+    }
+
+    /// <summary>Seconds since the first phase started: the time axis of the timeline and of every mark.</summary>
+    public double Elapsed => _pacer.Elapsed;
 
     private void Error(int phase)
     {
