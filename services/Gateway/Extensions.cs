@@ -18,6 +18,7 @@ internal static class Extensions
         // in force while Admin is away, and /health says so.
         builder.AddLiveConfig(ConfigSections.Gateway);
         RequestLimits.AddRequestLimits(builder);
+        builder.AddSocketCapacity();
         builder.AddGatewayAuthentication();
         builder.AddGatewayRateLimits();
         builder.AddBlocklist();

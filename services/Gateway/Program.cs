@@ -13,6 +13,7 @@ var app = builder.Build();
 
 app.UseBlocklist();             // blocked addresses: 403 before anything else
 app.UseExceptionHandler();
+app.UseSocketCapacity();        // at capacity a new WebSocket gets 503 + Retry-After; the held ones keep going
 app.UseRouting();
 app.UseAuthentication();
 app.UseTenantPolicy();          // the tenant's live gateway section: suspended (403), socket and sign-in origins (403)

@@ -23,10 +23,20 @@ public sealed class RequestLimits
     /// </summary>
     public long MaxWebSocketFrameBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// WebSockets this process holds at most; past it new ones get 503 (<see cref="SocketCapacity"/>). Unset: half of
+    /// the open-file limit after a reserve (two descriptors per proxied socket), 9,500 where a process may hold 20,000.
+    /// </summary>
+    public int? MaxSockets { get; set; }
+
+    /// <summary>The Retry-After of a socket refused at capacity.</summary>
+    public TimeSpan SocketRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
+
     public static IHostApplicationBuilder AddRequestLimits(IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RequestLimits>().BindConfiguration(Section)
-            .Validate(l => l.MaxRequestBodyBytes > 0 && l.MaxRequestHeadersTotalBytes > 0 && l.MaxRequestHeaderCount > 0 && l.MaxWebSocketFrameBytes > 125,
+            .Validate(l => l.MaxRequestBodyBytes > 0 && l.MaxRequestHeadersTotalBytes > 0 && l.MaxRequestHeaderCount > 0 && l.MaxWebSocketFrameBytes > 125
+                     && l.MaxSockets is null or > 0 && l.SocketRetryAfter > TimeSpan.Zero,
                 "Limits must be positive (and a WebSocket frame limit above 125 bytes, the size of control frames).")
             .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimits>>((kestrel, limits) =>

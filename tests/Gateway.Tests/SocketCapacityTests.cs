@@ -1,0 +1,109 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using CustomerService.Contracts;
+using CustomerService.Gateway.Limits;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace CustomerService.Gateway.Tests;
+
+/// <summary>Past its socket capacity the gateway refuses new sockets with 503 and Retry-After and keeps every socket it holds.</summary>
+[Collection(GatewayCollection.Name)]
+public sealed class SocketCapacityTests(GatewayFixture fixture)
+{
+    private async Task<ClientWebSocket> ConnectAsync(GatewayHost gateway, int agent)
+    {
+        var socket = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
+        var token = fixture.Tokens.Mint(subject: $"agent-{agent}", role: Roles.Agent);
+        await socket.ConnectAsync(gateway.SocketUri($"/ws/agent?access_token={token}"), CancellationToken.None);
+        await ReceiveAsync(socket);   // the downstream's "seen" frame
+        return socket;
+    }
+
+    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        var buffer = new byte[16 * 1024];
+        var result = await socket.ReceiveAsync(buffer, timeout.Token);
+        return Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    private static async Task<HealthStatus> SocketsHealthAsync(GatewayHost gateway)
+    {
+        var report = await gateway.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == "sockets");
+        return report.Entries["sockets"].Status;
+    }
+
+    private static async Task AssertEchoesAsync(ClientWebSocket socket, string text)
+    {
+        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+        Assert.Equal(text, await ReceiveAsync(socket));
+    }
+
+    [Fact]
+    public async Task At_capacity_a_new_socket_gets_503_with_Retry_After_and_the_held_ones_keep_going()
+    {
+        await using var gateway = fixture.StartGateway(new Dictionary<string, string?>
+        {
+            ["Limits:MaxSockets"] = "3",
+            ["Limits:SocketRetryAfter"] = "00:00:07",
+        });
+        var held = new List<ClientWebSocket>();
+        for (int i = 0; i < 3; i++) held.Add(await ConnectAsync(gateway, i));
+
+        var refused = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(
+            gateway.SocketUri($"/ws/agent?access_token={fixture.Tokens.Mint(subject: "agent-late", role: Roles.Agent)}"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
+        Assert.Equal("7", Assert.Single(refused.HttpResponseHeaders!["Retry-After"]));
+
+        // Plain requests are not sockets: they still pass, and the health report says why sockets are refused.
+        using var client = gateway.ClientFrom();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/health")).StatusCode);
+        Assert.Equal(HealthStatus.Degraded, await SocketsHealthAsync(gateway));
+
+        for (int i = 0; i < 3; i++) await AssertEchoesAsync(held[i], $"still here {i}");
+
+        // A place freed is a place again.
+        await held[0].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        held[0].Dispose();
+        ClientWebSocket? again = null;
+        for (var until = DateTime.UtcNow.AddSeconds(5); again is null; await Task.Delay(50))
+        {
+            try { again = await ConnectAsync(gateway, 9); }
+            catch (WebSocketException) when (DateTime.UtcNow < until) { }
+        }
+        await AssertEchoesAsync(again, "a freed place");
+        Assert.Equal(HealthStatus.Degraded, await SocketsHealthAsync(gateway));   // full again: 3 of 3
+
+        await held[1].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+        var healthy = false;
+        for (var until = DateTime.UtcNow.AddSeconds(5); !healthy && DateTime.UtcNow < until; await Task.Delay(50))
+            healthy = await SocketsHealthAsync(gateway) == HealthStatus.Healthy;
+        Assert.True(healthy, "below capacity the gateway is healthy again");
+        foreach (var socket in held.Append(again)) socket.Dispose();
+    }
+
+    [Fact]
+    public async Task A_refused_socket_costs_no_token_check()
+    {
+        await using var gateway = fixture.StartGateway(new Dictionary<string, string?> { ["Limits:MaxSockets"] = "1" });
+        using var first = await ConnectAsync(gateway, 1);
+        // Even a forged token gets the capacity answer, not 401: the refusal comes before authentication.
+        using var refused = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
+        await Assert.ThrowsAsync<WebSocketException>(() =>
+            refused.ConnectAsync(gateway.SocketUri("/ws/agent?access_token=forged.token.value"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
+    }
+
+    [Theory]
+    [InlineData(20_000, 9_500)]
+    [InlineData(1_024, 100)]
+    [InlineData(1_048_576, 523_788)]
+    public void Without_a_setting_the_capacity_follows_the_open_file_limit(long openFiles, int capacity) =>
+        Assert.Equal(capacity, SocketCapacity.FromOpenFileLimit(openFiles));
+
+    [Fact]
+    public void The_open_file_limit_of_this_process_is_read() => Assert.InRange(SocketCapacity.OpenFileLimit(), 256, int.MaxValue);
+}
