@@ -63,12 +63,12 @@ if (!builder.ExecutionContext.IsPublishMode)
 // Web: the landing page, the chat widget, the agent console and the admin pages.
 var web = builder.AddService<Projects.Web>("web");
 
-// Gateway: the one external endpoint (JWT, rate limits, YARP routes).
-builder.AddService<Projects.Gateway>("gateway", port: infra.GatewayPort)
-    .WithExternalHttpEndpoints()
-    .WithEnvironment("Auth__SigningKey", signingKey)
-    .WithReference(redis).WaitFor(redis)
-    .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks).WithReference(routing)
-    .WaitFor(session).WaitFor(admin);
+// Gateway: the one external endpoint (JWT, rate limits, YARP routes); Gateway:Replicas processes share its port.
+foreach (var gateway in builder.AddGatewayTier(infra.GatewayPort, builder.Configuration.GetValue("Gateway:Replicas", 1)))
+    gateway.WithExternalHttpEndpoints()
+        .WithEnvironment("Auth__SigningKey", signingKey)
+        .WithReference(redis).WaitFor(redis)
+        .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks).WithReference(routing)
+        .WaitFor(session).WaitFor(admin);
 
 builder.Build().Run();

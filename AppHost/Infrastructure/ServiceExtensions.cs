@@ -29,6 +29,21 @@ public static class ServiceExtensions
     }
 
     /// <summary>
+    /// The gateway tier: <paramref name="replicas"/> gateway processes. Local runs start them as resources
+    /// gateway, gateway-2, ... on the one fixed port, shared with SO_REUSEPORT (Edge:SharePort; the kernel spreads
+    /// connections), since a proxy in front would spend two descriptors per socket as the gateway itself does. A
+    /// published deployment runs one resource with replicas behind the platform's own balancer.
+    /// </summary>
+    public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddGatewayTier(this IDistributedApplicationBuilder builder, int? port, int replicas)
+    {
+        if (builder.ExecutionContext.IsPublishMode || replicas <= 1)
+            return [builder.AddService<Projects.Gateway>("gateway", port: port, replicas: Math.Max(1, replicas))];
+        return Enumerable.Range(1, replicas)
+            .Select(i => builder.AddService<Projects.Gateway>(i == 1 ? "gateway" : $"gateway-{i}", port: port).WithEnvironment("Edge__SharePort", "true"))
+            .ToList();
+    }
+
+    /// <summary>
     /// Head sampling by the OpenTelemetry SDK's own variables: a trace starts sampled with probability
     /// <c>Telemetry:TraceSampleRatio</c> (default: every trace in local runs, for the dashboard; 5% in the manifest,
     /// since at thousands of messages a second a full trace of each costs more CPU than the message), and every

@@ -26,13 +26,44 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<GatewayProcess> StartAsync(Uri downstream, string redis, string signingKey)
+    public int Pid => _process.Id;
+
+    /// <summary>The gateway's resident memory and the anonymous part of it (heaps and buffers, not mapped code), from /proc.</summary>
+    public (long Rss, long Heap) Memory
+    {
+        get
+        {
+            _process.Refresh();
+            long heap = 0;
+            try
+            {
+                // VmRSS split: RssAnon is the heap-like part (GC heap, native buffers); RssFile the mapped code.
+                foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+                    if (line.StartsWith("RssAnon:", StringComparison.Ordinal))
+                        heap = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) * 1024;
+            }
+            catch (IOException) { }
+            return (_process.WorkingSet64, heap);
+        }
+    }
+
+    /// <summary>Descriptors the process holds now (/proc/PID/fd): two per proxied socket, and a few hundred besides.</summary>
+    public int OpenDescriptors
+    {
+        get
+        {
+            try { return Directory.GetFiles($"/proc/{_process.Id}/fd").Length; }
+            catch (IOException) { return -1; }
+        }
+    }
+
+    public static async Task<GatewayProcess> StartAsync(Uri downstream, string redis, string signingKey, IReadOnlyDictionary<string, string>? settings = null, int? port = null)
     {
         var configuration = typeof(GatewayProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var dll = Path.Combine(LocalServer.RepoRoot, "services", "Gateway", "bin", configuration, "net10.0", "Gateway.dll");
         if (!File.Exists(dll)) throw new FileNotFoundException($"Build the gateway first ({configuration}): {dll}");
 
-        var port = LocalServer.FreePort();
+        port ??= LocalServer.FreePort();
         // Its folder is its content root: appsettings.json (routes, policies, limits) is read from there.
         var start = new ProcessStartInfo("dotnet", [dll])
         {
@@ -50,6 +81,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         environment["RateLimits__PerIp__TokensPerPeriod"] = "100000000";
         environment["RateLimits__PerSubject__TokenLimit"] = "100000000";
         environment["RateLimits__PerSubject__TokensPerPeriod"] = "100000000";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>()) environment[name] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
         process.OutputDataReceived += (_, _) => { };

@@ -9,7 +9,9 @@ using Spectre.Console;
 
 // The gateway's own cost (JWT validation, blocklist, rate limiters, policies, identity headers, YARP proxying):
 // the same request straight to a service and through the gateway, in alternating rounds of one run.
-var options = BenchOptions.Parse(args);
+if (args is ["echo-server", ..]) { await SocketHold.RunEchoServerAsync(); return 0; }
+var sockets = args is ["sockets", ..];
+var options = sockets ? BenchOptions.Parse([]) : BenchOptions.Parse(args);
 if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 120;
 var key = RandomNumberGenerator.GetBytes(32);
 var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -26,6 +28,8 @@ var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
     },
     SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key), SecurityAlgorithms.HmacSha256),
 });
+
+if (sockets) return await SocketHold.RunAsync(args[1..], token, Convert.ToBase64String(key));
 
 await using var redis = await RedisServer.StartAsync();
 await using var echo = await EchoService.StartAsync();

@@ -1,5 +1,6 @@
 using CustomerService.Gateway.Auth;
 using CustomerService.Gateway.Blocklist;
+using CustomerService.Gateway.Edge;
 using CustomerService.Gateway.Limits;
 using CustomerService.Gateway.Proxy;
 using CustomerService.Gateway.RateLimiting;
@@ -19,6 +20,7 @@ internal static class Extensions
         builder.AddLiveConfig(ConfigSections.Gateway);
         RequestLimits.AddRequestLimits(builder);
         builder.AddSocketCapacity();
+        builder.AddSharedPort();
         builder.AddGatewayAuthentication();
         builder.AddGatewayRateLimits();
         builder.AddBlocklist();

@@ -25,7 +25,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         Gateway = StartGateway();
     }
 
-    public GatewayHost StartGateway(IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null)
+    public GatewayHost StartGateway(IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null, int port = 0)
     {
         var settings = new Dictionary<string, string?>
         {
@@ -44,7 +44,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Blocklist:RefreshInterval"] = "00:00:00.500",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
-        return GatewayHost.Start(settings, time);
+        return GatewayHost.Start(settings, time, port);
     }
 
     public async Task DisposeAsync()

@@ -15,18 +15,19 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
     private readonly IReadOnlyDictionary<string, string?> _settings;
     private readonly TimeProvider? _time;
 
-    private GatewayHost(IReadOnlyDictionary<string, string?> settings, TimeProvider? time)
+    private GatewayHost(IReadOnlyDictionary<string, string?> settings, TimeProvider? time, int port)
     {
         _settings = settings;
         _time = time;
-        UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        UseKestrel(k => k.Listen(IPAddress.Loopback, port));
     }
 
     public Uri Address { get; private set; } = null!;
 
-    public static GatewayHost Start(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null)
+    /// <summary>Starts a gateway on <paramref name="port"/> (0: a free one).</summary>
+    public static GatewayHost Start(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null, int port = 0)
     {
-        var host = new GatewayHost(settings, time);
+        var host = new GatewayHost(settings, time, port);
         host.StartServer();
         var address = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         host.Address = new Uri(address);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using CustomerService.Contracts;
+using CustomerService.Gateway.Edge;
 using CustomerService.Gateway.Limits;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -95,6 +96,25 @@ public sealed class SocketCapacityTests(GatewayFixture fixture)
         await Assert.ThrowsAsync<WebSocketException>(() =>
             refused.ConnectAsync(gateway.SocketUri("/ws/agent?access_token=forged.token.value"), CancellationToken.None));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
+    }
+
+    [Fact]
+    public async Task Gateway_processes_share_one_port_and_the_kernel_spreads_sockets_over_them()
+    {
+        var port = CustomerService.TestInfrastructure.LocalServer.FreePort();
+        var shared = new Dictionary<string, string?> { [SharedPort.Setting] = "true" };
+        await using var first = fixture.StartGateway(shared, port: port);
+        await using var second = fixture.StartGateway(shared, port: port);
+        // Without the setting a third cannot bind the port at all: the setting is what makes the tier.
+        Assert.ThrowsAny<Exception>(() => fixture.StartGateway(port: port).Dispose());
+
+        var sockets = new List<ClientWebSocket>();
+        for (int i = 0; i < 40; i++) sockets.Add(await ConnectAsync(first, i));   // first's address: the shared port
+        long a = first.Services.GetRequiredService<SocketCapacity>().Held, b = second.Services.GetRequiredService<SocketCapacity>().Held;
+        Assert.Equal(40, a + b);
+        Assert.True(a > 0 && b > 0, $"both processes take sockets ({a} and {b})");
+        foreach (var socket in sockets) await AssertEchoesAsync(socket, "through either");
+        foreach (var socket in sockets) socket.Dispose();
     }
 
     [Theory]
