@@ -18,7 +18,10 @@ internal static class Extensions
         builder.Services.AddServiceGrpcClient<Orders.OrdersClient>("http://_grpc.orders");
         builder.AddLiveConfig(ConfigSections.SensitiveWords, ConfigSections.FeatureFlags, ConfigSections.TenantSettings);
 
-        builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session").ValidateOnStart();
+        builder.Services.AddOptions<SessionOptions>().BindConfiguration("Session")
+            .Validate(o => o.CustomerFramesPerSecond > 0 && o.CustomerFrameBurst >= 1 && o.StaffFramesPerSecond > 0 && o.StaffFrameBurst >= 1,
+                "Session frame budgets: rates must be positive and bursts at least 1 frame.")
+            .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddSingleton<JoinProbe>();

@@ -8,6 +8,18 @@ public sealed class SessionOptions
     /// <summary>Frames queued for one socket before it counts as too slow and is closed.</summary>
     public int OutboxFrames { get; set; } = 1024;
 
+    /// <summary>
+    /// Frames per second a customer's socket may send, sustained and in a burst (<see cref="Sockets.FrameBudget"/>);
+    /// past it a frame gets a <c>rate_limited</c> error with a retry hint and the socket lives. Far above what a person
+    /// types, and above the peak load profile's 12 messages a second per customer.
+    /// </summary>
+    public double CustomerFramesPerSecond { get; set; } = 20;
+    public double CustomerFrameBurst { get; set; } = 40;
+
+    /// <summary>The same for agents, supervisors and admins (an agent answers many conversations at once).</summary>
+    public double StaffFramesPerSecond { get; set; } = 50;
+    public double StaffFrameBurst { get; set; } = 100;
+
     /// <summary>Interval of WebSocket pings, and how long a socket may stay silent before it is closed as dead.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);

@@ -39,4 +39,10 @@ public static class Frames
     public static readonly byte[] Pong = JsonSerializer.SerializeToUtf8Bytes(new PongFrame(), FrameJson.Default.PongFrame);
 
     public static byte[] Error(string code, string message, string? clientId = null) => Serialize(new ErrorFrame(code, message, clientId));
+
+    public static byte[] RateLimited(TimeSpan retryAfter, string? clientId)
+    {
+        int ms = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalMilliseconds));
+        return Serialize(new ErrorFrame("rate_limited", $"too many frames from this socket; send it again in {ms} ms", clientId, ms));
+    }
 }

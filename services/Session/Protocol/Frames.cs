@@ -125,7 +125,8 @@ public sealed record WelcomeFrame(string Role, string UserId, string Tenant, str
     public string Type => FrameTypes.Welcome;
 }
 
-public sealed record ErrorFrame(string Code, string Message, string? ClientId)
+/// <param name="RetryAfterMs">For <c>rate_limited</c>: when the socket may send again.</param>
+public sealed record ErrorFrame(string Code, string Message, string? ClientId, int? RetryAfterMs = null)
 {
     public string Type => FrameTypes.Error;
 }

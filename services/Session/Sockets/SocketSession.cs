@@ -42,6 +42,7 @@ public sealed partial class SocketSession(
         if (!connection.Identity.IsCustomer) await presence.ConnectedAsync(connection.Identity);
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
+        var budget = FrameBudget.For(connection.Identity, options.Value);
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
@@ -54,7 +55,14 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
                     continue;
                 }
-                if (Parse(connection, buffer.AsSpan(0, length.Value)) is { } frame) await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
+                if (Parse(connection, buffer.AsSpan(0, length.Value)) is not { } frame) continue;
+                // Over budget: refused before any work, the clientId returned so the client can send it again.
+                if (frame.Type != FrameTypes.Ping && !budget.TryTake(out var retryAfter))
+                {
+                    connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
+                    continue;
+                }
+                await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
             }
         }
         catch (OperationCanceledException) { }
