@@ -13,10 +13,10 @@ public sealed class BlocklistTests(GatewayFixture fixture) : IDisposable
     public void Dispose() => _admin.Dispose();
 
     private Task<HttpResponseMessage> BlockAsync(string ip, HttpClient? via = null) =>
-        (via ?? _admin).SendAsync(HttpMethod.Post, "/api/gateway/blocklist", fixture.Tokens.Admin(), new { ip });
+        (via ?? _admin).SendAsync(HttpMethod.Post, "/api/gateway/blocklist", fixture.Tokens.Operator(), new { ip });
 
     private Task<HttpResponseMessage> UnblockAsync(string ip) =>
-        _admin.SendAsync(HttpMethod.Delete, $"/api/gateway/blocklist/{ip}", fixture.Tokens.Admin());
+        _admin.SendAsync(HttpMethod.Delete, $"/api/gateway/blocklist/{ip}", fixture.Tokens.Operator());
 
     private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
     {
@@ -44,7 +44,7 @@ public sealed class BlocklistTests(GatewayFixture fixture) : IDisposable
             await (await blocked.GetAsync("/api/history/x", token: null)).ProblemAsync(HttpStatusCode.Forbidden);
             Assert.Equal(HttpStatusCode.OK, (await bystander.GetAsync("/api/history/x", fixture.Tokens.Mint())).StatusCode);
 
-            var list = await (await _admin.GetAsync("/api/gateway/blocklist", fixture.Tokens.Admin())).Content.ReadFromJsonAsync<BlocklistResponse>();
+            var list = await (await _admin.GetAsync("/api/gateway/blocklist", fixture.Tokens.Operator())).Content.ReadFromJsonAsync<BlocklistResponse>();
             Assert.Contains("127.0.0.41", list!.Blocked);
             Assert.Equal(HttpStatusCode.OK, (await BlockAsync("127.0.0.41")).StatusCode); // already there
         }
@@ -90,6 +90,20 @@ public sealed class BlocklistTests(GatewayFixture fixture) : IDisposable
         await (await _admin.GetAsync("/api/gateway/blocklist", fixture.Tokens.Supervisor())).ProblemAsync(HttpStatusCode.Forbidden);
         await (await _admin.GetAsync("/api/gateway/blocklist", token: null)).ProblemAsync(HttpStatusCode.Unauthorized);
         await (await BlockAsync("not-an-address")).ProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task A_shops_admin_cannot_touch_the_platform_wide_blocklist()
+    {
+        // The blocklist stops an address for every tenant (health probes included): only the operator tenant's admins.
+        var shopAdmin = fixture.Tokens.Admin("demo");
+        var refused = await (await _admin.SendAsync(HttpMethod.Post, "/api/gateway/blocklist", shopAdmin, new { ip = "127.0.0.45" }))
+            .ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("operator tenant", refused.GetProperty("detail").GetString());
+        await (await _admin.GetAsync("/api/gateway/blocklist", shopAdmin)).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _admin.SendAsync(HttpMethod.Delete, "/api/gateway/blocklist/127.0.0.45", shopAdmin)).ProblemAsync(HttpStatusCode.Forbidden);
+        var list = await (await _admin.GetAsync("/api/gateway/blocklist", fixture.Tokens.Operator())).Content.ReadFromJsonAsync<BlocklistResponse>();
+        Assert.DoesNotContain("127.0.0.45", list!.Blocked);
     }
 
     [Fact]

@@ -41,6 +41,8 @@ public sealed class Tokens(byte[] signingKey)
     }
 
     public string Admin(string tenant = "demo") => Mint(tenant, "admin-1", Roles.Admin, "Ada");
+    /// <summary>An admin of the operator tenant, who runs the platform (the gateway's blocklist).</summary>
+    public string Operator() => Admin("platform");
     public string Supervisor() => Mint(subject: "supervisor-1", role: Roles.Supervisor, name: "Sam");
     public string Visitor() => Mint(subject: "v-0123456789abcdef0123456789abcdef", role: Roles.Visitor, name: "Visitor 012345");
 }

@@ -1,5 +1,6 @@
 using CustomerService.Contracts;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace CustomerService.Gateway.Auth;
 
@@ -21,7 +22,10 @@ public static class AccessPolicies
     public const string AgentSocket = "agent-socket";
     /// <summary>/ws/customer: visitors of a tenant's site.</summary>
     public const string VisitorSocket = "visitor-socket";
-    /// <summary>The gateway's own endpoints (the IP blocklist).</summary>
+    /// <summary>
+    /// The gateway's own endpoints (the IP blocklist): platform-wide, so for admins of the operator tenant only
+    /// (<c>Auth:OperatorTenant</c>), never a shop's admin, who could otherwise block every tenant.
+    /// </summary>
     public const string GatewayAdmin = "gateway-admin";
 
     internal static void Add(AuthorizationOptions options)
@@ -36,7 +40,7 @@ public static class AccessPolicies
         options.AddPolicy(DeskRead, Token(new RoleRequirement([], readOnlyRoles: [Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(AgentSocket, Token(new RoleRequirement([Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(VisitorSocket, Token(new RoleRequirement([Roles.Visitor])));
-        options.AddPolicy(GatewayAdmin, Token(new RoleRequirement([Roles.Admin])));
+        options.AddPolicy(GatewayAdmin, Token(new RoleRequirement([Roles.Admin]), new OperatorTenantRequirement()));
     }
 }
 
@@ -93,6 +97,22 @@ internal sealed class SameTenantRequirementHandler : AuthorizationHandler<SameTe
         foreach (var value in named)
             if (!string.Equals(value, tenant, StringComparison.Ordinal)) return true;
         return false;
+    }
+}
+
+/// <summary>The token belongs to the operator tenant (<see cref="GatewayAuthOptions.OperatorTenant"/>).</summary>
+public sealed class OperatorTenantRequirement : IAuthorizationRequirement;
+
+internal sealed class OperatorTenantRequirementHandler(IOptions<GatewayAuthOptions> options) : AuthorizationHandler<OperatorTenantRequirement>
+{
+    protected override Task HandleRequirementAsync(AuthorizationHandlerContext context, OperatorTenantRequirement requirement)
+    {
+        var operatorTenant = options.Value.OperatorTenant;
+        if (string.Equals(context.User.FindFirst(PlatformClaims.Tenant)?.Value, operatorTenant, StringComparison.Ordinal))
+            context.Succeed(requirement);
+        else
+            context.Fail(new AuthorizationFailureReason(this, $"Platform-wide controls belong to the operator tenant '{operatorTenant}'."));
+        return Task.CompletedTask;
     }
 }
 

@@ -15,6 +15,9 @@ public sealed class GatewayAuthOptions
     /// <summary>Tolerated clock difference between Admin and the gateway when checking exp and nbf.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>The tenant whose admins run the platform (the gateway's blocklist); the same as Admin's Configuration:OperatorTenant.</summary>
+    public string OperatorTenant { get; set; } = "platform";
+
     public byte[] KeyBytes() => Convert.FromBase64String(SigningKey.Trim());
 }
 

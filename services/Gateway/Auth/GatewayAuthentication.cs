@@ -32,6 +32,7 @@ public static class GatewayAuthentication
         builder.Services.AddAuthorization(AccessPolicies.Add);
         builder.Services.AddSingleton<IAuthorizationHandler, RoleRequirementHandler>();
         builder.Services.AddSingleton<IAuthorizationHandler, SameTenantRequirementHandler>();
+        builder.Services.AddSingleton<IAuthorizationHandler, OperatorTenantRequirementHandler>();
         builder.Services.AddSingleton<IAuthorizationHandler, TokenOrHealthProbeHandler>();
         builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, AccessProblems>();
         return builder;
