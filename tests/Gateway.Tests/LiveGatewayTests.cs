@@ -62,6 +62,9 @@ public sealed class LiveGatewayTests(LiveGatewayFixture fixture)
             var refused = await client.SendAsync(login);
             await refused.ProblemAsync(HttpStatusCode.Forbidden);
             Assert.DoesNotContain("token-for-", await refused.Content.ReadAsStringAsync());
+            // The same sign-in by another spelling of its path (Admin's routing takes them all) is refused too.
+            foreach (var path in new[] { "/api/auth/visitor/", "/API/Auth/Visitor//" })
+                await (await SignInAsync(client, tenant, "https://evil.example.net", path)).ProblemAsync(HttpStatusCode.Forbidden);
         }
 
         var lifted = await MeasureAsync(async () => (await fixture.SendAdminAsync(HttpMethod.Delete, tenant)).EnsureSuccessStatusCode(),
@@ -98,6 +101,9 @@ public sealed class LiveGatewayTests(LiveGatewayFixture fixture)
             var problem = await refused.ProblemAsync(HttpStatusCode.Forbidden);
             Assert.Equal("Origin not allowed", problem.GetProperty("title").GetString());
             Assert.DoesNotContain("token-for-", await refused.Content.ReadAsStringAsync());
+            // The same sign-in by another spelling of its path (Admin's routing takes them all) is refused too.
+            foreach (var path in new[] { "/api/auth/visitor/", "/API/Auth/Visitor//" })
+                await (await SignInAsync(client, tenant, "https://evil.example.net", path)).ProblemAsync(HttpStatusCode.Forbidden);
             var allowed = await SignInAsync(client, tenant, "https://shop.example.com");
             Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
             Assert.Equal("token-for-" + tenant, (await allowed.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString());
@@ -209,9 +215,9 @@ public sealed class LiveGatewayTests(LiveGatewayFixture fixture)
         return socket.HttpStatusCode;
     }
 
-    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string tenant, string origin)
+    private static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string tenant, string origin, string path = "/api/auth/visitor")
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/visitor") { Content = JsonContent.Create(new { siteKey = "sk" }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(new { siteKey = "sk" }) };
         request.Headers.Add(Downstream.SignInTenantHeader, tenant);
         request.Headers.Add("Origin", origin);
         return await client.SendAsync(request);

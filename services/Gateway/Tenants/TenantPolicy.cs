@@ -33,10 +33,18 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
         }
 
         if (HttpMethods.IsPost(context.Request.Method)
-            && (context.Request.Path.Equals(LoginPath, StringComparison.OrdinalIgnoreCase) || context.Request.Path.Equals(VisitorPath, StringComparison.OrdinalIgnoreCase)))
+            && (IsPath(context.Request.Path, LoginPath) || IsPath(context.Request.Path, VisitorPath)))
             return SignInAsync(context);
         return next(context);
     }
+
+    /// <summary>
+    /// The path as the service behind will route it: ASP.NET routing takes <c>/api/auth/visitor/</c> (and
+    /// <c>//</c>-doubled trailing slashes) as <c>/api/auth/visitor</c>, so the check must too, or a trailing slash
+    /// walks past it.
+    /// </summary>
+    internal static bool IsPath(PathString path, string target) =>
+        path.HasValue && path.Value.AsSpan().TrimEnd('/').Equals(target, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>An HTTP/1.1 upgrade or an HTTP/2 extended CONNECT to a WebSocket (YARP proxies both; no UseWebSockets here).</summary>
     internal static bool IsWebSocketUpgrade(HttpContext context) =>
@@ -75,7 +83,7 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
         {
             var settings = live.Current.Get<GatewaySettings>(tenant);
             if (settings.Suspended) { Reset(context); await Suspended(context, settings); return; }
-            if (settings.AllowedOrigins.Count > 0 && context.Request.Path.Equals(VisitorPath, StringComparison.OrdinalIgnoreCase)
+            if (settings.AllowedOrigins.Count > 0 && IsPath(context.Request.Path, VisitorPath)
                 && !OriginAllowed(context, settings))
             {
                 Reset(context);
