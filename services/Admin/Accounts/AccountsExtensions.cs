@@ -15,6 +15,12 @@ public static class AccountsExtensions
         builder.Services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
         builder.Services.AddSingleton<AccountStore>();
         builder.Services.AddSingleton<PasswordLogin>();
+        builder.Services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.Section)
+            .Validate(o => o.FreeFailuresPerSource >= 1 && o.FreeFailuresPerLogin >= 1 && o.MaxLockPerSource > TimeSpan.Zero
+                           && o.MaxLockPerLogin > TimeSpan.Zero && o.FailureWindow > TimeSpan.Zero,
+                "Login: free failures at least 1, locks and the window positive.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
         return builder;

@@ -26,7 +26,7 @@ public static class AuthApi
     }
 
     internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(
-        LoginRequest request, PasswordLogin passwords, TokenIssuer tokens, CancellationToken cancellationToken)
+        LoginRequest request, PasswordLogin passwords, TokenIssuer tokens, LoginThrottle throttle, HttpContext http, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(request.Login) || string.IsNullOrEmpty(request.Password))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
@@ -35,14 +35,39 @@ public static class AuthApi
             });
 
         var tenant = string.IsNullOrWhiteSpace(request.Tenant) ? null : request.Tenant.Trim();
-        var account = await passwords.AuthenticateAsync(tenant, request.Login.Trim(), request.Password, cancellationToken);
+        var login = request.Login.Trim();
+        var source = ClientAddress(http);
+        // Refused before the password is hashed: guessing costs time, and the platform no PBKDF2 work.
+        if (await throttle.LockedAsync(tenant, login, source, cancellationToken) is { } wait)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many failed logins",
+                detail: $"Too many failed logins for this login; try again in {seconds} s.");
+        }
+        var account = await passwords.AuthenticateAsync(tenant, login, request.Password, cancellationToken);
         if (account is null)
+        {
+            await throttle.FailedAsync(tenant, login, source, cancellationToken);
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Login failed",
                 detail: "Unknown login or wrong password (name the tenant when the login exists in several).");
+        }
+        await throttle.SucceededAsync(tenant, login, source, cancellationToken);
 
         var token = tokens.ForAccount(account);
         return TypedResults.Ok(new LoginResponse(
             token.AccessToken, token.ExpiresAt, account.TenantId, account.Id.ToString(), account.Role, account.DisplayName, account.SkillGroups));
+    }
+
+    /// <summary>
+    /// The caller's address: the last X-Forwarded-For entry (the one the gateway appended), else the connection's.
+    /// Only the gateway should reach Admin (internal trust: docs/auth.md).
+    /// </summary>
+    internal static System.Net.IPAddress? ClientAddress(HttpContext http)
+    {
+        var forwarded = http.Request.Headers["X-Forwarded-For"].ToString()
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault();
+        return forwarded is not null && System.Net.IPAddress.TryParse(forwarded, out var address) ? address : http.Connection.RemoteIpAddress;
     }
 
     internal static async Task<Results<Ok<VisitorTokenResponse>, ValidationProblem, ProblemHttpResult>> VisitorTokenAsync(
