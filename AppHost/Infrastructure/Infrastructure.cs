@@ -88,7 +88,7 @@ public sealed class Infrastructure
     public IResourceBuilder<IResourceWithConnectionString> AddRedis(string name)
     {
         if (UsesContainers)
-            return _builder.AddRedis(name).WithDataVolume($"{name}-data");
+            return _builder.AddRedis(name).WithDataVolume($"{name}-data").WithAppendOnlyFile();
 
         int port = FreePort();
         var healthCheck = $"{name}-ping";
@@ -227,3 +227,23 @@ public sealed class Infrastructure
 
 /// <summary>A dependency a service references and waits for, whatever form it takes in the chosen mode.</summary>
 public sealed record InfrastructureReference(IResourceBuilder<IResource> Resource, Action<IResourceBuilder<ProjectResource>> Reference);
+
+/// <summary>
+/// Hot conversation state (sequence numbers, latest messages) must survive a restart, not only a snapshot a minute
+/// old: the container runs redis-server with an append-only file, fsynced every second, as local runs do
+/// (eng/run-redis.sh). Aspire builds the server's command line as one <c>sh -c</c> string; this appends to it.
+/// </summary>
+internal static class RedisPersistence
+{
+    public static IResourceBuilder<RedisResource> WithAppendOnlyFile(this IResourceBuilder<RedisResource> redis) =>
+        redis.WithArgs(context =>
+        {
+            for (int i = context.Args.Count - 1; i >= 0; i--)
+                if (context.Args[i] is string command && command.StartsWith("redis-server", StringComparison.Ordinal))
+                {
+                    context.Args[i] = command + " --appendonly yes --appendfsync everysec";
+                    return;
+                }
+            throw new InvalidOperationException("Aspire's Redis command line has changed: no redis-server command to add the append-only file to.");
+        });
+}

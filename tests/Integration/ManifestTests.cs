@@ -54,4 +54,14 @@ public sealed class ManifestTests
             Assert.Equal("container.v0", (string?)manifest[server]?["type"]);
         Assert.DoesNotContain(manifest, r => r.Key.EndsWith("-sim", StringComparison.Ordinal)); // simulators stand for the customer's systems
     }
+
+    [Fact]
+    public async Task Redis_in_containers_keeps_an_append_only_file()
+    {
+        // Sequence numbers live in Redis: a snapshot a minute old would hand numbers out again after a restart.
+        var manifest = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoRoot(), "aspire-manifest.json")))!["resources"]!.AsObject();
+        var command = string.Join(' ', manifest["redis"]!["args"]!.AsArray().Select(a => (string?)a));
+        Assert.Contains("--appendonly yes", command);
+        Assert.Contains("--appendfsync everysec", command);
+    }
 }
