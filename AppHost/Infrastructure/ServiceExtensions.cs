@@ -36,11 +36,29 @@ public static class ServiceExtensions
     /// </summary>
     public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddGatewayTier(this IDistributedApplicationBuilder builder, int? port, int replicas)
     {
-        if (builder.ExecutionContext.IsPublishMode || replicas <= 1)
+        if (builder.ExecutionContext.IsPublishMode)
             return [builder.AddService<Projects.Gateway>("gateway", port: port, replicas: Math.Max(1, replicas))];
+        if (replicas <= 1) return [builder.AddService<Projects.Gateway>("gateway", port: port).WithLoopbackAllowance()];
         return Enumerable.Range(1, replicas)
-            .Select(i => builder.AddService<Projects.Gateway>(i == 1 ? "gateway" : $"gateway-{i}", port: port).WithEnvironment("Edge__SharePort", "true"))
+            .Select(i => builder.AddService<Projects.Gateway>(i == 1 ? "gateway" : $"gateway-{i}", port: port)
+                .WithEnvironment("Edge__SharePort", "true").WithLoopbackAllowance())
             .ToList();
+    }
+
+    /// <summary>
+    /// Local runs: clients on this machine (the load tool, the browser tests) get a per-address bucket of 4,000
+    /// requests refilled at 2,000 a second instead of the production 400/200, so that the gateway's per-IP limit
+    /// does not silently shape a load run from loopback; past it they still get 429, which the load tool counts
+    /// (docs/loadtests.md). Deployments have no allowance unless they configure one.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithLoopbackAllowance(this IResourceBuilder<ProjectResource> gateway)
+    {
+        string[] networks = ["127.0.0.0/8", "::1"];
+        for (int i = 0; i < networks.Length; i++)
+            gateway.WithEnvironment($"RateLimits__Allowances__{i}__Network", networks[i])
+                .WithEnvironment($"RateLimits__Allowances__{i}__TokenLimit", "4000")
+                .WithEnvironment($"RateLimits__Allowances__{i}__TokensPerPeriod", "2000");
+        return gateway;
     }
 
     /// <summary>

@@ -21,6 +21,11 @@ public sealed class RateLimitTests(GatewayFixture fixture) : IAsyncLifetime
             ["RateLimits:PerSubject:TokenLimit"] = PerSubject.ToString(),
             ["RateLimits:PerSubject:TokensPerPeriod"] = "1",
             ["RateLimits:PerSubject:ReplenishmentPeriod"] = "00:01:00",
+            // The load source's allowance: its own, larger bucket (the AppHost gives loopback one in local runs).
+            ["RateLimits:Allowances:0:Network"] = "127.0.9.0/24",
+            ["RateLimits:Allowances:0:TokenLimit"] = (PerIp * 4).ToString(),
+            ["RateLimits:Allowances:0:TokensPerPeriod"] = "1",
+            ["RateLimits:Allowances:0:ReplenishmentPeriod"] = "00:01:00",
         });
         return Task.CompletedTask;
     }
@@ -58,5 +63,18 @@ public sealed class RateLimitTests(GatewayFixture fixture) : IAsyncLifetime
         await refused.ProblemAsync(HttpStatusCode.TooManyRequests);
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         Assert.Equal(HttpStatusCode.OK, (await other.SendAsync(HttpMethod.Post, "/api/auth/login", null, new { })).StatusCode);
+    }
+
+    [Fact]
+    public async Task An_allowed_network_gets_its_own_larger_bucket_and_is_still_told_429_past_it()
+    {
+        using var loadSource = _gateway.ClientFrom("127.0.9.5");
+        for (var i = 0; i < PerIp * 4; i++)
+            Assert.Equal(HttpStatusCode.OK, (await loadSource.SendAsync(HttpMethod.Post, "/api/auth/login", null, new { })).StatusCode);
+        var refused = await loadSource.SendAsync(HttpMethod.Post, "/api/auth/login", null, new { });
+        await refused.ProblemAsync(HttpStatusCode.TooManyRequests);
+        // Each address of the network has its own bucket: the allowance is per address, not shared.
+        using var neighbour = _gateway.ClientFrom("127.0.9.6");
+        Assert.Equal(HttpStatusCode.OK, (await neighbour.SendAsync(HttpMethod.Post, "/api/auth/login", null, new { })).StatusCode);
     }
 }

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace CustomerService.Gateway.RateLimiting;
 
 /// <summary>Request limits (configuration section <c>RateLimits</c>); WebSocket frames are not requests and do not count.</summary>
@@ -10,6 +12,30 @@ public sealed class RateLimitOptions
 
     /// <summary>Per token subject (tenant and sub): one agent or visitor cannot crowd out the others.</summary>
     public TokenBucket PerSubject { get; set; } = new() { TokenLimit = 100, TokensPerPeriod = 50 };
+
+    /// <summary>
+    /// Networks whose addresses get a bucket of their own size instead of <see cref="PerIp"/>: an explicit, visible
+    /// allowance for a known source (a load generator on loopback in local runs, a customer's NAT), never a hidden
+    /// exemption. Every refusal is still a 429 the caller counts.
+    /// </summary>
+    public List<AddressAllowance> Allowances { get; set; } = [];
+}
+
+/// <summary>An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get.</summary>
+public sealed class AddressAllowance
+{
+    public string Network { get; set; } = "";
+    public int TokenLimit { get; set; }
+    public int TokensPerPeriod { get; set; }
+    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    public bool TryGetNetwork(out IPNetwork network)
+    {
+        if (IPNetwork.TryParse(Network, out network)) return true;
+        if (!IPAddress.TryParse(Network, out var address)) return false;
+        network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+        return true;
+    }
 }
 
 /// <summary>A burst of <see cref="TokenLimit"/> requests, refilled by <see cref="TokensPerPeriod"/> every <see cref="ReplenishmentPeriod"/>.</summary>
