@@ -68,7 +68,7 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
             rateScale,
             Get("no-archive-audit") is null,
             repoRoot,
-            Get("report") ?? Path.Combine(repoRoot, "loadtests", "reports"));
+            Get("report") ?? Path.Combine(repoRoot, "TestResults", "load"));
     }
 
     /// <summary>The one-phase profile the flags describe (the tool's command line before profiles existed).</summary>

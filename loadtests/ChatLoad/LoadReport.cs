@@ -15,11 +15,11 @@ public sealed record ThresholdResult(Threshold Threshold, double Actual, bool Pa
 
 /// <summary>
 /// What a run found: per phase and for the whole run, the audit, the CPU per process, the per-second timeline and
-/// the thresholds, printed and written as JSON and Markdown (loadtests/reports/ by default).
+/// the thresholds, printed here and written by <see cref="Reports.ReportFiles"/>.
 /// </summary>
 public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> Phases, TimeSpan Elapsed, long SetupErrors, long Assignments,
     long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline,
-    IReadOnlyList<RunMark> Marks)
+    IReadOnlyList<RunMark> Marks, SocketFigures Sockets, DateTime StartedAt)
 {
     private static double Ms(LongHistogram h, double percentile) =>
         h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
@@ -96,7 +96,8 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine($"messages/s (acked, durable): {F(run["msg_per_s"], "F0")}");
         output.WriteLine($"end-to-end customer→agent latency ms: p50={F(run["e2e_p50_ms"], "F2")} p95={F(run["e2e_p95_ms"], "F2")} p99={F(run["e2e_p99_ms"], "F2")} max={F(run["e2e_max_ms"], "F2")} (n={Phases.Sum(p => p.Latency.TotalCount)})");
         output.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
-        output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}); dropped (open model, every window full): {run["dropped"]}");
+        output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}; of them rate_limited frames: {Sockets.RateLimited}); dropped (open model, every window full): {run["dropped"]}");
+        output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}");
         output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)
             output.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
@@ -142,7 +143,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         }
     }
 
-    private string PhaseAt(double second)
+    public string PhaseAt(double second)
     {
         double start = 0;
         foreach (var p in Options.Profile.Phases)
@@ -152,49 +153,10 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         }
         return "";
     }
-
-    /// <summary>Writes the report as JSON and Markdown; returns the two paths.</summary>
-    public (string Json, string Markdown) Write(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        var stem = Path.Combine(directory, $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Options.Profile.Name}");
-        var document = new
-        {
-            profile = Options.Profile,
-            rateScale = Options.RateScale,
-            gateway = Options.Gateway.ToString(),
-            machine = new { cores = Environment.ProcessorCount, loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "" },
-            passed = Passed,
-            run = RunFigures(),
-            phases = Phases.Select(p => new { name = p.Phase.Name, model = p.Phase.ModelName, seconds = p.Elapsed.TotalSeconds, figures = PhaseFigures(p),
-                processes = p.Processes.Where(x => x.CpuPercent >= 0.5) }),
-            audit = Audit,
-            thresholds = Thresholds().Select(t => new { t.Threshold.Text, t.Actual, t.Passed }),
-            processes = Processes,
-            timeline = Timeline,
-            marks = Marks,
-        };
-        var json = JsonSerializer.Serialize(document, new JsonSerializerOptions
-        {
-            WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-            DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-            NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
-            Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower) },
-        });
-        File.WriteAllText(stem + ".json", json);
-        var md = new StringBuilder();
-        md.AppendLine($"# Load run: {Options.Profile.Name} ({DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC)").AppendLine();
-        md.AppendLine(Options.Profile.Description).AppendLine();
-        md.AppendLine("```");
-        using (var writer = new StringWriter(md)) Print(writer);
-        md.AppendLine("```").AppendLine();
-        md.AppendLine("| second | phase | sent | acked | errors | delivered | p50 ms | p99 ms |").AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var s in Timeline) md.AppendLine($"| {s.Second} | {PhaseAt(s.Second)} | {s.Sent} | {s.Acked} | {s.Errors} | {s.Delivered} | {F(s.P50Ms)} | {F(s.P99Ms)} |");
-        File.WriteAllText(stem + ".md", md.ToString());
-        return (stem + ".json", stem + ".md");
-    }
 }
+
+/// <summary>What the run saw of its sockets: the most open at once, upgrades the gateway refused with 429, frames Session refused as rate_limited.</summary>
+public sealed record SocketFigures(long Peak, long Refused429, long RateLimited);
 
 /// <summary>One process group's share of a measured window.</summary>
 public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)

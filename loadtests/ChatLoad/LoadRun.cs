@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using CustomerService.ChatLoad.Profiles;
+using CustomerService.ChatLoad.Reports;
 using HdrHistogram;
 
 namespace CustomerService.ChatLoad;
@@ -28,6 +29,8 @@ public sealed class LoadRun
     private readonly DeliveryAudit _audit = new();
     private readonly List<RunMark> _marks = [];
     private long _assignments, _contextReady, _inFlight, _setupErrors;
+    private long _sockets, _peakSockets, _refused429, _rateLimited;
+    private readonly DateTime _startedAt = DateTime.UtcNow;
 
     public LoadRun(LoadOptions options, Tokens tokens)
     {
@@ -72,9 +75,12 @@ public sealed class LoadRun
         var runSample = sample;
         var phaseClock = Stopwatch.StartNew();
         Mark(new RunMark(0, "phase", _profile.Phases[0].Name));
+        var progress = new RunProgress(_timeline, Console.Out);
         for (int seen = 0; seen < _profile.Phases.Count;)
         {
             await Task.WhenAny(playing, Task.Delay(20));
+            progress.Tick(_pacer.Elapsed, _profile.Phases[Math.Clamp(_pacer.CurrentPhase, 0, _profile.Phases.Count - 1)].Name,
+                Interlocked.Read(ref _sockets), _errors.Sum() + Interlocked.Read(ref _setupErrors));
             if (_pacer.CurrentPhase <= seen) continue;
             if (seen + 1 < _profile.Phases.Count) Mark(new RunMark(_pacer.Elapsed, "phase", _profile.Phases[seen + 1].Name));
             var now = PlatformProcesses.Sample(_options.RepoRoot);
@@ -108,7 +114,8 @@ public sealed class LoadRun
             phases.Add(new PhaseResult(_profile.Phases[p], phaseTimes[p], _sent[p], _acked[p], _errors[p], _pacer.Dropped(p), merged, usage[p]));
         }
         return new LoadReport(_options, phases, total, Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments),
-            Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder());
+            Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder(),
+            new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited)), _startedAt);
     }
 
     /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
@@ -132,18 +139,34 @@ public sealed class LoadRun
         _timeline.Error(_pacer.Elapsed);
     }
 
+    /// <summary>Opens a socket through the gateway; a 429 is counted as such (the per-IP limit shaping the load is a finding, never hidden).</summary>
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
     {
-        var socket = new ClientWebSocket();
+        var socket = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
         var uri = new UriBuilder(_options.Gateway) { Scheme = _options.Gateway.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"access_token={token}" }.Uri;
-        await socket.ConnectAsync(uri, ct);
+        try { await socket.ConnectAsync(uri, ct); }
+        catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.TooManyRequests)
+        {
+            Interlocked.Increment(ref _refused429);
+            socket.Dispose();
+            throw;
+        }
+        long open = Interlocked.Increment(ref _sockets);
+        for (long peak = Interlocked.Read(ref _peakSockets); open > peak; peak = Interlocked.Read(ref _peakSockets))
+            if (Interlocked.CompareExchange(ref _peakSockets, open, peak) == peak) break;
         return socket;
+    }
+
+    private void Closed(ClientWebSocket socket)
+    {
+        socket.Dispose();
+        Interlocked.Decrement(ref _sockets);
     }
 
     private async Task AgentAsync(int index, LongHistogram[] histograms, CountdownEvent ready, CancellationToken ct)
     {
         var agentId = $"load-agent-{_runId}-{index}";
-        using var socket = await ConnectAsync("/ws/agent", _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
+        var socket = await ConnectAsync("/ws/agent", _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
         await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
         bool signalled = false;
         var buffer = new byte[256 * 1024];
@@ -194,6 +217,7 @@ public sealed class LoadRun
         {
             if (!signalled) ready.Signal();
             await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
+            Closed(socket);
         }
     }
 
@@ -261,6 +285,7 @@ public sealed class LoadRun
                     }
                     else if (span.IndexOf("\"type\":\"error\""u8) >= 0)
                     {
+                        if (span.IndexOf("\"rate_limited\""u8) >= 0) Interlocked.Increment(ref _rateLimited);
                         Error(_pacer.CurrentPhase);
                         Interlocked.Decrement(ref _inFlight);
                         window.Release();
@@ -294,7 +319,7 @@ public sealed class LoadRun
             if (socket is not null)
             {
                 if (conversation is not null) await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
-                socket.Dispose();
+                Closed(socket);
             }
         }
     }

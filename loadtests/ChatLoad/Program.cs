@@ -1,5 +1,6 @@
 using CustomerService.ChatLoad;
 using CustomerService.ChatLoad.Profiles;
+using CustomerService.ChatLoad.Reports;
 
 // --check: only read the arguments and the profile (make load checks them before it starts a platform).
 bool checkOnly = args.Contains("--check");
@@ -17,8 +18,8 @@ if (checkOnly)
 }
 var report = await new LoadRun(options, new Tokens(options.SigningKeyFile)).ExecuteAsync();
 report.Print(Console.Out);
-var (json, markdown) = report.Write(options.ReportDirectory);
-Console.WriteLine($"report: {markdown} and {json}");
+var directory = ReportFiles.Write(report, options.ReportDirectory);
+Console.WriteLine($"report: {directory}/ (summary.json, samples.csv, report.md, report.html)");
 if (!report.Passed) Console.WriteLine("RUN FAILED: " + string.Join("; ", report.Thresholds().Where(t => !t.Passed).Select(t => t.Threshold.Text)
     .Prepend(report.Audit.Passed ? null : "the audit").OfType<string>()));
 return report.Passed ? 0 : 1;

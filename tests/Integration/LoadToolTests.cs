@@ -1,4 +1,5 @@
 using CustomerService.ChatLoad;
+using CustomerService.ChatLoad.Reports;
 
 namespace CustomerService.Integration;
 
@@ -41,9 +42,19 @@ public sealed class LoadToolTests(PlatformFixture platform)
         Assert.Equal("inject.e2e_p99_ms<0.001", failed.Threshold.Text);
         Assert.False(report.Passed);
 
-        var (json, markdown) = report.Write(reports);
-        Assert.Contains("\"thresholds\"", await File.ReadAllTextAsync(json));
-        Assert.Contains("inject.e2e_p99_ms<0.001: FAILED", await File.ReadAllTextAsync(markdown));
+        var directory = ReportFiles.Write(report, reports);
+        using var summary = System.Text.Json.JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(directory, "summary.json")));
+        var top = summary.RootElement;
+        Assert.Equal("smoke", top.GetProperty("profile").GetString());
+        Assert.True(top.GetProperty("messagesPerSecond").GetDouble() > 0);
+        Assert.Equal(report.Audit.Acked, top.GetProperty("audit").GetProperty("archived").GetInt64());
+        Assert.Equal(0, top.GetProperty("audit").GetProperty("lost").GetInt64());
+        Assert.False(top.GetProperty("thresholds").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "inject.e2e_p99_ms<0.001").GetProperty("passed").GetBoolean());
+        Assert.True(top.GetProperty("peakSockets").GetInt64() >= 25);   // 20 customers and 5 agents at once
+        Assert.Equal(0, top.GetProperty("refused429").GetInt64());      // loopback's allowance: the per-IP limit did not shape it
+        Assert.Contains("inject.e2e_p99_ms<0.001: FAILED", await File.ReadAllTextAsync(Path.Combine(directory, "report.md")));
+        Assert.Contains("<svg", await File.ReadAllTextAsync(Path.Combine(directory, "report.html")));
+        Assert.True(File.ReadAllLines(Path.Combine(directory, "samples.csv")).Length > 20);
         Directory.Delete(reports, recursive: true);
     }
 

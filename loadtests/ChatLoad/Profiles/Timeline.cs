@@ -42,10 +42,11 @@ public sealed class Timeline(int seconds)
         return Math.Pow(2, exp) * (1 + (sub + 1) / (double)SubBuckets);
     }
 
-    public IReadOnlyList<SecondFigures> Figures(int upTo)
+    /// <summary>The figures of seconds <paramref name="from"/> up to (not including) <paramref name="upTo"/>.</summary>
+    public IReadOnlyList<SecondFigures> Figures(int upTo, int from = 0)
     {
         var list = new List<SecondFigures>();
-        for (int s = 0; s < Math.Min(upTo, seconds); s++)
+        for (int s = Math.Max(0, from); s < Math.Min(upTo, seconds); s++)
         {
             long count = 0;
             for (int b = 0; b < Buckets; b++) count += _latency[s * Buckets + b];
