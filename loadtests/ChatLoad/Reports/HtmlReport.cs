@@ -12,7 +12,7 @@ namespace CustomerService.ChatLoad.Reports;
 /// </summary>
 public static class HtmlReport
 {
-    private const int Width = 960, Height = 240, Left = 60, Right = 16, Top = 16, Bottom = 32;
+    private const int Width = 960, Height = 250, Left = 60, Right = 16, Top = 28, Bottom = 32;
 
     private static string E(object? text) => WebUtility.HtmlEncode(Convert.ToString(text, CultureInfo.InvariantCulture) ?? "");
     private static string N(double v, string format = "F1") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
@@ -99,13 +99,13 @@ public static class HtmlReport
         int step = Math.Max(1, (int)NiceCeiling(count / 10.0));
         for (int s = 0; s <= count; s += step)
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(s):F1}\" y=\"{Height - Bottom + 14}\" font-size=\"10\" text-anchor=\"middle\">{s}s</text>");
-        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"12\" y=\"{Top + 8}\" font-size=\"11\" fill=\"#555\">{E(yLabel)}</text>");
+        svg.Append(CultureInfo.InvariantCulture, $"<text x=\"12\" y=\"14\" font-size=\"11\" fill=\"#555\">{E(yLabel)}</text>");
         foreach (var mark in report.Marks)
         {
             bool drill = mark.Kind != "phase";
             var color = drill ? "#e6550d" : "#999";
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{X(mark.AtSeconds):F1}\" x2=\"{X(mark.AtSeconds):F1}\" y1=\"{Top}\" y2=\"{Height - Bottom}\" stroke=\"{color}\" stroke-dasharray=\"{(drill ? "2,2" : "4,3")}\"/>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(mark.AtSeconds) + 3:F1}\" y=\"{Top + (drill ? 22 : 10)}\" font-size=\"10\" fill=\"{color}\">{E(mark.Label)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{X(mark.AtSeconds) + 3:F1}\" y=\"{Top + (drill ? 24 : 12)}\" font-size=\"10\" fill=\"{color}\">{E(mark.Label)}</text>");
             if (drill && mark.RecoverySeconds is { } r)
                 svg.Append(CultureInfo.InvariantCulture, $"<rect x=\"{X(mark.AtSeconds):F1}\" y=\"{Height - Bottom - 6}\" width=\"{Math.Max(1, X(mark.AtSeconds + r) - X(mark.AtSeconds)):F1}\" height=\"6\" fill=\"{color}\" opacity=\"0.5\"><title>recovered in {N(r)} s</title></rect>");
         }
@@ -119,7 +119,7 @@ public static class HtmlReport
                 points.Append(CultureInfo.InvariantCulture, $"{X(s + 0.5):F1},{Y(values[s]):F1} ");
             }
             svg.Append(CultureInfo.InvariantCulture, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{points}\"><title>{E(name)}</title></polyline>");
-            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right - 90 * (series.Count - legend)}\" y=\"{Top + 10}\" font-size=\"11\" fill=\"{color}\">■ {E(name)}</text>");
+            svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{Width - Right - 90 * (series.Count - legend)}\" y=\"14\" font-size=\"11\" fill=\"{color}\">■ {E(name)}</text>");
             legend++;
         }
         svg.Append("</svg>");
