@@ -96,15 +96,6 @@ public static class GatewayRateLimits
             AutoReplenishment = true,
         });
 
-    private static TokenBucketRateLimiterOptions Options(AddressAllowance allowance) => new()
-    {
-        TokenLimit = allowance.TokenLimit,
-        TokensPerPeriod = allowance.TokensPerPeriod,
-        ReplenishmentPeriod = allowance.ReplenishmentPeriod,
-        QueueLimit = 0,
-        AutoReplenishment = true,
-    };
-
     private static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
     {
         TokenLimit = bucket.TokenLimit,

@@ -21,13 +21,10 @@ public sealed class RateLimitOptions
     public List<AddressAllowance> Allowances { get; set; } = [];
 }
 
-/// <summary>An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get.</summary>
-public sealed class AddressAllowance
+/// <summary>An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get (its <c>Enabled</c> is not read).</summary>
+public sealed class AddressAllowance : TokenBucket
 {
     public string Network { get; set; } = "";
-    public int TokenLimit { get; set; }
-    public int TokensPerPeriod { get; set; }
-    public TimeSpan ReplenishmentPeriod { get; set; } = TimeSpan.FromSeconds(1);
 
     public bool TryGetNetwork(out IPNetwork network)
     {
@@ -39,7 +36,7 @@ public sealed class AddressAllowance
 }
 
 /// <summary>A burst of <see cref="TokenLimit"/> requests, refilled by <see cref="TokensPerPeriod"/> every <see cref="ReplenishmentPeriod"/>.</summary>
-public sealed class TokenBucket
+public class TokenBucket
 {
     /// <summary>Load tests from one address switch the per-IP bucket off (RateLimits__PerIp__Enabled=false).</summary>
     public bool Enabled { get; set; } = true;
