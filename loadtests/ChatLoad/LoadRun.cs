@@ -129,9 +129,6 @@ public sealed class LoadRun
         lock (_marks) return _marks.OrderBy(m => m.AtSeconds).ToList();
     }
 
-    /// <summary>Seconds since the first phase started: the time axis of the timeline and of every mark.</summary>
-    public double Elapsed => _pacer.Elapsed;
-
     private void Error(int phase)
     {
         if (phase >= 0 && phase < _errors.Length) Interlocked.Increment(ref _errors[phase]);
@@ -167,11 +164,11 @@ public sealed class LoadRun
     {
         var agentId = $"load-agent-{_runId}-{index}";
         var socket = await ConnectAsync("/ws/agent", _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
-        await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
         bool signalled = false;
         var buffer = new byte[256 * 1024];
         try
         {
+            await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
             while (!ct.IsCancellationRequested)
             {
                 var frame = await ReceiveAsync(socket, buffer, ct);

@@ -10,6 +10,8 @@ namespace CustomerService.Webhooks.Delivery;
 public sealed record AttemptOutcome(bool Failed, int? Status, string? Error);
 
 /// <summary>A webhook's breaker as the admin API shows it (this replica's view).</summary>
+internal sealed record OpenCircuit(DateTimeOffset OpenedAt, DateTimeOffset RetryAt, string? LastError);
+
 public sealed record CircuitView(string State, DateTimeOffset? OpenedAt, DateTimeOffset? RetryAt, string? LastError);
 
 /// <summary>
@@ -41,9 +43,11 @@ public sealed partial class CircuitBreakers
     {
         internal readonly CircuitBreakerStateProvider StateProvider = new();
         internal ResiliencePipeline<AttemptOutcome> Pipeline = null!;
-        internal DateTimeOffset? OpenedAt;
-        internal DateTimeOffset? RetryAt;
-        internal string? LastError;
+        /// <summary>
+        /// When and why it last opened, set in one write by OnOpened. Polly shows the circuit open a moment before
+        /// OnOpened runs; until then the view says closed rather than "open, no error".
+        /// </summary>
+        internal volatile OpenCircuit? Opened;
         public CircuitState State => StateProvider.CircuitState;
     }
 
@@ -61,10 +65,9 @@ public sealed partial class CircuitBreakers
                 ShouldHandle = args => ValueTask.FromResult(args.Outcome.Result?.Failed == true),
                 OnOpened = args =>
                 {
-                    breaker.OpenedAt = _time.GetUtcNow();
-                    breaker.RetryAt = breaker.OpenedAt + args.BreakDuration;
-                    breaker.LastError = args.Outcome.Result?.Error;
-                    LogOpened(key.Webhook, key.Url, args.BreakDuration.TotalSeconds, breaker.LastError);
+                    var now = _time.GetUtcNow();
+                    breaker.Opened = new OpenCircuit(now, now + args.BreakDuration, args.Outcome.Result?.Error);
+                    LogOpened(key.Webhook, key.Url, args.BreakDuration.TotalSeconds, breaker.Opened.LastError);
                     return ValueTask.CompletedTask;
                 },
                 OnHalfOpened = _ =>
@@ -74,7 +77,7 @@ public sealed partial class CircuitBreakers
                 },
                 OnClosed = _ =>
                 {
-                    breaker.OpenedAt = breaker.RetryAt = null;
+                    breaker.Opened = null;
                     LogClosed(key.Webhook, key.Url);
                     return ValueTask.CompletedTask;
                 },
@@ -86,7 +89,7 @@ public sealed partial class CircuitBreakers
     /// <summary>When a delivery refused by an open breaker should be tried again: when it half-opens (or soon, if it is half-open now).</summary>
     public TimeSpan WaitFor(Breaker breaker)
     {
-        var wait = breaker.RetryAt is { } at ? at - _time.GetUtcNow() : TimeSpan.Zero;
+        var wait = breaker.Opened is { } opened ? opened.RetryAt - _time.GetUtcNow() : TimeSpan.Zero;
         return wait > TimeSpan.FromMilliseconds(100) ? wait : TimeSpan.FromMilliseconds(Math.Min(1000, _options.BreakDuration.TotalMilliseconds / 2));
     }
 
@@ -100,7 +103,9 @@ public sealed partial class CircuitBreakers
             CircuitState.HalfOpen => "half_open",
             _ => "closed",
         };
-        return state == "closed" ? new CircuitView(state, null, null, null) : new CircuitView(state, breaker.OpenedAt, breaker.RetryAt, breaker.LastError);
+        return state == "closed" || breaker.Opened is not { } opened
+            ? new CircuitView("closed", null, null, null)
+            : new CircuitView(state, opened.OpenedAt, opened.RetryAt, opened.LastError);
     }
 
     /// <summary>Forgets breakers of webhooks deleted or re-pointed (called with the live registrations).</summary>
