@@ -25,7 +25,7 @@ public sealed class PlatformDrills(string repoRoot, Func<double> elapsed, Func<l
         _ => Task.FromResult(DrillOutcome.Fail($"no player for {drill.KindName}")),
     };
 
-    internal string RepoRoot => repoRoot;
+    public string RepoRoot => repoRoot;
     internal string Tenant => tenant;
     internal double Elapsed => elapsed();
     internal long Acked => acked();
