@@ -168,7 +168,7 @@ public sealed class LoadRun
         var buffer = new byte[256 * 1024];
         try
         {
-            await SendAsync(socket, """{"type":"hello","status":"online"}""", ct);
+            await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
             while (!ct.IsCancellationRequested)
             {
                 var frame = await ReceiveAsync(socket, buffer, ct);
@@ -229,7 +229,7 @@ public sealed class LoadRun
         {
             socket = await ConnectAsync("/ws/customer", token, ct);
             var buffer = new byte[64 * 1024];
-            await SendAsync(socket, """{"type":"hello"}""", ct);
+            await SendAsync(socket, """{"type":"hello","echo":false}""", ct);
             await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
             int retries = 0;
             while (conversation is null || !signalled)

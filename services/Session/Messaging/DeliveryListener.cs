@@ -73,21 +73,28 @@ public sealed partial class DeliveryListener(
     private ValueTask OnMessage(string subject, byte[] data)
     {
         if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
-        if (!registry.ForConversation(tenant, conversation).Any()) return ValueTask.CompletedTask;
+        var receivers = registry.ForConversation(tenant, conversation);
+        if (!receivers.Any()) return ValueTask.CompletedTask;
         var message = ChatMessage.Parser.ParseFrom(data);
-        var frame = Frames.Serialize(Frames.Message(message));
         var key = ConnectionRegistry.ConversationKey(tenant, conversation);
         if (message.Sender.Kind == ParticipantKind.Customer && policies.MergesShortMessages(tenant, message.Sender.Id))
         {
             // Customers see their messages at once; agents may see a burst of short ones as one.
-            foreach (var connection in registry.ForConversation(tenant, conversation))
-                if (connection.Identity.IsCustomer) connection.Send(frame);
+            Deliver(receivers.Where(c => c.Identity.IsCustomer), message);
             merger.Offer(key, message, merged => SendToAgents(tenant, conversation, merged));
             return ValueTask.CompletedTask;
         }
         if (message.Sender.Kind != ParticipantKind.Customer) merger.Flush(key, merged => SendToAgents(tenant, conversation, merged));
-        registry.Broadcast(tenant, conversation, frame);
+        Deliver(receivers, message);
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The message to each socket but the one that sent it with echo off (its ack said all); serialized once, if at all.</summary>
+    private static void Deliver(IEnumerable<ClientConnection> receivers, ChatMessage message)
+    {
+        byte[]? frame = null;
+        foreach (var connection in receivers)
+            if (!connection.IsOwnEcho(message)) connection.Send(frame ??= Frames.Serialize(Frames.Message(message)));
     }
 
     private void SendToAgents(string tenant, string conversation, ChatMessage message)

@@ -27,6 +27,8 @@ public sealed class ClientFrame
     public string? Description { get; set; }
     public string? OrderId { get; set; }
     public string? Priority { get; set; }
+    /// <summary>hello: false when the client takes its own messages from their acks (docs/protocol.md, "Echo").</summary>
+    public bool? Echo { get; set; }
 }
 
 public static class FrameTypes

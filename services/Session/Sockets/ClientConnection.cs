@@ -42,6 +42,36 @@ public sealed class ClientConnection
 
     public CancellationToken Closing => _closing.Token;
 
+    /// <summary>
+    /// False after a hello with <c>"echo": false</c>: the socket's own messages are not sent back to it when they were
+    /// stored exactly as it sent them, since its ack (seq) already told it everything. A masked, flagged or merged
+    /// message still comes back, and so does every message to the user's other sockets.
+    /// </summary>
+    public bool EchoOwnMessages { get; set; } = true;
+
+    /// <summary>clientId → text of this socket's messages being posted, while echo is off (bounded: a lost entry only costs an echo).</summary>
+    private readonly ConcurrentDictionary<string, string> _posting = new();
+    private const int PostingKept = 256;
+
+    /// <summary>Called before a message of this socket is numbered and published: its delivery may arrive before the publish returns.</summary>
+    public void Posting(string clientId, string text)
+    {
+        if (EchoOwnMessages) return;
+        if (_posting.Count >= PostingKept) _posting.Clear();
+        _posting[clientId] = text;
+    }
+
+    /// <summary>The post failed or was a resend: whatever arrives for it is delivered as usual.</summary>
+    public void Posted(string clientId)
+    {
+        if (!EchoOwnMessages) _posting.TryRemove(clientId, out _);
+    }
+
+    /// <summary>True when <paramref name="message"/> is this socket's own, stored as sent: its ack said all there is.</summary>
+    public bool IsOwnEcho(Contracts.ChatMessage message) =>
+        !EchoOwnMessages && message.Sender.Id == Identity.UserId && _posting.TryRemove(message.MessageId, out var text)
+        && text == message.Text && message.Metadata.Count == 0 && message.QuickReplies.Count == 0;
+
     public string? CloseReason => _closeReason;
 
     /// <summary>Queues a frame; never blocks. False when the connection is closing or too slow to keep up.</summary>

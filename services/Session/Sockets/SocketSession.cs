@@ -145,6 +145,7 @@ public sealed partial class SocketSession(
     private async Task HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
     {
         var identity = connection.Identity;
+        if (frame.Echo is { } echo) connection.EchoOwnMessages = echo;
         var frames = new List<ConversationFrame>();
         if (identity.IsCustomer)
         {
@@ -250,7 +251,18 @@ public sealed partial class SocketSession(
     {
         var identity = connection.Identity;
         var kind = identity.IsCustomer ? ParticipantKind.Customer : ParticipantKind.Agent;
-        var result = await conversations.PostAsync(identity, kind, conversationId, frame.ClientId!, frame.Text!, null, ct);
+        connection.Posting(frame.ClientId!, frame.Text!);
+        PostResult result;
+        try
+        {
+            result = await conversations.PostAsync(identity, kind, conversationId, frame.ClientId!, frame.Text!, null, ct);
+        }
+        catch
+        {
+            connection.Posted(frame.ClientId!);
+            throw;
+        }
+        if (result.Message is null || result.Duplicate) connection.Posted(frame.ClientId!);
         if (result.Message is null)
         {
             connection.Send(Frames.Error(result.ErrorCode!, result.Error!, frame.ClientId));

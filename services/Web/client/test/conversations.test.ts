@@ -38,7 +38,7 @@ describe('Conversations', () => {
     conversations.apply(message(1, 'hello'));
     const sent = conversations.write('are you there?', 'conv');
     const again = conversations.framesOnConnect();
-    expect(again[0]).toEqual({ type: 'hello' });
+    expect(again[0]).toEqual({ type: 'hello', echo: false });
     expect(again).toContainEqual({ type: 'resume', conversationId: 'conv', lastSeq: 1 });
     const resent = again.find(f => f.type === 'message');
     expect(resent).toEqual(sent);

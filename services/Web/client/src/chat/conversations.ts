@@ -73,9 +73,12 @@ export class Conversations {
     return () => this.listeners.delete(listener);
   }
 
-  /** Frames to send right after a socket opens: hello, a resume per known conversation, then the outbox again. */
+  /**
+   * Frames to send right after a socket opens: hello, a resume per known conversation, then the outbox again. The hello
+   * turns the echo of this socket's own messages off: the ack already puts them in place (docs/protocol.md, "Echo").
+   */
   framesOnConnect(status?: AgentStatus): ClientFrame[] {
-    const frames: ClientFrame[] = [status ? { type: 'hello', status } : { type: 'hello' }];
+    const frames: ClientFrame[] = [status ? { type: 'hello', status, echo: false } : { type: 'hello', echo: false }];
     for (const c of this.byId.values())
       if (c.lastSeq > 0 && c.state !== 'ended') frames.push({ type: 'resume', conversationId: c.id, lastSeq: c.lastSeq });
     for (const p of this.outbox) if (!p.error) frames.push(this.frameOf(p));

@@ -63,7 +63,7 @@ export type ServerFrame =
   | { type: 'pong' };
 
 export type ClientFrame =
-  | { type: 'hello'; status?: AgentStatus }
+  | { type: 'hello'; status?: AgentStatus; echo?: boolean }
   | { type: 'resume'; conversationId: string; lastSeq: number }
   | { type: 'message'; clientId: string; text: string; conversationId?: string; entryPage?: string; language?: string }
   | { type: 'typing'; conversationId: string; on: boolean }
