@@ -59,6 +59,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
             ["unassigned"] = Audit.Unassigned,
             ["archive_lost"] = Audit.Archive?.Lost ?? 0,
             ["archive_doubled"] = Audit.Archive?.Doubled ?? 0,
+            ["drills_failed"] = Marks.Count(m => m.Kind == "drill" && m.Outcome?.StartsWith(Drills.DrillOutcome.FailedPrefix, StringComparison.Ordinal) == true),
         };
         return figures;
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using CustomerService.ChatLoad.Drills;
 using CustomerService.ChatLoad.Profiles;
 using CustomerService.ChatLoad.Reports;
 using HdrHistogram;
@@ -71,6 +72,10 @@ public sealed class LoadRun
         var usage = new List<IReadOnlyList<ProcessShare>>();
         var phaseTimes = new List<TimeSpan>();
         var playing = _pacer.RunAsync(stop.Token);
+        // The drills on the pacer's clock, beside it; awaited after the phases (a recovery may outlast them).
+        var drills = new DrillRunner(_profile.Drills, () => _pacer.Elapsed,
+            new PlatformDrills(_options.RepoRoot, () => _pacer.Elapsed, () => _acked.Sum(), _options.Tenant), Mark);
+        var drilling = drills.RunAsync(stop.Token);
         var sample = PlatformProcesses.Sample(_options.RepoRoot);
         var runSample = sample;
         var phaseClock = Stopwatch.StartNew();
@@ -91,6 +96,7 @@ public sealed class LoadRun
             seen++;
         }
         await playing;
+        await drilling;
         var total = TimeSpan.FromTicks(phaseTimes.Sum(t => t.Ticks));
         var runUsage = ProcessShare.Between(runSample, sample, total, _acked.Sum());
 
