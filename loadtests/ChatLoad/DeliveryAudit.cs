@@ -36,6 +36,9 @@ public sealed class DeliveryAudit
         record.Told.Enqueue(agent);
     }
 
+    /// <summary>The agent the customer was last told of, or null.</summary>
+    public string? AgentOf(string conversation) => _conversations.TryGetValue(conversation, out var record) ? record.Agent : null;
+
     public void Acked(string conversation, long seq, string clientId) => For(conversation).Acked.TryAdd(seq, clientId);
 
     /// <summary>A customer message on an agent's socket: <paramref name="live"/> as a message frame, else in a conversation frame.</summary>

@@ -52,6 +52,9 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
             Window = Int("window") ?? profile.Window,
             Thresholds = [.. profile.Thresholds, .. thresholds],
         };
+        // A drill the platform did not recover from fails the run, whether or not the profile says so.
+        if (profile.Drills.Count > 0 && !profile.Thresholds.Any(t => t.StartsWith("drills_failed", StringComparison.Ordinal)))
+            profile = profile with { Thresholds = [.. profile.Thresholds, "drills_failed<1"] };
         var errors = profile.Validate();
         if (errors.Count > 0) throw new ProfileException($"profile '{profile.Name}': {string.Join("; ", errors)}");
         var phases = profile.Phases.Select(p => p.Name).ToHashSet();

@@ -59,6 +59,8 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
             ["unassigned"] = Audit.Unassigned,
             ["archive_lost"] = Audit.Archive?.Lost ?? 0,
             ["archive_doubled"] = Audit.Archive?.Doubled ?? 0,
+            ["reconnects"] = Sockets.Reconnects,
+            ["drills_failed"] = Marks.Count(m => m.Kind == "drill" && m.Outcome?.StartsWith(Drills.DrillOutcome.FailedPrefix, StringComparison.Ordinal) == true),
         };
         return figures;
     }
@@ -97,7 +99,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine($"end-to-end customer→agent latency ms: p50={F(run["e2e_p50_ms"], "F2")} p95={F(run["e2e_p95_ms"], "F2")} p99={F(run["e2e_p99_ms"], "F2")} max={F(run["e2e_max_ms"], "F2")} (n={Phases.Sum(p => p.Latency.TotalCount)})");
         output.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
         output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}; of them rate_limited frames: {Sockets.RateLimited}); dropped (open model, every window full): {run["dropped"]}");
-        output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}");
+        output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}; reconnects: {Sockets.Reconnects} (unacked messages sent again: {Sockets.Resent}; resumes for a hole: {Sockets.GapResumes})");
         output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)
             output.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
@@ -155,8 +157,12 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
     }
 }
 
-/// <summary>What the run saw of its sockets: the most open at once, upgrades the gateway refused with 429, frames Session refused as rate_limited.</summary>
-public sealed record SocketFigures(long Peak, long Refused429, long RateLimited);
+/// <summary>
+/// What the run saw of its sockets: the most open at once, upgrades the gateway refused with 429, frames Session
+/// refused as rate_limited, sockets opened again after a drop, unacked messages sent again after a reconnect (same
+/// clientId), resumes an agent sent for a hole in a conversation's seqs while its socket stayed open.
+/// </summary>
+public sealed record SocketFigures(long Peak, long Refused429, long RateLimited, long Reconnects = 0, long Resent = 0, long GapResumes = 0);
 
 /// <summary>One process group's share of a measured window.</summary>
 public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)

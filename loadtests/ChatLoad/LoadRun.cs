@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using CustomerService.ChatLoad.Drills;
 using CustomerService.ChatLoad.Profiles;
 using CustomerService.ChatLoad.Reports;
 using HdrHistogram;
@@ -29,7 +31,8 @@ public sealed class LoadRun
     private readonly DeliveryAudit _audit = new();
     private readonly List<RunMark> _marks = [];
     private long _assignments, _contextReady, _inFlight, _setupErrors;
-    private long _sockets, _peakSockets, _refused429, _rateLimited;
+    private long _sockets, _peakSockets, _refused429, _rateLimited, _reconnects, _resent, _gapResumes;
+    private int _dropsLogged;
     private readonly DateTime _startedAt = DateTime.UtcNow;
 
     public LoadRun(LoadOptions options, Tokens tokens)
@@ -71,6 +74,10 @@ public sealed class LoadRun
         var usage = new List<IReadOnlyList<ProcessShare>>();
         var phaseTimes = new List<TimeSpan>();
         var playing = _pacer.RunAsync(stop.Token);
+        // The drills on the pacer's clock, beside it; awaited after the phases (a recovery may outlast them).
+        var drills = new DrillRunner(_profile.Drills, () => _pacer.Elapsed,
+            new PlatformDrills(_options.RepoRoot, () => _pacer.Elapsed, () => _acked.Sum(), _options.Tenant), Mark);
+        var drilling = drills.RunAsync(stop.Token);
         var sample = PlatformProcesses.Sample(_options.RepoRoot);
         var runSample = sample;
         var phaseClock = Stopwatch.StartNew();
@@ -91,6 +98,7 @@ public sealed class LoadRun
             seen++;
         }
         await playing;
+        await drilling;
         var total = TimeSpan.FromTicks(phaseTimes.Sum(t => t.Ticks));
         var runUsage = ProcessShare.Between(runSample, sample, total, _acked.Sum());
 
@@ -115,7 +123,8 @@ public sealed class LoadRun
         }
         return new LoadReport(_options, phases, total, Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments),
             Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder(),
-            new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited)), _startedAt);
+            new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
+                Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes)), _startedAt);
     }
 
     /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
@@ -136,15 +145,24 @@ public sealed class LoadRun
         _timeline.Error(_pacer.Elapsed);
     }
 
-    /// <summary>Opens a socket through the gateway; a 429 is counted as such (the per-IP limit shaping the load is a finding, never hidden).</summary>
+    /// <summary>
+    /// Opens a socket through the gateway; a 429 is counted as such (the per-IP limit shaping the load is a finding,
+    /// never hidden). A refused or failed upgrade is a <see cref="ConnectRefused"/> with the status the gateway answered.
+    /// </summary>
     private async Task<ClientWebSocket> ConnectAsync(string path, string token, CancellationToken ct)
     {
         var socket = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
         var uri = new UriBuilder(_options.Gateway) { Scheme = _options.Gateway.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"access_token={token}" }.Uri;
         try { await socket.ConnectAsync(uri, ct); }
-        catch (WebSocketException) when (socket.HttpStatusCode == System.Net.HttpStatusCode.TooManyRequests)
+        catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException)
         {
-            Interlocked.Increment(ref _refused429);
+            var status = socket.HttpStatusCode;
+            if (status == System.Net.HttpStatusCode.TooManyRequests) Interlocked.Increment(ref _refused429);
+            socket.Dispose();
+            throw new ConnectRefused(status, e);
+        }
+        catch
+        {
             socket.Dispose();
             throw;
         }
@@ -154,186 +172,400 @@ public sealed class LoadRun
         return socket;
     }
 
+    private sealed class ConnectRefused(System.Net.HttpStatusCode status, Exception inner) : Exception($"socket refused ({(int)status}): {inner.Message}", inner)
+    {
+        public System.Net.HttpStatusCode Status => status;
+    }
+
     private void Closed(ClientWebSocket socket)
     {
         socket.Dispose();
         Interlocked.Decrement(ref _sockets);
     }
 
+    /// <summary>A socket that dropped (closed by the server, reset, or refused on reconnect): the first few are printed.</summary>
+    private void Dropped(string who, Exception? e)
+    {
+        if (Interlocked.Increment(ref _dropsLogged) <= 5) Console.Error.WriteLine($"{who}: socket dropped ({e?.Message ?? "closed by the server"}), reconnecting");
+    }
+
+    private static bool IsSocketFailure(Exception e) => e is WebSocketException or IOException or HttpRequestException or ObjectDisposedException or ConnectRefused;
+
+    private Task BackoffAsync(ref int attempt, CancellationToken ct) => Task.Delay(Backoff.Delay(attempt++, Random.Shared.NextDouble()), ct);
+
+    /// <summary>
+    /// An agent: online through the gateway for the whole run, receiving its conversations' customer messages. A
+    /// socket that drops (session or gateway killed, a restart) is opened again with <see cref="Backoff"/>; on every
+    /// (re)connect it sends <c>hello</c> (the welcome has every open conversation of the agent's), then <c>resume</c>
+    /// for each conversation it had before, from its last contiguous seq, as the widget does (docs/pages.md). A hole
+    /// in a conversation's seqs that stays open for 2 s while the socket is up (a live delivery lost on the way) is
+    /// resumed too. What comes in a welcome or a resume answer counts for the audit like a live frame.
+    /// </summary>
     private async Task AgentAsync(int index, LongHistogram[] histograms, CountdownEvent ready, CancellationToken ct)
     {
         var agentId = $"load-agent-{_runId}-{index}";
-        var socket = await ConnectAsync("/ws/agent", _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}"), ct);
-        bool signalled = false;
-        var buffer = new byte[256 * 1024];
+        string NewToken() => _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}");
+        var token = NewToken();
+        var seen = new SeqTracker();
+        var buffer = new FrameBuffer(256 * 1024);
+        bool signalled = false, wasOpen = false;
+        int attempt = 0;
         try
         {
-            await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
             while (!ct.IsCancellationRequested)
             {
-                var frame = await ReceiveAsync(socket, buffer, ct);
-                if (frame is null) break;
-                // Message frames are nearly all an agent receives: read in one pass, no document per frame.
-                if (frame.Value.Span.IndexOf("\"type\":\"message\""u8) >= 0 && AgentMessage.TryRead(frame.Value.Span, out var m))
+                ClientWebSocket socket;
+                try { socket = await ConnectAsync("/ws/agent", token, ct); }
+                catch (ConnectRefused e)
                 {
-                    if (!m.FromCustomer) continue;
-                    _audit.Received(agentId, m.ConversationId, m.Seq, m.ClientId, live: true);
-                    if (SendStamp.TryParse(m.Text, out var phase, out var sent) && phase < histograms.Length)
-                    {
-                        long latency = Stopwatch.GetTimestamp() - sent;
-                        histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
-                        _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
-                    }
+                    if (e.Status == System.Net.HttpStatusCode.Unauthorized) token = NewToken();
+                    await BackoffAsync(ref attempt, ct);
                     continue;
                 }
-                using var json = JsonDocument.Parse(frame.Value);
-                var type = json.RootElement.GetProperty("type").GetString();
-                if (type == "welcome" && !signalled) { signalled = true; ready.Signal(); }
-                else if (type == "conversation")
+                if (wasOpen) Interlocked.Increment(ref _reconnects);
+                var reconnected = wasOpen;
+                wasOpen = true;
+                Exception? failure = null;
+                try
                 {
-                    // The customer context (CRM profile and recent orders, live or cached) there at assignment?
-                    Interlocked.Increment(ref _assignments);
-                    var conversation = json.RootElement.GetProperty("conversationId").GetString()!;
-                    foreach (var message in json.RootElement.GetProperty("messages").EnumerateArray())
-                        if (message.GetProperty("sender").GetProperty("kind").GetString() == "customer")
-                            _audit.Received(agentId, conversation, message.GetProperty("seq").GetInt64(), message.GetProperty("clientId").GetString()!, live: false);
-                    if (json.RootElement.TryGetProperty("context", out var context)
-                        && context.TryGetProperty("profile", out var profile) && profile.TryGetProperty("status", out var ps) && ps.GetString() is "live" or "cached"
-                        && context.TryGetProperty("orders", out var orders) && orders.TryGetProperty("status", out var os) && os.GetString() is "live" or "cached")
-                        Interlocked.Increment(ref _contextReady);
+                    await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
+                    // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
+                    var resuming = new HashSet<string>();
+                    long gapCheck = Stopwatch.GetTimestamp();
+                    while (!ct.IsCancellationRequested)
+                    {
+                        var frame = await ReceiveAsync(socket, buffer, ct);
+                        if (frame is null) break;
+                        if (Stopwatch.GetElapsedTime(gapCheck) > TimeSpan.FromSeconds(1))
+                        {
+                            gapCheck = Stopwatch.GetTimestamp();
+                            foreach (var (conversation, lastSeq) in seen.Gaps(TimeSpan.FromSeconds(2)))
+                            {
+                                Interlocked.Increment(ref _gapResumes);
+                                resuming.Add(conversation);
+                                await SendAsync(socket, Resume(conversation, lastSeq), ct);
+                            }
+                        }
+                        // Message frames are nearly all an agent receives: read in one pass, no document per frame.
+                        if (frame.Value.Span.IndexOf("\"type\":\"message\""u8) >= 0 && AgentMessage.TryRead(frame.Value.Span, out var m))
+                        {
+                            seen.Seen(m.ConversationId, m.Seq);
+                            if (!m.FromCustomer) continue;
+                            _audit.Received(agentId, m.ConversationId, m.Seq, m.ClientId, live: true);
+                            if (SendStamp.TryParse(m.Text, out var phase, out var sent) && phase < histograms.Length)
+                            {
+                                long latency = Stopwatch.GetTimestamp() - sent;
+                                histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
+                                _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
+                            }
+                            continue;
+                        }
+                        using var json = JsonDocument.Parse(frame.Value);
+                        var type = json.RootElement.GetProperty("type").GetString();
+                        if (type == "welcome")
+                        {
+                            attempt = 0;
+                            var known = seen.Conversations().ToHashSet();
+                            var now = new HashSet<string>();
+                            foreach (var c in json.RootElement.GetProperty("conversations").EnumerateArray())
+                            {
+                                var id = AgentSnapshot(agentId, c, seen);
+                                now.Add(id);
+                                // The widget's reconnect: resume every conversation it had, from what it has.
+                                if (reconnected && known.Contains(id))
+                                {
+                                    resuming.Add(id);
+                                    await SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
+                                }
+                            }
+                            // Not in the welcome: no longer the agent's (ended, or back in the queue while it was away).
+                            foreach (var id in known) if (!now.Contains(id)) seen.Forget(id);
+                            if (!signalled) { signalled = true; ready.Signal(); }
+                        }
+                        else if (type == "conversation")
+                        {
+                            var id = AgentSnapshot(agentId, json.RootElement, seen);
+                            if (resuming.Remove(id)) continue;
+                            // An assignment: the customer context (CRM profile and recent orders, live or cached) there?
+                            Interlocked.Increment(ref _assignments);
+                            if (json.RootElement.TryGetProperty("context", out var context)
+                                && context.TryGetProperty("profile", out var profile) && profile.TryGetProperty("status", out var ps) && ps.GetString() is "live" or "cached"
+                                && context.TryGetProperty("orders", out var orders) && orders.TryGetProperty("status", out var os) && os.GetString() is "live" or "cached")
+                                Interlocked.Increment(ref _contextReady);
+                        }
+                        else if (type == "error")
+                        {
+                            Error(_pacer.CurrentPhase);
+                            if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
+                        }
+                    }
                 }
-                else if (type == "error")
+                catch (Exception e) when (IsSocketFailure(e)) { failure = e; }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+                finally
                 {
-                    Error(_pacer.CurrentPhase);
-                    if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
+                    if (ct.IsCancellationRequested) await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
+                    Closed(socket);
                 }
+                if (ct.IsCancellationRequested) break;
+                Dropped($"agent {index}", failure);
+                await BackoffAsync(ref attempt, ct);
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException) { }
+        catch (OperationCanceledException) { }
         finally
         {
             if (!signalled) ready.Signal();
-            await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
-            Closed(socket);
         }
     }
 
+    private static string Resume(string conversation, long lastSeq) => $$"""{"type":"resume","conversationId":"{{conversation}}","lastSeq":{{lastSeq}}}""";
+
+    /// <summary>A conversation frame (an assignment, a welcome's entry, a resume's answer) on an agent's socket: its customer messages are received.</summary>
+    private string AgentSnapshot(string agentId, JsonElement conversation, SeqTracker seen)
+    {
+        var id = conversation.GetProperty("conversationId").GetString()!;
+        foreach (var message in conversation.GetProperty("messages").EnumerateArray())
+        {
+            var seq = message.GetProperty("seq").GetInt64();
+            seen.Seen(id, seq);
+            if (message.GetProperty("sender").GetProperty("kind").GetString() == "customer")
+                _audit.Received(agentId, id, seq, message.GetProperty("clientId").GetString()!, live: false);
+        }
+        return id;
+    }
+
+    /// <summary>The customer's socket now: null while it reconnects. Sends are one at a time (a ClientWebSocket allows one).</summary>
+    private sealed class CustomerLink
+    {
+        public volatile ClientWebSocket? Socket;
+        public volatile string? Conversation;
+        public readonly SemaphoreSlim SendLock = new(1, 1);
+        public int Attempt;
+    }
+
+    /// <summary>
+    /// A customer: opens a conversation, waits for its agent, then sends when the pacer says, at most the window's
+    /// messages unacked at once. Every message goes into an <see cref="Outbox"/> until its ack; a socket that drops is
+    /// opened again with <see cref="Backoff"/>, and on every reconnect the customer sends <c>hello</c>, <c>resume</c>
+    /// of its conversation from its last contiguous seq, then every unacked message again with the same clientId
+    /// (the widget's reconnect, docs/pages.md). A message refused with <c>unavailable</c>, <c>internal</c> or
+    /// <c>rate_limited</c> is counted as an error and sent again (same clientId), as the protocol asks.
+    /// </summary>
     /// <param name="sending">Cancelled when the customers stop sending (their sockets stay for the drain).</param>
     private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken sending, CancellationToken ct)
     {
-        var token = _tokens.For(_options.Tenant, $"load-visitor-{_runId}-{index}", "visitor", $"Visitor {index}");
-        ClientWebSocket? socket = null;
-        string? conversation = null;
-        bool signalled = false;
-        try
-        {
-            socket = await ConnectAsync("/ws/customer", token, ct);
-            var buffer = new byte[64 * 1024];
-            await SendAsync(socket, """{"type":"hello","echo":false}""", ct);
-            await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
-            int retries = 0;
-            while (conversation is null || !signalled)
-            {
-                var frame = await ReceiveAsync(socket, buffer, ct) ?? throw new WebSocketException("closed before assignment");
-                using var json = JsonDocument.Parse(frame);
-                var type = json.RootElement.GetProperty("type").GetString();
-                if (type == "ack")
-                {
-                    conversation = json.RootElement.GetProperty("conversationId").GetString()!;
-                    _audit.Acked(conversation, json.RootElement.GetProperty("seq").GetInt64(), json.RootElement.GetProperty("clientId").GetString()!);
-                }
-                else if (type == "assigned")
-                {
-                    _audit.Assigned(json.RootElement.GetProperty("conversationId").GetString()!, json.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
-                    signalled = true;
-                    ready.Signal();
-                }
-                else if (type == "error" && json.RootElement.GetProperty("code").GetString() is "unavailable" or "internal" && ++retries <= 5)
-                {
-                    // A busy platform says so; the widget sends the same frame again, and so does this customer.
-                    Interlocked.Increment(ref _setupErrors);
-                    await Task.Delay(200 * retries, ct);
-                    await SendAsync(socket, $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", ct);
-                }
-                else if (type == "error") throw new InvalidOperationException(json.RootElement.ToString());
-            }
+        var visitor = $"load-visitor-{_runId}-{index}";
+        var link = new CustomerLink();
+        var outbox = new Outbox();
+        var seen = new SeqTracker();
+        var window = new SemaphoreSlim(_profile.Window);
+        var assigned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var retries = new ConcurrentDictionary<string, int>();
+        int signalled = 0;
+        void Signal() { if (Interlocked.Exchange(ref signalled, 1) == 0) ready.Signal(); }
+        outbox.Add($"{index}-open", $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", -1);
 
-            var window = new SemaphoreSlim(_profile.Window);
-            var reader = Task.Run(async () =>
-            {
-                while (!ct.IsCancellationRequested)
-                {
-                    var frame = await ReceiveAsync(socket, buffer, ct);
-                    if (frame is null) break;
-                    var span = frame.Value.Span;
-                    if (span.IndexOf("\"type\":\"ack\""u8) >= 0)
-                    {
-                        var (seq, clientId) = AckOf(span);
-                        _audit.Acked(conversation, seq, clientId);
-                        if (_pacer.CurrentPhase is var p && p >= 0 && p < _acked.Length) Interlocked.Increment(ref _acked[p]);
-                        _timeline.Acked(_pacer.Elapsed);
-                        Interlocked.Decrement(ref _inFlight);
-                        window.Release();
-                    }
-                    else if (span.IndexOf("\"type\":\"assigned\""u8) >= 0)
-                    {
-                        using var assigned = JsonDocument.Parse(frame.Value);
-                        _audit.Assigned(conversation, assigned.RootElement.GetProperty("agent").GetProperty("id").GetString()!);
-                    }
-                    else if (span.IndexOf("\"type\":\"error\""u8) >= 0)
-                    {
-                        if (span.IndexOf("\"rate_limited\""u8) >= 0) Interlocked.Increment(ref _rateLimited);
-                        Error(_pacer.CurrentPhase);
-                        Interlocked.Decrement(ref _inFlight);
-                        window.Release();
-                    }
-                }
-            }, ct);
+        // On the socket open now; false when there is none or it broke: the message stays in the outbox and goes
+        // again after the reconnect.
+        async Task<bool> TrySendAsync(string frame)
+        {
+            await link.SendLock.WaitAsync(ct);
             try
             {
-                for (long n = 0; !sending.IsCancellationRequested; n++)
+                if (link.Socket is not { State: WebSocketState.Open } socket) return false;
+                await SendAsync(socket, frame, ct);
+                return true;
+            }
+            catch (Exception e) when (IsSocketFailure(e)) { return false; }
+            finally { link.SendLock.Release(); }
+        }
+
+        void Settled(Outbox.Entry entry, bool acked)
+        {
+            retries.TryRemove(entry.ClientId, out _);
+            if (entry.Phase < 0) return;
+            if (acked)
+            {
+                if (_pacer.CurrentPhase is var p && p >= 0 && p < _acked.Length) Interlocked.Increment(ref _acked[p]);
+                _timeline.Acked(_pacer.Elapsed);
+            }
+            Interlocked.Decrement(ref _inFlight);
+            window.Release();
+        }
+
+        void OnError(JsonElement error)
+        {
+            var code = error.GetProperty("code").GetString();
+            if (code == "rate_limited") Interlocked.Increment(ref _rateLimited);
+            Error(_pacer.CurrentPhase);
+            if (!error.TryGetProperty("clientId", out var c) || c.GetString() is not { } clientId || outbox.Find(clientId) is not { } entry) return;
+            if (code is "unavailable" or "internal" or "rate_limited" && retries.AddOrUpdate(clientId, 1, (_, n) => n + 1) is var n && n <= 20)
+            {
+                // The protocol's answer: send the same frame again (same clientId; nothing is doubled).
+                var delay = error.TryGetProperty("retryAfterMs", out var after) && after.TryGetInt32(out var ms) ? TimeSpan.FromMilliseconds(ms) : Backoff.Delay(n - 1, Random.Shared.NextDouble());
+                _ = Task.Delay(delay, ct).ContinueWith(t => t.IsCompletedSuccessfully && outbox.Find(clientId) is not null ? TrySendAsync(entry.Frame) : Task.FromResult(false), TaskScheduler.Default).Unwrap();
+                return;
+            }
+            if (outbox.GiveUp(clientId) is { } given) Settled(given, acked: false);
+            if (entry.Phase < 0) Console.Error.WriteLine($"customer {index}: {error}");
+        }
+
+        // A welcome's entry or a resume's answer: the agent it names is the one the customer is told of now.
+        void Snapshot(JsonElement conversation)
+        {
+            var id = conversation.GetProperty("conversationId").GetString()!;
+            if (id != link.Conversation) return;
+            foreach (var message in conversation.GetProperty("messages").EnumerateArray()) seen.Seen(id, message.GetProperty("seq").GetInt64());
+            if (conversation.TryGetProperty("agent", out var agent) && agent.ValueKind == JsonValueKind.Object
+                && agent.GetProperty("id").GetString() is { } agentId && _audit.AgentOf(id) != agentId)
+                _audit.Assigned(id, agentId);
+        }
+
+        async Task ReadAsync(ClientWebSocket socket, FrameBuffer buffer)
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var frame = await ReceiveAsync(socket, buffer, ct);
+                if (frame is null) return;
+                var span = frame.Value.Span;
+                if (span.IndexOf("\"type\":\"ack\""u8) >= 0)
                 {
-                    await window.WaitAsync(sending);
-                    if (await _pacer.NextAsync(index, sending) is not { } turn) { window.Release(); break; }
-                    Interlocked.Increment(ref _inFlight);
-                    Interlocked.Increment(ref _sent[turn.Phase]);
-                    _timeline.Sent(_pacer.Elapsed);
-                    await SendAsync(socket, $$"""{"type":"message","conversationId":"{{conversation}}","clientId":"{{index}}-{{n}}","text":"{{SendStamp.Format(turn.Phase, turn.Intended)}}"}""", ct);
+                    var (seq, clientId, conversation) = AckOf(span);
+                    link.Conversation ??= conversation;
+                    seen.Seen(conversation, seq);
+                    _audit.Acked(conversation, seq, clientId);
+                    // Once per clientId: the duplicate ack of a resend finds nothing left to count.
+                    if (outbox.Acked(clientId) is { } entry) Settled(entry, acked: true);
+                    continue;
+                }
+                if (span.IndexOf("\"type\":\"message\""u8) >= 0)
+                {
+                    if (AgentMessage.TryRead(span, out var m)) seen.Seen(m.ConversationId, m.Seq);
+                    continue;
+                }
+                using var json = JsonDocument.Parse(frame.Value);
+                var root = json.RootElement;
+                switch (root.GetProperty("type").GetString())
+                {
+                    case "assigned":
+                        var conversationId = root.GetProperty("conversationId").GetString()!;
+                        link.Conversation ??= conversationId;
+                        _audit.Assigned(conversationId, root.GetProperty("agent").GetProperty("id").GetString()!);
+                        assigned.TrySetResult();
+                        Signal();
+                        break;
+                    case "welcome":
+                        link.Attempt = 0;
+                        foreach (var c in root.GetProperty("conversations").EnumerateArray()) Snapshot(c);
+                        break;
+                    case "conversation":
+                        Snapshot(root);
+                        break;
+                    case "error":
+                        OnError(root);
+                        break;
                 }
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
-            await reader;
         }
-        catch (Exception e) when (e is OperationCanceledException) { }
-        catch (Exception e) when (e is WebSocketException or InvalidOperationException)
+
+        async Task ConnectionAsync()
         {
-            Error(_pacer.CurrentPhase);
-            Console.Error.WriteLine($"customer {index}: {e.Message}");
+            var token = _tokens.For(_options.Tenant, visitor, "visitor", $"Visitor {index}");
+            var buffer = new FrameBuffer(64 * 1024);
+            bool wasOpen = false;
+            while (!ct.IsCancellationRequested)
+            {
+                ClientWebSocket socket;
+                try { socket = await ConnectAsync("/ws/customer", token, ct); }
+                catch (ConnectRefused e)
+                {
+                    if (e.Status == System.Net.HttpStatusCode.Unauthorized) token = _tokens.For(_options.Tenant, visitor, "visitor", $"Visitor {index}");
+                    await BackoffAsync(ref link.Attempt, ct);
+                    continue;
+                }
+                if (wasOpen) Interlocked.Increment(ref _reconnects);
+                Exception? failure = null;
+                try
+                {
+                    await link.SendLock.WaitAsync(ct);
+                    try
+                    {
+                        await SendAsync(socket, """{"type":"hello","echo":false}""", ct);
+                        if (wasOpen && link.Conversation is { } conversation) await SendAsync(socket, Resume(conversation, seen.LastSeq(conversation)), ct);
+                        foreach (var entry in outbox.Pending())
+                        {
+                            if (wasOpen) Interlocked.Increment(ref _resent);
+                            await SendAsync(socket, entry.Frame, ct);
+                        }
+                        link.Socket = socket;
+                    }
+                    finally { link.SendLock.Release(); }
+                    wasOpen = true;
+                    await ReadAsync(socket, buffer);
+                }
+                catch (Exception e) when (IsSocketFailure(e)) { failure = e; }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+                finally
+                {
+                    link.Socket = null;
+                    if (ct.IsCancellationRequested && link.Conversation is { } conversation)
+                        await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
+                    await link.SendLock.WaitAsync(CancellationToken.None);
+                    try { Closed(socket); } finally { link.SendLock.Release(); }
+                }
+                if (ct.IsCancellationRequested) break;
+                Dropped($"customer {index}", failure);
+                await BackoffAsync(ref link.Attempt, ct);
+            }
         }
+
+        var connection = ConnectionAsync();
+        try
+        {
+            await assigned.Task.WaitAsync(sending);
+            for (long n = 0; !sending.IsCancellationRequested; n++)
+            {
+                await window.WaitAsync(sending);
+                if (await _pacer.NextAsync(index, sending) is not { } turn) { window.Release(); break; }
+                Interlocked.Increment(ref _inFlight);
+                Interlocked.Increment(ref _sent[turn.Phase]);
+                _timeline.Sent(_pacer.Elapsed);
+                var clientId = $"{index}-{n}";
+                var frame = $$"""{"type":"message","conversationId":"{{link.Conversation}}","clientId":"{{clientId}}","text":"{{SendStamp.Format(turn.Phase, turn.Intended)}}"}""";
+                outbox.Add(clientId, frame, turn.Phase);
+                await TrySendAsync(frame);
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested) { }
+        catch (OperationCanceledException) { }
         finally
         {
-            if (!signalled) ready.Signal();
-            if (socket is not null)
+            try { await connection; }
+            catch (OperationCanceledException) { }
+            catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
             {
-                if (conversation is not null) await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
-                Closed(socket);
+                Error(_pacer.CurrentPhase);
+                Console.Error.WriteLine($"customer {index}: {e.Message}");
             }
+            Signal();
         }
     }
 
-    /// <summary>seq and clientId of an ack frame, read in one pass (the customers' hot loop: no document built per ack).</summary>
-    private static (long Seq, string ClientId) AckOf(ReadOnlySpan<byte> json)
+    /// <summary>seq, clientId and conversation of an ack frame, read in one pass (the customers' hot loop: no document built per ack).</summary>
+    private static (long Seq, string ClientId, string Conversation) AckOf(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
         long seq = 0;
-        string clientId = "";
+        string clientId = "", conversation = "";
         while (reader.Read())
         {
             if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
             if (reader.ValueTextEquals("seq"u8) && reader.Read()) seq = reader.GetInt64();
             else if (reader.ValueTextEquals("clientId"u8) && reader.Read()) clientId = reader.GetString()!;
+            else if (reader.ValueTextEquals("conversationId"u8) && reader.Read()) conversation = reader.GetString()!;
         }
-        return (seq, clientId);
+        return (seq, clientId, conversation);
     }
 
     private static Task SendAsync(ClientWebSocket socket, string frame, CancellationToken ct) =>
@@ -349,15 +581,22 @@ public sealed class LoadRun
         catch (Exception e) when (e is WebSocketException or OperationCanceledException or ObjectDisposedException) { }
     }
 
-    private static async Task<ReadOnlyMemory<byte>?> ReceiveAsync(ClientWebSocket socket, byte[] buffer, CancellationToken ct)
+    /// <summary>A receive buffer that grows to the largest frame (a welcome after a reconnect holds whole conversations).</summary>
+    private sealed class FrameBuffer(int size)
+    {
+        public byte[] Bytes = new byte[size];
+    }
+
+    private static async Task<ReadOnlyMemory<byte>?> ReceiveAsync(ClientWebSocket socket, FrameBuffer buffer, CancellationToken ct)
     {
         int length = 0;
         while (true)
         {
-            var result = await socket.ReceiveAsync(buffer.AsMemory(length), ct);
+            if (length == buffer.Bytes.Length) Array.Resize(ref buffer.Bytes, buffer.Bytes.Length * 2);
+            var result = await socket.ReceiveAsync(buffer.Bytes.AsMemory(length), ct);
             if (result.MessageType == WebSocketMessageType.Close) return null;
             length += result.Count;
-            if (result.EndOfMessage) return buffer.AsMemory(0, length);
+            if (result.EndOfMessage) return buffer.Bytes.AsMemory(0, length);
         }
     }
 }

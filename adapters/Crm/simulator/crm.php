@@ -9,6 +9,11 @@
 //                          404 for ids starting with "unknown"
 //                          500 for ids starting with "fail" (the CRM's own error page)
 //                          200 with a truncated record for ids starting with "broken"
+//   POST /__fault?delayMs=D&status=S&seconds=N
+//                          loopback callers only (403 otherwise): for N seconds every /customers answer is D ms late
+//                          and, when S is not 200, every answer but /__fault's is S (503: the CRM is down); the load
+//                          tool's crm-slow and crm-down drills. seconds=0 ends a fault. 200 with the fault as JSON.
+//   GET /__fault           the fault now in force, as JSON (loopback only)
 //
 // Environment: CRM_SIM_DELAY_MS   delay every /customers answer by this many milliseconds (slow-CRM drills)
 //              PHP_CLI_SERVER_WORKERS  PHP's own: serve requests with that many worker processes
@@ -118,8 +123,60 @@ function answer(int $status, string $body, string $type = 'text/plain; charset=u
     echo $body;
 }
 
+/**
+ * A fault set through /__fault, shared by every worker process of the built-in server (PHP_CLI_SERVER_WORKERS) through
+ * a file named after the port: each worker is its own process, so memory would not do.
+ */
+function fault_file(): string
+{
+    return sys_get_temp_dir() . '/crm-sim-fault-' . (int)($_SERVER['SERVER_PORT'] ?? 0) . '.json';
+}
+
+/** The fault in force now, or null. */
+function current_fault(): ?array
+{
+    $file = fault_file();
+    if (!is_file($file)) {
+        return null;
+    }
+    $fault = json_decode((string)@file_get_contents($file), true);
+    return is_array($fault) && ($fault['until'] ?? 0) > microtime(true) ? $fault : null;
+}
+
+function is_loopback(string $address): bool
+{
+    return $address === '127.0.0.1' || $address === '::1' || str_starts_with($address, '::ffff:127.');
+}
+
 $path = parse_url($_SERVER['REQUEST_URI'] ?? '/', PHP_URL_PATH) ?: '/';
 $method = $_SERVER['REQUEST_METHOD'] ?? 'GET';
+
+if ($path === '/__fault') {
+    if (!is_loopback($_SERVER['REMOTE_ADDR'] ?? '')) {
+        answer(403, "faults are for local drills only\n");
+    } elseif ($method === 'POST') {
+        $seconds = max(0.0, (float)($_GET['seconds'] ?? 0));
+        $fault = [
+            'delayMs' => max(0, (int)($_GET['delayMs'] ?? 0)),
+            'status' => (int)($_GET['status'] ?? 200) ?: 200,
+            'until' => microtime(true) + $seconds,
+        ];
+        // Written to a temporary file and renamed: a worker never reads half a fault.
+        $tmp = fault_file() . '.' . getmypid();
+        file_put_contents($tmp, json_encode($fault));
+        rename($tmp, fault_file());
+        answer(200, json_encode($fault + ['seconds' => $seconds]), 'application/json');
+    } else {
+        answer(200, json_encode(current_fault()), 'application/json');
+    }
+    return true;
+}
+
+$fault = current_fault();
+if ($fault !== null && $fault['status'] !== 200) {
+    answer($fault['status'], "<html><body><h1>Service Unavailable</h1></body></html>", 'text/html');
+    return true;
+}
 
 if ($path === '/health') {
     answer(200, "ok\n");
@@ -127,7 +184,7 @@ if ($path === '/health') {
 }
 
 if ($method === 'GET' && preg_match('#^/customers/([^/]+)$#', $path, $m)) {
-    $delay = (int)(getenv('CRM_SIM_DELAY_MS') ?: 0);
+    $delay = (int)(getenv('CRM_SIM_DELAY_MS') ?: 0) + (int)($fault['delayMs'] ?? 0);
     if ($delay > 0) {
         usleep($delay * 1000);
     }

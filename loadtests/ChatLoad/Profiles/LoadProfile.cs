@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CustomerService.ChatLoad.Drills;
 
 namespace CustomerService.ChatLoad.Profiles;
 
@@ -24,6 +25,8 @@ public sealed record LoadProfile
     public int Seed { get; init; } = 1;
     public IReadOnlyList<Phase> Phases { get; init; } = [];
     public IReadOnlyList<string> Thresholds { get; init; } = [];
+    /// <summary>Faults played during the phases (kill -9 a service, restart NATS or Redis, the CRM slow or down): Drills/.</summary>
+    public IReadOnlyList<Drill> Drills { get; init; } = [];
 
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromSeconds(Phases.Sum(p => p.Seconds));
@@ -34,7 +37,11 @@ public sealed record LoadProfile
         ReadCommentHandling = JsonCommentHandling.Skip,
         AllowTrailingCommas = true,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
-        Converters = { new JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false) },
+        Converters =
+        {
+            new JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false),
+            new JsonStringEnumConverter<DrillKind>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false),
+        },
     };
 
     /// <summary>A profile by name (loadtests/profiles/NAME.json) or by path.</summary>
@@ -81,6 +88,8 @@ public sealed record LoadProfile
             foreach (var error in phase.Validate(Customers)) errors.Add($"phases[{i}] ({phase.Name}): {error}");
             if (!string.IsNullOrEmpty(phase.Name) && !names.Add(phase.Name)) errors.Add($"phases[{i}]: the name '{phase.Name}' is used twice");
         }
+        for (int i = 0; i < Drills.Count; i++)
+            foreach (var error in Drills[i].Validate(Duration.TotalSeconds)) errors.Add($"drills[{i}] ({Drills[i].KindName}): {error}");
         foreach (var threshold in Thresholds)
         {
             try { Threshold.Parse(threshold, names); }

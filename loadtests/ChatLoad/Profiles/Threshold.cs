@@ -32,6 +32,8 @@ public sealed record Threshold(string Text, string? Phase, string Metric, string
         ["unassigned"] = "conversations never assigned an agent",
         ["archive_lost"] = "acked messages missing from the archive",
         ["archive_doubled"] = "messages archived twice",
+        ["reconnects"] = "sockets opened again after a drop (customers and agents)",
+        ["drills_failed"] = "drills after which the platform did not serve again within 60 s (or that could not be played)",
     };
 
     private static readonly string[] Operators = ["<=", ">=", "<", ">"];
