@@ -11,6 +11,7 @@ public sealed class ProfileTests
     [InlineData("smoke")]
     [InlineData("peak")]
     [InlineData("singles-day")]
+    [InlineData("saturate")]
     public void The_shipped_profiles_are_valid(string name)
     {
         var profile = LoadProfile.Load(name, RepoRoot);

@@ -50,26 +50,26 @@ public sealed class ClientConnection
     public bool EchoOwnMessages { get; set; } = true;
 
     /// <summary>clientId → text of this socket's messages being posted, while echo is off (bounded: a lost entry only costs an echo).</summary>
-    private readonly ConcurrentDictionary<string, string> _posting = new();
+    /// <remarks>Made at the first post with echo off: a socket with echo on (or that never posts) holds none.</remarks>
+    private ConcurrentDictionary<string, string>? _posting;
     private const int PostingKept = 256;
 
     /// <summary>Called before a message of this socket is numbered and published: its delivery may arrive before the publish returns.</summary>
     public void Posting(string clientId, string text)
     {
         if (EchoOwnMessages) return;
-        if (_posting.Count >= PostingKept) _posting.Clear();
-        _posting[clientId] = text;
+        var posting = LazyInitializer.EnsureInitialized(ref _posting);
+        if (posting.Count >= PostingKept) posting.Clear();
+        posting[clientId] = text;
     }
 
     /// <summary>The post failed or was a resend: whatever arrives for it is delivered as usual.</summary>
-    public void Posted(string clientId)
-    {
-        if (!EchoOwnMessages) _posting.TryRemove(clientId, out _);
-    }
+    public void Posted(string clientId) => Volatile.Read(ref _posting)?.TryRemove(clientId, out _);
 
     /// <summary>True when <paramref name="message"/> is this socket's own, stored as sent: its ack said all there is.</summary>
     public bool IsOwnEcho(Contracts.ChatMessage message) =>
-        !EchoOwnMessages && message.Sender.Id == Identity.UserId && _posting.TryRemove(message.MessageId, out var text)
+        !EchoOwnMessages && message.Sender.Id == Identity.UserId && Volatile.Read(ref _posting) is { } posting
+        && posting.TryRemove(message.MessageId, out var text)
         && text == message.Text && message.Metadata.Count == 0 && message.QuickReplies.Count == 0;
 
     public string? CloseReason => _closeReason;
