@@ -67,6 +67,15 @@ public sealed class TestSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A frame of the given type that a Next call has already passed over, or else the next one to come: for frames
+    /// whose order against the ones read first is not promised (a signal and a JetStream message, say).
+    /// </summary>
+    public Task<JsonNode> SeenOrNextAsync(string type, TimeSpan? timeout = null, Func<JsonNode, bool>? match = null) =>
+        Seen.FirstOrDefault(f => (string?)f["type"] == type && (match is null || match(f))) is { } seen
+            ? Task.FromResult(seen)
+            : NextAsync(type, timeout, match);
+
     /// <summary>Frames received and not yet read by NextAsync, without waiting.</summary>
     public List<JsonNode> Pending()
     {
