@@ -99,7 +99,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine($"end-to-end customer→agent latency ms: p50={F(run["e2e_p50_ms"], "F2")} p95={F(run["e2e_p95_ms"], "F2")} p99={F(run["e2e_p99_ms"], "F2")} max={F(run["e2e_max_ms"], "F2")} (n={Phases.Sum(p => p.Latency.TotalCount)})");
         output.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
         output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}; of them rate_limited frames: {Sockets.RateLimited}); dropped (open model, every window full): {run["dropped"]}");
-        output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}; reconnects: {Sockets.Reconnects} (unacked messages sent again: {Sockets.Resent}; resumes for a hole: {Sockets.GapResumes})");
+        output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}; reconnects: {Sockets.Reconnects} (unacked messages sent again: {Sockets.Resent}; resumes for a hole: {Sockets.GapResumes}; hellos said again after an error: {Sockets.HelloRetries})");
         output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)
             output.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
@@ -162,7 +162,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
 /// refused as rate_limited, sockets opened again after a drop, unacked messages sent again after a reconnect (same
 /// clientId), resumes an agent sent for a hole in a conversation's seqs while its socket stayed open.
 /// </summary>
-public sealed record SocketFigures(long Peak, long Refused429, long RateLimited, long Reconnects = 0, long Resent = 0, long GapResumes = 0);
+public sealed record SocketFigures(long Peak, long Refused429, long RateLimited, long Reconnects = 0, long Resent = 0, long GapResumes = 0, long HelloRetries = 0);
 
 /// <summary>One process group's share of a measured window.</summary>
 public sealed record ProcessShare(string Name, int Processes, double CpuPercent, double CpuMicrosPerMessage, long RssBytes)
@@ -171,7 +171,7 @@ public sealed record ProcessShare(string Name, int Processes, double CpuPercent,
         IReadOnlyDictionary<string, PlatformProcesses.Usage> after, TimeSpan elapsed, long messages) =>
         after.Values.Select(a =>
         {
-            double cpu = a.CpuSeconds - (before.TryGetValue(a.Name, out var b) ? b.CpuSeconds : 0);
+            double cpu = a.CpuSecondsSince(before.GetValueOrDefault(a.Name));
             return new ProcessShare(a.Name, a.Processes, elapsed.TotalSeconds > 0 ? 100 * cpu / elapsed.TotalSeconds : 0, messages == 0 ? 0 : cpu * 1e6 / messages, a.RssBytes);
         }).OrderByDescending(p => p.CpuPercent).ToList();
 }

@@ -31,7 +31,7 @@ public sealed class LoadRun
     private readonly DeliveryAudit _audit = new();
     private readonly List<RunMark> _marks = [];
     private long _assignments, _contextReady, _inFlight, _setupErrors;
-    private long _sockets, _peakSockets, _refused429, _rateLimited, _reconnects, _resent, _gapResumes;
+    private long _sockets, _peakSockets, _refused429, _rateLimited, _reconnects, _resent, _gapResumes, _helloRetries;
     private int _dropsLogged;
     private readonly DateTime _startedAt = DateTime.UtcNow;
 
@@ -124,7 +124,8 @@ public sealed class LoadRun
         return new LoadReport(_options, phases, total, Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments),
             Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder(),
             new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
-                Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes)), _startedAt);
+                Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes),
+                Interlocked.Read(ref _helloRetries)), _startedAt);
     }
 
     /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
@@ -231,6 +232,8 @@ public sealed class LoadRun
                     await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
                     // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
                     var resuming = new HashSet<string>();
+                    bool welcomed = false;
+                    int helloAttempt = 0;
                     long gapCheck = Stopwatch.GetTimestamp();
                     while (!ct.IsCancellationRequested)
                     {
@@ -265,6 +268,7 @@ public sealed class LoadRun
                         if (type == "welcome")
                         {
                             attempt = 0;
+                            welcomed = true;
                             var known = seen.Conversations().ToHashSet();
                             var now = new HashSet<string>();
                             foreach (var c in json.RootElement.GetProperty("conversations").EnumerateArray())
@@ -296,6 +300,14 @@ public sealed class LoadRun
                         else if (type == "error")
                         {
                             Error(_pacer.CurrentPhase);
+                            // The hello itself failed (a dependency did not answer): no welcome, so none of the
+                            // agent's conversations is joined on this socket. Say hello again, as the console does.
+                            if (!welcomed && json.RootElement.TryGetProperty("code", out var code) && code.GetString() is "unavailable" or "internal")
+                            {
+                                Interlocked.Increment(ref _helloRetries);
+                                await Task.Delay(Backoff.Delay(helloAttempt++, Random.Shared.NextDouble()), ct);
+                                await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
+                            }
                             if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
                         }
                     }

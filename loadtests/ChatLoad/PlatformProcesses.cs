@@ -4,12 +4,19 @@ namespace CustomerService.ChatLoad;
 
 /// <summary>
 /// CPU time and memory of the platform's processes (Linux /proc): the AppHost of this checkout and everything it
-/// started (services, local servers, the dashboard, DCP), grouped by what each process is, and of this load tool
-/// itself. Two samples around the measured window give each process's share of the CPU and its cost per message.
+/// started (services, local servers, the dashboard, DCP) or a drill started again, grouped by what each process is,
+/// and of this load tool itself (a process killed by a drill takes its CPU time with it: its line shows the one started
+/// again). Two samples around the measured window give each process's share of the CPU and its cost per message.
 /// </summary>
 public static class PlatformProcesses
 {
-    public sealed record Usage(string Name, int Processes, double CpuSeconds, long RssBytes);
+    /// <param name="CpuSecondsByPid">Each process's CPU time: a window's share counts a process started within it from zero.</param>
+    public sealed record Usage(string Name, int Processes, double CpuSeconds, long RssBytes, IReadOnlyDictionary<int, double> CpuSecondsByPid)
+    {
+        /// <summary>CPU time spent since <paramref name="before"/> by the processes of this group.</summary>
+        public double CpuSecondsSince(Usage? before) =>
+            CpuSecondsByPid.Sum(p => p.Value - (before?.CpuSecondsByPid.GetValueOrDefault(p.Key) ?? 0));
+    }
 
     private static readonly double TicksPerSecond = sysconf(2 /* _SC_CLK_TCK */) is > 0 and var t ? t : 100;
 
@@ -27,6 +34,8 @@ public static class PlatformProcesses
         foreach (var p in all.Values)
             if (Array.IndexOf(p.Args, "--monitor") is var i and >= 0 && i + 1 < p.Args.Length
                 && int.TryParse(p.Args[i + 1], out var monitored) && roots.Contains(monitored)) roots.Add(p.Pid);
+        // A drill's restart (kill-service, restart-nats/redis) starts the process again as this tool's child.
+        foreach (var p in all.Values) if (p.ParentPid == Environment.ProcessId) roots.Add(p.Pid);
         var platform = new HashSet<int>(roots);
         for (bool grew = true; grew;)
         {
@@ -35,9 +44,15 @@ public static class PlatformProcesses
                 if (!platform.Contains(p.Pid) && platform.Contains(p.ParentPid)) grew = platform.Add(p.Pid) | grew;
         }
         var usage = new Dictionary<string, Usage>();
-        void Add(string name, ProcessInfo p) => usage[name] = usage.TryGetValue(name, out var u)
-            ? u with { Processes = u.Processes + 1, CpuSeconds = u.CpuSeconds + p.CpuSeconds, RssBytes = u.RssBytes + p.RssBytes }
-            : new Usage(name, 1, p.CpuSeconds, p.RssBytes);
+        void Add(string name, ProcessInfo p)
+        {
+            if (usage.TryGetValue(name, out var u))
+            {
+                ((Dictionary<int, double>)u.CpuSecondsByPid)[p.Pid] = p.CpuSeconds;
+                usage[name] = u with { Processes = u.Processes + 1, CpuSeconds = u.CpuSeconds + p.CpuSeconds, RssBytes = u.RssBytes + p.RssBytes };
+            }
+            else usage[name] = new Usage(name, 1, p.CpuSeconds, p.RssBytes, new Dictionary<int, double> { [p.Pid] = p.CpuSeconds });
+        }
         foreach (var pid in platform) if (all.TryGetValue(pid, out var p)) Add(p.Name, p);
         if (all.TryGetValue(Environment.ProcessId, out var self)) Add(LoadTool, self);
         return usage;

@@ -109,6 +109,31 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
         Assert.Contains(fixture.Host.Logs.All, l => l.Message.Contains($"{tenant}/{conversation.Id}: 1 of the numbers up to 4 have no message"));
     }
 
+    [Fact]
+    public async Task A_welcome_holds_a_long_conversations_latest_messages_and_a_resume_from_zero_all_of_them()
+    {
+        var tenant = Tenant();
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        int count = RedisKeys.RecentMessagesKept + 10;
+        for (int i = 1; i <= count; i++)
+            fixture.Store.AppendRecent(await InFlightCustomerMessageAsync(conversation, customer, $"m{i}", $"message {i}"));
+        // One Redis connection keeps its commands in order: the appends are in before this read.
+        Assert.Equal(11, (await fixture.Store.GetRecentAsync(tenant, conversation.Id))[0].Seq);
+
+        // After a Session restart every socket says hello at once: the welcome reads Redis, not the whole stream.
+        await using var secondTab = await fixture.Host.ConnectAsync(tenant, "v1", Roles.Visitor);
+        await secondTab.SendAsync(new { type = "hello" });
+        var welcome = (await secondTab.NextAsync("welcome", Patience))["conversations"]!.AsArray().Single()!;
+        Assert.Equal(count, (long?)welcome["lastSeq"]);
+        Assert.Equal(Enumerable.Range(11, RedisKeys.RecentMessagesKept).Select(i => (long)i), welcome["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
+
+        // A client that has none of them resumes from its own last seq, and JetStream gives back the older ones.
+        await secondTab.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+        var resumed = await secondTab.NextAsync("conversation", Patience);
+        Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), resumed["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
+    }
+
     private static async Task PostAsync(TestSocket customer, string conversationId, string clientId, string text)
     {
         await customer.SendAsync(new { type = "message", conversationId, clientId, text });

@@ -64,6 +64,7 @@ public static class ReportFiles
             reconnects = report.Sockets.Reconnects,
             resent = report.Sockets.Resent,
             gapResumes = report.Sockets.GapResumes,
+            helloRetries = report.Sockets.HelloRetries,
             drillsFailed = (long)run["drills_failed"],
             errors = (long)run["errors"],
             dropped = (long)run["dropped"],

@@ -29,15 +29,22 @@ public sealed partial class ConversationHistory(
     /// the snapshot waits until every number up to the conversation's last is settled (its message in Redis, or the
     /// number void), and reads JetStream for those still missing when <see cref="SessionOptions.SnapshotSettleWait"/>
     /// runs out. The socket may get a message both here and live; clients keep one per seq.
+    /// <paramref name="latestOnly"/> (a <c>welcome</c>'s entries): from the latest messages Redis keeps on, and JetStream
+    /// read only for a number among them that does not settle — a client that knows older ones resumes from its own
+    /// last seq. After a Session restart every socket
+    /// says hello at once; when each hello read whole conversations back from the stream, the JetStream API timed out
+    /// under peak load and every agent's hello failed (docs/performance.md, session 8).
     /// </summary>
-    public async Task<ConversationFrame?> SnapshotAsync(string tenant, string conversationId, long afterSeq, CancellationToken ct)
+    public async Task<ConversationFrame?> SnapshotAsync(string tenant, string conversationId, long afterSeq, CancellationToken ct,
+        bool latestOnly = false)
     {
         if (await store.ReadSnapshotAsync(tenant, conversationId) is not { } read) return null;
         var (conversation, recent, voids) = read;
         var messages = new SortedDictionary<long, ChatMessage>();
-        Add(messages, recent, afterSeq);
         bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent.Count < RedisKeys.RecentMessagesKept);
-        if (!redisCoversGap && conversation.LastSeq > afterSeq) Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
+        if (latestOnly && !redisCoversGap) afterSeq = Math.Max(afterSeq, recent.Count > 0 ? recent[0].Seq - 1 : conversation.LastSeq);
+        Add(messages, recent, afterSeq);
+        if (!latestOnly && !redisCoversGap && conversation.LastSeq > afterSeq) Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
 
         var deadline = time.GetUtcNow() + options.Value.SnapshotSettleWait;
         for (var pause = FirstPause; Unsettled(messages, voids, afterSeq, conversation.LastSeq) > 0;

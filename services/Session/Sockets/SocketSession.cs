@@ -152,7 +152,7 @@ public sealed partial class SocketSession(
             foreach (var id in await store.GetVisitorConversationIdsAsync(identity.Tenant, identity.UserId))
             {
                 if (frames.Count >= options.Value.ConversationsOnReturn) break;
-                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct) is { } snapshot) frames.Add(snapshot);
+                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct, latestOnly: true) is { } snapshot) frames.Add(snapshot);
             }
         }
         else
@@ -160,7 +160,7 @@ public sealed partial class SocketSession(
             await store.SetAgentNameAsync(identity.Tenant, identity.UserId, identity.Name);
             foreach (var id in await store.GetAgentConversationIdsAsync(identity.Tenant, identity.UserId))
             {
-                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct) is not { } snapshot || !ConversationStates.IsOpen(snapshot.State)) continue;
+                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct, latestOnly: true) is not { } snapshot || !ConversationStates.IsOpen(snapshot.State)) continue;
                 frames.Add(snapshot with { Context = await customerContext.GetAsync(identity.Tenant, id, atAssignment: false) });
             }
         }
@@ -189,7 +189,8 @@ public sealed partial class SocketSession(
     /// before it: <see cref="ConversationHistory.SnapshotAsync"/>). Null for a conversation that does not exist or is
     /// not the socket's; one that moved on or ended between the two reads is left again.
     /// </summary>
-    private async Task<ConversationFrame?> JoinAndSnapshotAsync(ClientConnection connection, string conversationId, long afterSeq, CancellationToken ct)
+    private async Task<ConversationFrame?> JoinAndSnapshotAsync(ClientConnection connection, string conversationId, long afterSeq, CancellationToken ct,
+        bool latestOnly = false)
     {
         var identity = connection.Identity;
         var conversation = await store.GetAsync(identity.Tenant, conversationId);
@@ -197,7 +198,7 @@ public sealed partial class SocketSession(
         await probe.BeforeJoinAsync(identity.Tenant, conversationId, identity.UserId);
         bool joined = ConversationStates.IsOpen(conversation.State);
         if (joined) registry.Join(connection, conversationId);
-        var snapshot = await history.SnapshotAsync(identity.Tenant, conversationId, afterSeq, ct);
+        var snapshot = await history.SnapshotAsync(identity.Tenant, conversationId, afterSeq, ct, latestOnly);
         bool theirs = snapshot is not null && IsParticipant(identity, snapshot.Customer.Id, snapshot.Agent?.Id);
         if (joined && !(theirs && ConversationStates.IsOpen(snapshot!.State)))
             registry.Leave(connection, ConnectionRegistry.ConversationKey(identity.Tenant, conversationId));
