@@ -229,7 +229,7 @@ public sealed class LoadRun
                 Exception? failure = null;
                 try
                 {
-                    await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
+                    await SendAsync(socket, AgentHello, ct);
                     // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
                     var resuming = new HashSet<string>();
                     bool welcomed = false;
@@ -301,12 +301,13 @@ public sealed class LoadRun
                         {
                             Error(_pacer.CurrentPhase);
                             // The hello itself failed (a dependency did not answer): no welcome, so none of the
-                            // agent's conversations is joined on this socket. Say hello again, as the console does.
+                            // agent's conversations is joined on this socket. Say it again, as docs/protocol.md asks of
+                            // an `unavailable` answer.
                             if (!welcomed && json.RootElement.TryGetProperty("code", out var code) && code.GetString() is "unavailable" or "internal")
                             {
                                 Interlocked.Increment(ref _helloRetries);
                                 await Task.Delay(Backoff.Delay(helloAttempt++, Random.Shared.NextDouble()), ct);
-                                await SendAsync(socket, """{"type":"hello","status":"online","echo":false}""", ct);
+                                await SendAsync(socket, AgentHello, ct);
                             }
                             if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
                         }
@@ -330,6 +331,8 @@ public sealed class LoadRun
             if (!signalled) ready.Signal();
         }
     }
+
+    private const string AgentHello = """{"type":"hello","status":"online","echo":false}""";
 
     private static string Resume(string conversation, long lastSeq) => $$"""{"type":"resume","conversationId":"{{conversation}}","lastSeq":{{lastSeq}}}""";
 

@@ -11,8 +11,10 @@ namespace CustomerService.ChatLoad;
 public static class PlatformProcesses
 {
     /// <param name="CpuSecondsByPid">Each process's CPU time: a window's share counts a process started within it from zero.</param>
-    public sealed record Usage(string Name, int Processes, double CpuSeconds, long RssBytes, IReadOnlyDictionary<int, double> CpuSecondsByPid)
+    public sealed record Usage(string Name, long RssBytes, IReadOnlyDictionary<int, double> CpuSecondsByPid)
     {
+        public int Processes => CpuSecondsByPid.Count;
+
         /// <summary>CPU time spent since <paramref name="before"/> by the processes of this group.</summary>
         public double CpuSecondsSince(Usage? before) =>
             CpuSecondsByPid.Sum(p => p.Value - (before?.CpuSecondsByPid.GetValueOrDefault(p.Key) ?? 0));
@@ -43,18 +45,10 @@ public static class PlatformProcesses
             foreach (var p in all.Values)
                 if (!platform.Contains(p.Pid) && platform.Contains(p.ParentPid)) grew = platform.Add(p.Pid) | grew;
         }
-        var usage = new Dictionary<string, Usage>();
-        void Add(string name, ProcessInfo p)
-        {
-            if (usage.TryGetValue(name, out var u))
-            {
-                ((Dictionary<int, double>)u.CpuSecondsByPid)[p.Pid] = p.CpuSeconds;
-                usage[name] = u with { Processes = u.Processes + 1, CpuSeconds = u.CpuSeconds + p.CpuSeconds, RssBytes = u.RssBytes + p.RssBytes };
-            }
-            else usage[name] = new Usage(name, 1, p.CpuSeconds, p.RssBytes, new Dictionary<int, double> { [p.Pid] = p.CpuSeconds });
-        }
-        foreach (var pid in platform) if (all.TryGetValue(pid, out var p)) Add(p.Name, p);
-        if (all.TryGetValue(Environment.ProcessId, out var self)) Add(LoadTool, self);
+        var members = platform.Where(all.ContainsKey).Select(pid => (Group: all[pid].Name, Process: all[pid])).ToList();
+        if (all.TryGetValue(Environment.ProcessId, out var self)) members.Add((LoadTool, self));
+        var usage = members.GroupBy(m => m.Group).ToDictionary(g => g.Key, g => new Usage(g.Key, g.Sum(m => m.Process.RssBytes),
+            g.ToDictionary(m => m.Process.Pid, m => m.Process.CpuSeconds)));
         return usage;
     }
 

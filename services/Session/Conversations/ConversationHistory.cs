@@ -31,9 +31,9 @@ public sealed partial class ConversationHistory(
     /// runs out. The socket may get a message both here and live; clients keep one per seq.
     /// <paramref name="latestOnly"/> (a <c>welcome</c>'s entries): from the latest messages Redis keeps on, and JetStream
     /// read only for a number among them that does not settle — a client that knows older ones resumes from its own
-    /// last seq. After a Session restart every socket
-    /// says hello at once; when each hello read whole conversations back from the stream, the JetStream API timed out
-    /// under peak load and every agent's hello failed (docs/performance.md, session 8).
+    /// last seq. After a Session restart every socket says hello at once; when each hello read whole conversations back
+    /// from the stream, the JetStream API timed out under peak load and every agent's hello failed
+    /// (docs/performance.md, "Session 8").
     /// </summary>
     public async Task<ConversationFrame?> SnapshotAsync(string tenant, string conversationId, long afterSeq, CancellationToken ct,
         bool latestOnly = false)
