@@ -6,7 +6,7 @@ namespace CustomerService.Admin.Accounts;
 
 public static class AccountsExtensions
 {
-    /// <summary>Accounts, password login and token issuing; fails on start when the signing key is missing.</summary>
+    /// <summary>Accounts, password login, token issuing and revocation; fails on start when the signing key is missing.</summary>
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -22,6 +22,9 @@ public static class AccountsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<TokenRevocationStore>();
+        builder.Services.AddSingleton<AccountRevocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountRevocations>());
         builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
         return builder;
     }
