@@ -10,6 +10,9 @@ public sealed record Identity(string Tenant, string UserId, string Role, string 
 {
     public bool IsCustomer => Role == Contracts.Roles.Visitor;
     public bool IsSupervisor => Role is Contracts.Roles.Supervisor or Contracts.Roles.Admin;
+
+    /// <summary>The ver of the token the socket was opened with (X-CS-Token-Version; 0 when absent).</summary>
+    public int TokenVersion { get; init; }
 }
 
 /// <summary>
@@ -22,6 +25,7 @@ public sealed class ClientConnection
     private readonly Channel<byte[]> _outbox;
     private readonly CancellationTokenSource _closing = new();
     private string? _closeReason;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.PolicyViolation;
 
     public ClientConnection(WebSocket socket, Identity identity, int outboxFrames)
     {
@@ -82,9 +86,11 @@ public sealed class ClientConnection
         return false;
     }
 
-    public void Close(string reason)
+    /// <param name="status">The close code the client gets (policy violation unless said otherwise: 4401 for a revoked token).</param>
+    public void Close(string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
+        _closeStatus = status;
         _outbox.Writer.TryComplete();
         _closing.Cancel();
     }
@@ -106,7 +112,7 @@ public sealed class ClientConnection
     private async Task CloseSocketAsync()
     {
         if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
-        var status = _closeReason is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+        var status = _closeReason is null ? WebSocketCloseStatus.NormalClosure : _closeStatus;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
