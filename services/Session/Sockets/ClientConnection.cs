@@ -86,14 +86,29 @@ public sealed class ClientConnection
         return false;
     }
 
-    /// <param name="status">The close code the client gets (policy violation unless said otherwise: 4401 for a revoked token).</param>
-    public void Close(string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
+    public void Close(string reason)
     {
         if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
-        _closeStatus = status;
         _outbox.Writer.TryComplete();
         _closing.Cancel();
     }
+
+    /// <summary>
+    /// Closes with a code the client acts on (4401: its token was revoked), so the close frame must reach it: it is
+    /// sent before anything is cancelled (cancelling a pending receive would abort the socket unannounced), the
+    /// frames still queued are dropped, and the socket is cut anyway after <see cref="CloseHandshakePatience"/>.
+    /// </summary>
+    public void CloseWith(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
+        _closeStatus = status;
+        _dropQueued = true;
+        _outbox.Writer.TryComplete();
+        _closing.CancelAfter(CloseHandshakePatience);
+    }
+
+    private static readonly TimeSpan CloseHandshakePatience = TimeSpan.FromSeconds(2);
+    private volatile bool _dropQueued;
 
     public async Task RunSendLoopAsync(CancellationToken cancellationToken)
     {
@@ -102,7 +117,7 @@ public sealed class ClientConnection
         {
             while (await _outbox.Reader.WaitToReadAsync(linked.Token))
                 while (_outbox.Reader.TryRead(out var frame))
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, linked.Token);
+                    if (!_dropQueued) await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, linked.Token);
         }
         catch (OperationCanceledException) { }
         catch (WebSocketException) { }

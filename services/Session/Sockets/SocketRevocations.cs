@@ -43,7 +43,7 @@ public sealed partial class SocketRevocations(TokenRevocations revocations, Conn
     private void Close(ClientConnection connection)
     {
         LogClosing(connection.Identity.Tenant, connection.Identity.UserId, connection.Identity.TokenVersion);
-        connection.Close(CloseReason, CloseStatus);
+        connection.CloseWith(CloseStatus, CloseReason);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Socket of {Tenant}/{User} closed: its token (version {Version}) was revoked")]
