@@ -22,10 +22,22 @@ public static class AccountsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TokenIssuer>();
-        builder.Services.AddSingleton<TokenRevocationStore>();
+        builder.AddAccountRevocations();
+        builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Revocation of an account's tokens, recorded in PostgreSQL and announced through Redis (the <c>redis</c>
+    /// client must be registered); for the account APIs and the agents API, whichever registers first.
+    /// </summary>
+    public static IHostApplicationBuilder AddAccountRevocations(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(s => s.ServiceType == typeof(AccountRevocations))) return builder;
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<TokenRevocationStore>();
         builder.Services.AddSingleton<AccountRevocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountRevocations>());
-        builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
         return builder;
     }
 }
