@@ -13,11 +13,13 @@ var webhookDb = infra.AddPostgresDatabase("webhookdb");
 var rabbitMq = infra.AddRabbitMq("rabbitmq");
 var signingKey = builder.AddSigningKey(infra);
 
-// Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth).
+// Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth); announces token
+// revocations through Redis.
 var admin = builder.AddService<Projects.Admin>("admin", grpc: true)
     .WithEnvironment("Auth__SigningKey", signingKey)
     .Uses(adminDb)
-    .WithReference(nats).WaitFor(nats);
+    .WithReference(nats).WaitFor(nats)
+    .WithReference(redis).WaitFor(redis);
 
 // Routing: agents, skill groups, queues (presence and load in Redis).
 var routing = builder.AddService<Projects.Routing>("routing", grpc: true)

@@ -11,6 +11,8 @@ internal static class Extensions
     {
         builder.AddNats();
         builder.AddAdminDatabase();
+        // Token revocations are announced through Redis; Admin keeps working without it (they are resent from PostgreSQL).
+        builder.AddRedisClient("redis", configureOptions: redis => redis.AbortOnConnectFail = false);
         builder.Services.AddProblemDetails();
         builder.AddAccounts();
         builder.AddConfigurationAdmin();

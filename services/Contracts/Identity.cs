@@ -12,8 +12,13 @@ public static class IdentityHeaders
     public const string Name = "X-CS-Name";
     /// <summary>An agent's skill groups, comma-separated.</summary>
     public const string SkillGroups = "X-CS-Skills";
+    /// <summary>
+    /// The token's <c>ver</c> claim (absent for visitors and for tokens issued before versions existed): Session closes
+    /// an account's sockets opened with a version its revocation outdates.
+    /// </summary>
+    public const string TokenVersion = "X-CS-Token-Version";
 
-    public static readonly string[] All = [Tenant, User, Role, Name, SkillGroups];
+    public static readonly string[] All = [Tenant, User, Role, Name, SkillGroups, TokenVersion];
 }
 
 /// <summary>JWT claims and roles issued by Admin and validated by the gateway.</summary>
@@ -27,6 +32,12 @@ public static class PlatformClaims
     public const string Role = "role";
     public const string Name = "name";
     public const string SkillGroups = "skills";
+    /// <summary>
+    /// The account's token version when the token was issued (accounts only). Admin raises it on a role change,
+    /// deactivation, deletion, password reset or logout; a token below the announced minimum is revoked. A token
+    /// without it counts as version 0.
+    /// </summary>
+    public const string TokenVersion = "ver";
 
     /// <summary>Configuration key of the HMAC-SHA256 signing key (base64, at least 32 bytes).</summary>
     public const string SigningKeyConfig = "Auth:SigningKey";

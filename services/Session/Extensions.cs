@@ -13,6 +13,7 @@ internal static class Extensions
     {
         builder.AddNats();
         builder.AddRedisClient("redis");
+        builder.AddTokenRevocations();
         builder.Services.AddServiceGrpcClient<Routing.RoutingClient>("http://_grpc.routing");
         builder.Services.AddServiceGrpcClient<CustomerProfiles.CustomerProfilesClient>("http://_grpc.crm");
         builder.Services.AddServiceGrpcClient<Orders.OrdersClient>("http://_grpc.orders");
@@ -24,6 +25,8 @@ internal static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddSingleton<SocketRevocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketRevocations>());
         builder.Services.AddSingleton<JoinProbe>();
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ConversationHistory>();

@@ -10,8 +10,9 @@ using Npgsql;
 namespace CustomerService.Admin.Tests;
 
 /// <summary>
-/// A real PostgreSQL and NATS, and the Admin service itself (its own Program, on Kestrel on a free port) in
-/// the Development environment, so the demo tenant is seeded. Started once for the whole collection.
+/// A real PostgreSQL, NATS and Redis (where revocations are announced), and the Admin service itself (its own
+/// Program, on Kestrel on a free port) in the Development environment, so the demo tenant is seeded. Started once
+/// for the whole collection.
 /// </summary>
 public sealed class AdminFixture : IAsyncLifetime
 {
@@ -20,6 +21,7 @@ public sealed class AdminFixture : IAsyncLifetime
 
     public PostgresServer Postgres { get; private set; } = null!;
     public NatsServer Nats { get; private set; } = null!;
+    public RedisServer Redis { get; private set; } = null!;
     public AdminHost App { get; private set; } = null!;
     public HttpClient Client { get; private set; } = null!;
     public byte[] SigningKey { get; } = RandomNumberGenerator.GetBytes(32);
@@ -29,6 +31,7 @@ public sealed class AdminFixture : IAsyncLifetime
     {
         Postgres = await PostgresServer.StartAsync(Database);
         Nats = await NatsServer.StartAsync();
+        Redis = await RedisServer.StartAsync();
         App = StartAdmin();
         Client = App.CreateClient();
     }
@@ -38,6 +41,7 @@ public sealed class AdminFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:nats"] = Nats.Url,
+            ["ConnectionStrings:redis"] = Redis.ConnectionString,
             [$"ConnectionStrings:{Database}"] = Postgres.ConnectionString(database),
             ["Auth:VisitorTokenLifetime"] = VisitorLifetime.ToString(),
         };
@@ -64,6 +68,7 @@ public sealed class AdminFixture : IAsyncLifetime
         Client?.Dispose();
         if (App is not null) await App.DisposeAsync();
         if (Nats is not null) await Nats.DisposeAsync();
+        if (Redis is not null) await Redis.DisposeAsync();
         if (Postgres is not null) await Postgres.DisposeAsync();
     }
 }

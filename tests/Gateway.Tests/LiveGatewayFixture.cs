@@ -11,8 +11,10 @@ namespace CustomerService.Gateway.Tests;
 
 /// <summary>
 /// Two gateway replicas subscribed to the real Admin service, built and started alone as a process over a real
-/// PostgreSQL (and NATS, which Admin needs), with Redis and the stand-in downstream as in <see cref="GatewayFixture"/>.
-/// Admin keeps its gRPC port across a restart, so the replicas find it again where they look.
+/// PostgreSQL (and NATS and Redis, which Admin needs; the demo tenant seeded), with Redis and the stand-in downstream
+/// as in <see cref="GatewayFixture"/>, and the real Session service as a process for tests that open sockets
+/// through a gateway of their own (<see cref="StartGatewayToServices"/>). Admin keeps its gRPC port across a
+/// restart, so the replicas find it again where they look.
 /// </summary>
 public sealed class LiveGatewayFixture : IAsyncLifetime
 {
@@ -22,6 +24,7 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     public RedisServer Redis { get; private set; } = null!;
     public Downstream Downstream { get; private set; } = null!;
     public ServiceProcess Admin { get; private set; } = null!;
+    public ServiceProcess Session { get; private set; } = null!;
     public int AdminGrpcPort { get; } = LocalServer.FreePort();
     public GatewayHost[] Gateways { get; private set; } = [];
     public Tokens Tokens { get; } = new(RandomNumberGenerator.GetBytes(32));
@@ -37,6 +40,13 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
         Redis = await redis;
         Downstream = await downstream;
         await StartAdminAsync();
+        Session = ServiceProcess.Start("services/Session", new Dictionary<string, string>
+        {
+            ["ConnectionStrings__nats"] = _nats.Url,
+            ["ConnectionStrings__redis"] = Redis.ConnectionString,
+            ["LiveConfig__Address"] = $"http://127.0.0.1:{AdminGrpcPort}",
+        });
+        await Session.WaitHealthyAsync();
         Gateways = [StartGateway("gateway-1"), StartGateway("gateway-2")];
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var gateway in Gateways) await Live(gateway).WaitUntilLoadedAsync(timeout.Token);
@@ -48,7 +58,11 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
         {
             ["ConnectionStrings__admindb"] = _postgres.ConnectionString("admindb"),
             ["ConnectionStrings__nats"] = _nats.Url,
+            ["ConnectionStrings__redis"] = Redis.ConnectionString,
             ["GRPC_PORT"] = AdminGrpcPort.ToString(),
+            ["Seed__Demo"] = "true",
+            // Revocations that Redis missed are resent from PostgreSQL this often (30 s by default).
+            ["Auth__RevocationResendInterval"] = "00:00:01",
             ["Auth__SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
         });
         await Admin.WaitHealthyAsync();
@@ -74,6 +88,25 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
         ["LiveConfig:Subscriber"] = name,
         ["LiveConfig:InitialReconnectDelay"] = "00:00:00.100",
         ["LiveConfig:MaxReconnectDelay"] = "00:00:01",
+    });
+
+    /// <summary>
+    /// A gateway in front of the real Admin (sign-in, agents) and Session (sockets), HistoryWriter's part played by
+    /// the stand-in downstream. Started per test: Admin's HTTP port changes when a test restarts it.
+    /// </summary>
+    public GatewayHost StartGatewayToServices() => GatewayHost.Start(new Dictionary<string, string?>
+    {
+        ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+        ["ConnectionStrings:redis"] = Redis.ConnectionString,
+        ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Session.BaseAddress.ToString(),
+        ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Admin.BaseAddress.ToString(),
+        ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
+        ["RateLimits:PerIp:Enabled"] = "false",
+        ["RateLimits:PerSubject:TokenLimit"] = "100000",
+        ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+        ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
+        ["LiveConfig:Subscriber"] = "gateway-to-services",
     });
 
     /// <summary>Sends to Admin's configuration API as the gateway would for an admin of the tenant.</summary>
@@ -111,6 +144,7 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         foreach (var gateway in Gateways) await gateway.DisposeAsync();
+        if (Session is not null) await Session.DisposeAsync();
         if (Admin is not null) await Admin.DisposeAsync();
         if (Downstream is not null) await Downstream.DisposeAsync();
         if (Redis is not null) await Redis.DisposeAsync();

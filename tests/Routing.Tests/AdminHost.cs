@@ -20,7 +20,8 @@ namespace CustomerService.Routing.Tests;
 
 /// <summary>
 /// The real Admin service in process (its database, configuration API, agents API and ConfigStream, registered as
-/// its Program does) over a real PostgreSQL, on loopback ports: HTTP/1.1 for the API, HTTP/2 for gRPC.
+/// its Program does) over a real PostgreSQL and Redis (where agent changes announce token revocations), on
+/// loopback ports: HTTP/1.1 for the API, HTTP/2 for gRPC.
 /// </summary>
 public sealed class AdminHost : IAsyncDisposable
 {
@@ -36,19 +37,21 @@ public sealed class AdminHost : IAsyncDisposable
     public HttpClient Http { get; }
     public string GrpcAddress { get; }
 
-    public static async Task<AdminHost> StartAsync(string connectionString)
+    public static async Task<AdminHost> StartAsync(string connectionString, string redis)
     {
         int httpPort = LocalServer.FreePort(), grpcPort = LocalServer.FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["ConnectionStrings:admindb"] = connectionString,
+            ["ConnectionStrings:redis"] = redis,
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["GRPC_PORT"] = grpcPort.ToString(),
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();
         builder.AddAdminDatabase();
+        builder.AddRedisClient("redis");
         builder.Services.AddProblemDetails();
         builder.Services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
         builder.AddConfigurationAdmin();
@@ -105,7 +108,7 @@ public sealed class LiveConfigFixture : IAsyncLifetime
         var redis = RedisServer.StartAsync();
         _postgres = await postgres;
         _redis = await redis;
-        Admin = await AdminHost.StartAsync(AdminConnectionString);
+        Admin = await AdminHost.StartAsync(AdminConnectionString, _redis.ConnectionString);
         Redis = await ConnectionMultiplexer.ConnectAsync(_redis.ConnectionString);
     }
 

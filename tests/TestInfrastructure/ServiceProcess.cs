@@ -52,15 +52,13 @@ public sealed class ServiceProcess : IAsyncDisposable
     public async Task EventuallyAsync(Func<HttpClient, Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
         using var http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
-        var limit = timeout ?? TimeSpan.FromSeconds(90);
-        for (var deadline = DateTime.UtcNow + limit; DateTime.UtcNow < deadline; await Task.Delay(250))
+        await Eventually.UntilAsync(async () =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"the service exited ({_process.ExitCode}) while waiting for: {what}\n{Output}");
-            try { if (await condition(http)) return; }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-        }
-        throw new TimeoutException($"not within {limit.TotalSeconds:F0} s: {what}\n{Output}");
+            try { return await condition(http); }
+            catch (HttpRequestException) { return false; }
+            catch (TaskCanceledException) { return false; }
+        }, what, timeout ?? TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(250), () => Output);
     }
 
     public Task WaitHealthyAsync(TimeSpan? timeout = null) =>

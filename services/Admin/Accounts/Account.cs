@@ -1,6 +1,9 @@
 namespace CustomerService.Admin.Accounts;
 
-/// <summary>Someone who works in a tenant: an agent, a supervisor or an administrator.</summary>
+/// <summary>
+/// Someone who works in a tenant: an agent, a supervisor or an administrator. <see cref="TokenVersion"/> goes into
+/// every token issued to them (claim <c>ver</c>); raising it revokes the tokens issued before (AccountRevocations).
+/// </summary>
 public sealed record Account(
     Guid Id,
     string TenantId,
@@ -10,7 +13,8 @@ public sealed record Account(
     string Role,
     string[] SkillGroups,
     int? Capacity,
-    bool Active);
+    bool Active,
+    int TokenVersion = 0);
 
 /// <summary>What a visitor token request needs to know about the tenant behind a site key.</summary>
 public sealed record VisitorSite(string TenantId, string IdentitySecret);

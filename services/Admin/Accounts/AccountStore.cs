@@ -13,7 +13,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     public async Task<IReadOnlyList<Account>> FindByLoginAsync(string? tenant, string login, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            SELECT id, tenant_id, login, display_name, password_hash, role, skill_groups, capacity, active
+            SELECT id, tenant_id, login, display_name, password_hash, role, skill_groups, capacity, active, token_version
             FROM accounts
             WHERE login = $1 AND ($2::text IS NULL OR tenant_id = $2)
             LIMIT 2
@@ -26,7 +26,8 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         {
             accounts.Add(new Account(
                 reader.GetGuid(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.GetBoolean(8)));
+                reader.GetString(5), reader.GetFieldValue<string[]>(6), reader.IsDBNull(7) ? null : reader.GetInt32(7), reader.GetBoolean(8),
+                reader.GetInt32(9)));
         }
         return accounts;
     }

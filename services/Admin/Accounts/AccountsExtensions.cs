@@ -6,7 +6,7 @@ namespace CustomerService.Admin.Accounts;
 
 public static class AccountsExtensions
 {
-    /// <summary>Accounts, password login and token issuing; fails on start when the signing key is missing.</summary>
+    /// <summary>Accounts, password login, token issuing and revocation; fails on start when the signing key is missing.</summary>
     public static IHostApplicationBuilder AddAccounts(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -22,7 +22,22 @@ public static class AccountsExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<LoginThrottle>();
         builder.Services.AddSingleton<TokenIssuer>();
+        builder.AddAccountRevocations();
         builder.Services.AddSingleton<IDatabaseSeed, DemoTenant>();
+        return builder;
+    }
+
+    /// <summary>
+    /// Revocation of an account's tokens, recorded in PostgreSQL and announced through Redis (the <c>redis</c>
+    /// client must be registered); for the account APIs and the agents API, whichever registers first.
+    /// </summary>
+    public static IHostApplicationBuilder AddAccountRevocations(this IHostApplicationBuilder builder)
+    {
+        if (builder.Services.Any(s => s.ServiceType == typeof(AccountRevocations))) return builder;
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton<TokenRevocationStore>();
+        builder.Services.AddSingleton<AccountRevocations>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AccountRevocations>());
         return builder;
     }
 }

@@ -1,3 +1,4 @@
+using CustomerService.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CustomerService.Admin.Accounts;
@@ -13,7 +14,7 @@ public sealed record VisitorTokenResponse(string AccessToken, DateTimeOffset Exp
 
 /// <summary>
 /// Token endpoints, reached anonymously through the gateway: password login for people who work in a tenant,
-/// and visitor tokens for the web widget.
+/// and visitor tokens for the web widget. Logout needs the token it ends (the gateway's identity headers).
 /// </summary>
 public static class AuthApi
 {
@@ -22,7 +23,20 @@ public static class AuthApi
         var api = app.MapGroup("/api/auth");
         api.MapPost("/login", LoginAsync);
         api.MapPost("/visitor", VisitorTokenAsync);
+        api.MapPost("/logout", LogoutAsync);
         return api;
+    }
+
+    /// <summary>Revokes every token of the caller's account (every device), within seconds everywhere; 204.</summary>
+    internal static async Task<Results<NoContent, ProblemHttpResult>> LogoutAsync(HttpRequest request, AccountRevocations revocations,
+        CancellationToken cancellationToken)
+    {
+        if (GatewayCaller.From(request) is not { } caller) return GatewayCaller.NotSignedIn();
+        if (caller.Role == Roles.Visitor)
+            return GatewayCaller.NotAllowed("Visitor tokens are not signed out: the widget simply forgets them, and they expire (Auth:VisitorTokenLifetime).");
+        if (!Guid.TryParse(caller.UserId, out var accountId)) return GatewayCaller.NotSignedIn();
+        await revocations.RevokeAsync(caller.TenantId, accountId, RevocationReasons.Logout, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     internal static async Task<Results<Ok<LoginResponse>, ValidationProblem, ProblemHttpResult>> LoginAsync(

@@ -32,6 +32,7 @@ public sealed class TokenIssuer
             [PlatformClaims.Tenant] = account.TenantId,
             [PlatformClaims.Role] = account.Role,
             [PlatformClaims.Name] = account.DisplayName,
+            [PlatformClaims.TokenVersion] = account.TokenVersion,
         };
         if (account.SkillGroups.Length > 0) claims[PlatformClaims.SkillGroups] = account.SkillGroups;
         return Issue(claims, _options.TokenLifetime);

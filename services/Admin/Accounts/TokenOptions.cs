@@ -17,6 +17,12 @@ public sealed class TokenOptions
     /// <summary>Visitors: the widget asks for a new token with the same visitor id when this one runs out.</summary>
     public TimeSpan VisitorTokenLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>
+    /// How often the revocations in force are announced again from PostgreSQL to Redis, in case one was missed
+    /// (Redis down when it was made, restarted, flushed). Each one is announced at once when it is made.
+    /// </summary>
+    public TimeSpan RevocationResendInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     public const int MinimumKeyBytes = 32;
 
     /// <summary>The key bytes, or why the configured value cannot be one.</summary>
@@ -50,6 +56,7 @@ internal sealed class TokenOptionsValidator : IValidateOptions<TokenOptions>
         if (!TokenOptions.TryDecodeKey(options.SigningKey, out _, out var problem)) return ValidateOptionsResult.Fail(problem);
         if (options.TokenLifetime <= TimeSpan.Zero || options.VisitorTokenLifetime <= TimeSpan.Zero)
             return ValidateOptionsResult.Fail("Auth:TokenLifetime and Auth:VisitorTokenLifetime must be positive.");
+        if (options.RevocationResendInterval <= TimeSpan.Zero) return ValidateOptionsResult.Fail("Auth:RevocationResendInterval must be positive.");
         return ValidateOptionsResult.Success;
     }
 }

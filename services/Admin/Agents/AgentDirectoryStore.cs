@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CustomerService.Admin.Accounts;
 using CustomerService.Admin.Configuration;
 using CustomerService.LiveConfig;
 using Npgsql;
@@ -24,8 +25,10 @@ public sealed record AgentRecord(string Login, string DisplayName, string Role, 
 /// Agents (the accounts table) and skill groups of a tenant. Every write runs in one transaction with its audit
 /// entry and the tenant's <see cref="AgentDirectory"/> document (section <c>agents</c>), published through the
 /// <see cref="ConfigStore"/> under its write lock, so Routing sees each change over the config stream, in order.
+/// A role change, deactivation, password reset or deletion also revokes the account's tokens in that transaction
+/// (<see cref="AccountRevocations"/>), announced once it has committed.
 /// </summary>
-public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore config, TimeProvider time)
+public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore config, AccountRevocations revocations, TimeProvider time)
 {
     /// <summary>Who publishes the directory when no person did (on start).</summary>
     public static readonly GatewayCaller System = new("*", "admin-service", "system", "directory publisher", []);
@@ -117,8 +120,10 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             return new AgentWriteResult(created);
         }, ct);
 
-    public Task<AgentWriteResult> UpdateAgentAsync(string tenantId, Guid id, AgentRecord agent, GatewayCaller actor, CancellationToken ct) =>
-        config.InWriteTransactionAsync(async (connection, transaction) =>
+    public async Task<AgentWriteResult> UpdateAgentAsync(string tenantId, Guid id, AgentRecord agent, GatewayCaller actor, CancellationToken ct)
+    {
+        TokenRevocation? revoked = null;
+        var result = await config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             var old = await LockAgentAsync(connection, transaction, tenantId, id, ct);
             if (old is null) return new AgentWriteResult(null, NotFound: true);
@@ -147,16 +152,34 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             update.Parameters.Add(new() { Value = agent.Active });
             update.Parameters.Add(new() { Value = (object?)agent.PasswordHash ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             var updated = (await ReadAgentsAsync(update, ct)).Single();
+            if (RevocationReason(old, updated, agent.PasswordHash is not null) is { } reason)
+                revoked = await revocations.RevokeAsync(connection, transaction, tenantId, id, reason, ct);
             await AuditAsync(connection, transaction, tenantId, "agent", id.ToString(), "update", actor, old, updated, ct);
             await PublishAsync(connection, transaction, tenantId, actor, ct);
             return new AgentWriteResult(updated);
         }, ct);
+        if (revoked is { } committed) await revocations.AnnounceAsync(committed);
+        return result;
+    }
 
-    public Task<bool> DeleteAgentAsync(string tenantId, Guid id, GatewayCaller actor, CancellationToken ct) =>
-        config.InWriteTransactionAsync(async (connection, transaction) =>
+    /// <summary>
+    /// The changes after which the tokens issued before must stop working: what they say (the role) or that they may
+    /// be used at all (active, the password that got them) is no longer true. A new name or skill groups leave them.
+    /// </summary>
+    private static string? RevocationReason(AgentView old, AgentView updated, bool passwordSet) =>
+        old.Role != updated.Role ? RevocationReasons.RoleChanged
+        : old.Active && !updated.Active ? RevocationReasons.Deactivated
+        : passwordSet ? RevocationReasons.PasswordReset
+        : null;
+
+    public async Task<bool> DeleteAgentAsync(string tenantId, Guid id, GatewayCaller actor, CancellationToken ct)
+    {
+        TokenRevocation? revoked = null;
+        var deleted = await config.InWriteTransactionAsync(async (connection, transaction) =>
         {
             var old = await LockAgentAsync(connection, transaction, tenantId, id, ct);
             if (old is null) return false;
+            revoked = await revocations.RevokeDeletedAsync(connection, transaction, tenantId, id, ct);
             await using (var delete = new NpgsqlCommand("DELETE FROM accounts WHERE tenant_id = $1 AND id = $2", connection, transaction))
             {
                 delete.Parameters.Add(new() { Value = tenantId });
@@ -167,6 +190,9 @@ public sealed class AgentDirectoryStore(NpgsqlDataSource dataSource, ConfigStore
             await PublishAsync(connection, transaction, tenantId, actor, ct);
             return true;
         }, ct);
+        if (revoked is { } committed) await revocations.AnnounceAsync(committed);
+        return deleted;
+    }
 
     /// <returns>The new group; null when the tenant has one of that name.</returns>
     public Task<SkillGroupView?> CreateSkillGroupAsync(string tenantId, string name, string? displayName, string? description, GatewayCaller actor,

@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace CustomerService.Gateway.Auth;
 
 /// <summary>
-/// Turns a refused request into a problem document that says why: 401 for a missing, expired or invalid token
+/// Turns a refused request into a problem document that says why: 401 for a missing, expired, revoked or invalid token
 /// (with the WWW-Authenticate challenge of RFC 6750), 403 for the wrong role or another tenant.
 /// </summary>
 internal sealed class AccessProblems : IAuthorizationMiddlewareResultHandler
@@ -35,6 +35,9 @@ internal sealed class AccessProblems : IAuthorizationMiddlewareResultHandler
                 "This needs an access token: send 'Authorization: Bearer <token>' (WebSocket upgrades on /ws may pass ?access_token=)."),
             SecurityTokenExpiredException => ("Bearer error=\"invalid_token\", error_description=\"The token expired\"",
                 "The access token expired: get a new one from /api/auth."),
+            SecurityTokenRevokedException => ("Bearer error=\"invalid_token\", error_description=\"The token was revoked\"",
+                "The access token was revoked (the account's role changed, it was deactivated or deleted, its password was reset, or it " +
+                "logged out): sign in again at /api/auth/login."),
             _ => ("Bearer error=\"invalid_token\"",
                 "The access token is not valid (signature, issuer, audience, lifetime or format)."),
         };

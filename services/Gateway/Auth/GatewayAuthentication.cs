@@ -14,8 +14,8 @@ public static class GatewayAuthentication
     public static readonly PathString SocketPaths = "/ws";
 
     /// <summary>
-    /// JWT bearer validation (issuer, audience, lifetime, HS256 signature), the access policies, and problem
-    /// documents for 401 and 403. Fails on start when the signing key is missing or too short.
+    /// JWT bearer validation (issuer, audience, lifetime, HS256 signature, revocation), the access policies, and
+    /// problem documents for 401 and 403. Fails on start when the signing key is missing or too short.
     /// </summary>
     public static IHostApplicationBuilder AddGatewayAuthentication(this IHostApplicationBuilder builder)
     {
@@ -24,6 +24,7 @@ public static class GatewayAuthentication
         builder.Services.AddSingleton<IValidateOptions<GatewayAuthOptions>, GatewayAuthOptionsValidator>();
 
         builder.Services.AddSingleton<ValidatedTokens>();
+        builder.AddTokenRevocations();
         builder.Services.AddSingleton<TokenEvents>();
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

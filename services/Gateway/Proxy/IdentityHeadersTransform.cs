@@ -8,7 +8,8 @@ namespace CustomerService.Gateway.Proxy;
 
 /// <summary>
 /// On every proxied request, on every route: drops any X-CS-* identity header the client sent and sets them from
-/// the validated token, so services can trust them. X-CS-Skills lists an agent's skill groups, comma-separated. X-CS-Name is percent-encoded UTF-8 (RFC 3986), because
+/// the validated token, so services can trust them. X-CS-Skills lists an agent's skill groups, comma-separated;
+/// X-CS-Token-Version is the token's ver (Session closes sockets whose version a revocation outdates). X-CS-Name is percent-encoded UTF-8 (RFC 3986), because
 /// display names in any script must survive an HTTP header; services read it with Uri.UnescapeDataString.
 /// </summary>
 internal sealed class IdentityHeadersTransform : ITransformProvider
@@ -31,6 +32,7 @@ internal sealed class IdentityHeadersTransform : ITransformProvider
         Set(headers, IdentityHeaders.Role, user.FindFirst(PlatformClaims.Role)?.Value);
         Set(headers, IdentityHeaders.Name, user.FindFirst(PlatformClaims.Name)?.Value is { } name ? Uri.EscapeDataString(name) : null);
         Set(headers, IdentityHeaders.SkillGroups, SkillGroups(user));
+        Set(headers, IdentityHeaders.TokenVersion, user.FindFirst(PlatformClaims.TokenVersion)?.Value);
         return ValueTask.CompletedTask;
     }
 

@@ -43,6 +43,8 @@ public static class SocketEndpoints
         string? tenant = headers[IdentityHeaders.Tenant], user = headers[IdentityHeaders.User], role = headers[IdentityHeaders.Role];
         if (string.IsNullOrEmpty(tenant) || string.IsNullOrEmpty(user) || string.IsNullOrEmpty(role)) return null;
         var skills = ((string?)headers[IdentityHeaders.SkillGroups])?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
-        return new Identity(tenant, user, role, Uri.UnescapeDataString(headers[IdentityHeaders.Name].ToString()), skills);
+        var version = int.TryParse(headers[IdentityHeaders.TokenVersion], System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : 0;
+        return new Identity(tenant, user, role, Uri.UnescapeDataString(headers[IdentityHeaders.Name].ToString()), skills) { TokenVersion = version };
     }
 }

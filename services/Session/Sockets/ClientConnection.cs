@@ -10,6 +10,9 @@ public sealed record Identity(string Tenant, string UserId, string Role, string 
 {
     public bool IsCustomer => Role == Contracts.Roles.Visitor;
     public bool IsSupervisor => Role is Contracts.Roles.Supervisor or Contracts.Roles.Admin;
+
+    /// <summary>The ver of the token the socket was opened with (X-CS-Token-Version; 0 when absent).</summary>
+    public int TokenVersion { get; init; }
 }
 
 /// <summary>
@@ -22,6 +25,7 @@ public sealed class ClientConnection
     private readonly Channel<byte[]> _outbox;
     private readonly CancellationTokenSource _closing = new();
     private string? _closeReason;
+    private WebSocketCloseStatus _closeStatus = WebSocketCloseStatus.PolicyViolation;
 
     public ClientConnection(WebSocket socket, Identity identity, int outboxFrames)
     {
@@ -89,6 +93,23 @@ public sealed class ClientConnection
         _closing.Cancel();
     }
 
+    /// <summary>
+    /// Closes with a code the client acts on (4401: its token was revoked), so the close frame must reach it: it is
+    /// sent before anything is cancelled (cancelling a pending receive would abort the socket unannounced), the
+    /// frames still queued are dropped, and the socket is cut anyway after <see cref="CloseHandshakePatience"/>.
+    /// </summary>
+    public void CloseWith(WebSocketCloseStatus status, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _closeReason, reason, null) is not null) return;
+        _closeStatus = status;
+        _dropQueued = true;
+        _outbox.Writer.TryComplete();
+        _closing.CancelAfter(CloseHandshakePatience);
+    }
+
+    private static readonly TimeSpan CloseHandshakePatience = TimeSpan.FromSeconds(2);
+    private volatile bool _dropQueued;
+
     public async Task RunSendLoopAsync(CancellationToken cancellationToken)
     {
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closing.Token);
@@ -96,7 +117,7 @@ public sealed class ClientConnection
         {
             while (await _outbox.Reader.WaitToReadAsync(linked.Token))
                 while (_outbox.Reader.TryRead(out var frame))
-                    await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, linked.Token);
+                    if (!_dropQueued) await _socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, linked.Token);
         }
         catch (OperationCanceledException) { }
         catch (WebSocketException) { }
@@ -106,7 +127,7 @@ public sealed class ClientConnection
     private async Task CloseSocketAsync()
     {
         if (_socket.State is not (WebSocketState.Open or WebSocketState.CloseReceived)) return;
-        var status = _closeReason is null ? WebSocketCloseStatus.NormalClosure : WebSocketCloseStatus.PolicyViolation;
+        var status = _closeReason is null ? WebSocketCloseStatus.NormalClosure : _closeStatus;
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));

@@ -26,6 +26,7 @@ public sealed partial class SocketSession(
     CustomerContextPreloader customerContext,
     TicketDesk tickets,
     JoinProbe probe,
+    SocketRevocations revocations,
     IOptions<SessionOptions> options,
     ILogger<SocketSession> logger)
 {
@@ -39,6 +40,7 @@ public sealed partial class SocketSession(
     {
         var socketTrace = Activity.Current?.Context ?? default;
         registry.AddUser(connection);
+        revocations.CloseIfRevoked(connection);
         if (!connection.Identity.IsCustomer) await presence.ConnectedAsync(connection.Identity);
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
