@@ -122,16 +122,17 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
     }
 
     /// <summary>
-    /// The scenarios as played: those of the run, else (a report made without them) the one chat scenario of the
-    /// whole run's figures.
+    /// The scenarios as played: those of the mix, else (a profile without one) chat with the whole run's figures, as
+    /// before mixes, and its steps.
     /// </summary>
     public IReadOnlyList<ScenarioResult> ScenarioList()
     {
-        if (Scenarios is { Count: > 0 } played) return played;
+        if (Scenarios is { Count: > 0 } played && Options.Profile.Scenarios.Count > 0) return played;
         var merged = new LongHistogram(TimeStamp.Seconds(120), 3);
         foreach (var p in Phases) merged.Add(p.Latency);
         var run = RunFigures();
-        return [new ScenarioResult("chat", Options.Profile.Customers, (long)run["sent"], (long)run["acked"], (long)run["errors"], merged, [])];
+        return [new ScenarioResult("chat", Options.Profile.Customers, (long)run["sent"], (long)run["acked"], (long)run["errors"], merged,
+            Scenarios?.FirstOrDefault()?.Steps ?? [])];
     }
 
     /// <summary>Per scenario: its players and messages, then a line per step (the customers' messages as the step <c>message</c>).</summary>

@@ -476,7 +476,6 @@ public sealed partial class LoadRun
         {
             var id = conversation.GetProperty("conversationId").GetString()!;
             if (id != link.Conversation) return;
-            if (Interlocked.Exchange(ref link.ResumeStart, 0) is var resumed and not 0) _stats.Done(kind, "resume", resumed);
             foreach (var message in conversation.GetProperty("messages").EnumerateArray()) seen.Seen(id, message.GetProperty("seq").GetInt64());
             if (conversation.TryGetProperty("agent", out var agent) && agent.ValueKind == JsonValueKind.Object
                 && agent.GetProperty("id").GetString() is { } agentId && _audit.AgentOf(id) != agentId)
@@ -501,9 +500,9 @@ public sealed partial class LoadRun
                     if (outbox.Acked(clientId) is { } entry) Settled(entry, acked: true);
                     continue;
                 }
-                if (span.IndexOf("\"type\":\"message\""u8) >= 0)
+                // A welcome holds message objects too: only a frame that reads as a message is one (else it is parsed below).
+                if (span.IndexOf("\"type\":\"message\""u8) >= 0 && AgentMessage.TryRead(span, out var m))
                 {
-                    if (!AgentMessage.TryRead(span, out var m)) continue;
                     seen.Seen(m.ConversationId, m.Seq);
                     // bot-handoff: the bot's answer to the question, then the visitor asks for a person.
                     if (kind == ScenarioKind.BotHandoff && !m.FromCustomer && m.Text == BotTenant.Answer && Interlocked.Exchange(ref link.BotAnswered, 1) == 0)
@@ -536,6 +535,9 @@ public sealed partial class LoadRun
                         foreach (var c in root.GetProperty("conversations").EnumerateArray()) Snapshot(c);
                         break;
                     case "conversation":
+                        // The answer to a returning visitor's resume (a customer gets conversation frames only so).
+                        if (root.GetProperty("conversationId").GetString() == link.Conversation
+                            && Interlocked.Exchange(ref link.ResumeStart, 0) is var resumed and not 0) _stats.Done(kind, "resume", resumed);
                         Snapshot(root);
                         break;
                     case "error":
@@ -616,7 +618,8 @@ public sealed partial class LoadRun
                     try { Closed(socket); } finally { link.SendLock.Release(); }
                 }
                 if (ct.IsCancellationRequested) break;
-                if (dropped)
+                // Dropped on purpose, whichever way the cancelled read surfaced (cancelled, or the aborted socket's error).
+                if (dropped || link.Dropping)
                 {
                     // Away for a moment, then back with the same visitor id: hello, resume from the last seq, the outbox again.
                     link.Dropping = false;
