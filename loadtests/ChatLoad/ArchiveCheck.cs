@@ -14,11 +14,13 @@ public sealed class ArchiveCheck(Uri gateway, string token)
     private const int PageSize = 500;
     private static readonly TimeSpan Pace = TimeSpan.FromMilliseconds(25);
 
-    public async Task<ArchiveResult> RunAsync(DeliveryAudit audit, TimeSpan patience)
+    /// <param name="conversations">The audited conversations of this token's tenant (all of them when null).</param>
+    public async Task<ArchiveResult> RunAsync(DeliveryAudit audit, TimeSpan patience, IReadOnlyCollection<string>? conversations = null)
     {
+        conversations ??= audit.Conversations;
         using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        var pending = new HashSet<string>(audit.Conversations);
+        var pending = new HashSet<string>(conversations);
         long archived = 0, doubled = 0, refused = 0;
         var deadline = DateTime.UtcNow + patience;
         while (true)
@@ -39,7 +41,7 @@ public sealed class ArchiveCheck(Uri gateway, string token)
             if (pending.Count == 0) break;
             await Task.Delay(TimeSpan.FromSeconds(1)); // HistoryWriter archives in batches: give it a moment
         }
-        long acknowledged = audit.Conversations.Sum(c => (long)audit.AckedIn(c).Count);
+        long acknowledged = conversations.Sum(c => (long)audit.AckedIn(c).Count);
         return new ArchiveResult(archived, acknowledged - archived, doubled, refused);
     }
 

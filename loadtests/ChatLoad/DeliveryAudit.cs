@@ -61,6 +61,14 @@ public sealed class DeliveryAudit
         return missing;
     }
 
+    /// <summary>Conversations whose customer was last told of <paramref name="agent"/> (its load, as far as the run knows).</summary>
+    public int LoadOf(string agent) => _conversations.Values.Count(r => r.Agent == agent);
+
+    /// <summary>Every acked message of the conversation is on its agent's socket.</summary>
+    public bool IsDelivered(string conversation) =>
+        _conversations.TryGetValue(conversation, out var record) && record.Agent is { } agent && record.Received.TryGetValue(agent, out var received)
+        && record.Acked.Keys.All(received.ContainsKey);
+
     /// <summary>The acked client ids of a conversation by seq, for the archive check.</summary>
     public IReadOnlyDictionary<long, string> AckedIn(string conversation) =>
         _conversations.TryGetValue(conversation, out var record) ? record.Acked : new Dictionary<long, string>();

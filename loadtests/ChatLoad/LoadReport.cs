@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CustomerService.ChatLoad.Profiles;
+using CustomerService.ChatLoad.Scenarios;
 using HdrHistogram;
 
 namespace CustomerService.ChatLoad;
@@ -19,7 +20,7 @@ public sealed record ThresholdResult(Threshold Threshold, double Actual, bool Pa
 /// </summary>
 public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> Phases, TimeSpan Elapsed, long SetupErrors, long Assignments,
     long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline,
-    IReadOnlyList<RunMark> Marks, SocketFigures Sockets, DateTime StartedAt)
+    IReadOnlyList<RunMark> Marks, SocketFigures Sockets, DateTime StartedAt, IReadOnlyList<ScenarioResult>? Scenarios = null)
 {
     private static double Ms(LongHistogram h, double percentile) =>
         h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
@@ -103,6 +104,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)
             output.WriteLine($"archive: archived={archive.Archived} lost={archive.Lost} doubled={archive.Doubled} (429 while reading: {archive.Refused})");
+        PrintScenarios(output);
         foreach (var example in Audit.LostExamples) output.WriteLine($"  lost in {example}");
         output.WriteLine(Audit.Passed ? "audit passed" : "AUDIT FAILED");
         foreach (var t in Thresholds())
@@ -117,6 +119,43 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
             output.WriteLine($"  {p.Name,-28} {p.Processes,3} {p.CpuPercent,7:F1} {p.CpuMicrosPerMessage,8:F0} {p.RssBytes / 1048576.0,8:F0}");
         var platformAll = Processes.Where(p => p.Name != PlatformProcesses.LoadTool).ToList();
         output.WriteLine($"  {"platform (all but the tool)",-28} {platformAll.Sum(p => p.Processes),3} {platformAll.Sum(p => p.CpuPercent),7:F1} {platformAll.Sum(p => p.CpuMicrosPerMessage),8:F0} {platformAll.Sum(p => p.RssBytes) / 1048576.0,8:F0}");
+    }
+
+    /// <summary>
+    /// The scenarios as played: those of the mix, else (a profile without one) chat with the whole run's figures, as
+    /// before mixes, and its steps.
+    /// </summary>
+    public IReadOnlyList<ScenarioResult> ScenarioList()
+    {
+        if (Scenarios is { Count: > 0 } played && Options.Profile.Scenarios.Count > 0) return played;
+        var merged = new LongHistogram(TimeStamp.Seconds(120), 3);
+        foreach (var p in Phases) merged.Add(p.Latency);
+        var run = RunFigures();
+        return [new ScenarioResult("chat", Options.Profile.Customers, (long)run["sent"], (long)run["acked"], (long)run["errors"], merged,
+            Scenarios?.FirstOrDefault()?.Steps ?? [])];
+    }
+
+    /// <summary>Per scenario: its players and messages, then a line per step (the customers' messages as the step <c>message</c>).</summary>
+    private void PrintScenarios(TextWriter output)
+    {
+        output.WriteLine($"scenarios (per step: count, errors, latency p50/p99/max ms):");
+        foreach (var s in ScenarioList())
+        {
+            bool customers = s.Latency is not null;
+            output.WriteLine(customers
+                ? $"  {s.Name} ({s.Users} customers): sent {s.Sent}, acked {s.Acked}, errors {s.Errors}"
+                : $"  {s.Name} (staff)");
+            foreach (var step in Rows(s))
+                output.WriteLine($"    {step.Name,-14} {step.Count,8} {step.Errors,6} {F(step.P50),9} {F(step.P99),9} {F(step.Max),9}");
+        }
+    }
+
+    /// <summary>A scenario's steps as report rows; customers' messages are the step <c>message</c> (count: acked; latency: customer→agent).</summary>
+    public static IReadOnlyList<(string Name, long Count, long Errors, double P50, double P99, double Max)> Rows(ScenarioResult s)
+    {
+        var rows = s.Steps.Select(x => (x.Name, x.Count, x.Errors, x.Ms(50), x.Ms(99), x.Ms(100))).ToList();
+        if (s.Latency is not null) rows.Add(("message", s.Acked, s.Errors, s.Ms(50), s.Ms(99), s.Ms(100)));
+        return rows;
     }
 
     private static string Target(Phase p) => p.Model switch

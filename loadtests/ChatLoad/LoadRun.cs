@@ -6,6 +6,7 @@ using System.Text.Json;
 using CustomerService.ChatLoad.Drills;
 using CustomerService.ChatLoad.Profiles;
 using CustomerService.ChatLoad.Reports;
+using CustomerService.ChatLoad.Scenarios;
 using HdrHistogram;
 
 namespace CustomerService.ChatLoad;
@@ -16,8 +17,9 @@ namespace CustomerService.ChatLoad;
 /// says, agents receive. End-to-end latency is customer send (open model: the intended send time) → agent
 /// receive, with one clock since both ends run in this process. At the end the customers stop, the run waits for
 /// what is still on its way, and the audit checks every acked message on its agent's socket and in the archive.
+/// A profile's <c>scenarios</c> mix journeys: customers play theirs (LoadRun.Journeys.cs), staff read and configure.
 /// </summary>
-public sealed class LoadRun
+public sealed partial class LoadRun
 {
     private static readonly TimeSpan Drain = TimeSpan.FromSeconds(15);
     private readonly LoadOptions _options;
@@ -34,6 +36,17 @@ public sealed class LoadRun
     private long _sockets, _peakSockets, _refused429, _rateLimited, _reconnects, _resent, _gapResumes, _helloRetries;
     private int _dropsLogged;
     private readonly DateTime _startedAt = DateTime.UtcNow;
+    private static readonly int ScenarioKinds = Enum.GetValues<ScenarioKind>().Length;
+    private readonly IReadOnlyList<ScenarioEntry> _mix;
+    private readonly ScenarioKind[] _journeys;
+    private readonly double[] _eventAt;
+    private readonly long[] _scenarioSent = new long[ScenarioKinds], _scenarioAcked = new long[ScenarioKinds], _scenarioErrors = new long[ScenarioKinds];
+    private readonly List<LongHistogram[]> _scenarioHistograms = [];
+    private readonly JourneyStats _stats = new();
+    /// <summary>The bot-first tenant of bot-handoff's visitors (the run's tenant + "-bot"), null without them.</summary>
+    private readonly string? _botTenant;
+    private readonly ConcurrentDictionary<string, bool> _botConversations = new();
+    private readonly ConcurrentDictionary<string, AgentLink> _agentLinks = new();
 
     public LoadRun(LoadOptions options, Tokens tokens)
     {
@@ -45,19 +58,36 @@ public sealed class LoadRun
         _sent = new long[_profile.Phases.Count];
         _acked = new long[_profile.Phases.Count];
         _errors = new long[_profile.Phases.Count];
+        _mix = ScenarioMix.Of(_profile.Scenarios);
+        _journeys = ScenarioMix.Assign(_mix, _profile.Customers);
+        _eventAt = MidRunEvents(_mix, _journeys, _profile.Duration.TotalSeconds);
+        _botTenant = _journeys.Contains(ScenarioKind.BotHandoff) ? options.Tenant + "-bot" : null;
     }
 
     public async Task<LoadReport> ExecuteAsync()
     {
         using var stop = new CancellationTokenSource();
         using var stopSending = new CancellationTokenSource();
+        try { return await PlayAsync(stop, stopSending); }
+        finally { await UnconfigureAsync(); }
+    }
+
+    private async Task<LoadReport> PlayAsync(CancellationTokenSource stop, CancellationTokenSource stopSending)
+    {
+        await ConfigureAsync(stop.Token);
         var agents = new List<Task>();
         var agentsReady = new CountdownEvent(_profile.Agents);
+        int botCustomers = _journeys.Count(k => k == ScenarioKind.BotHandoff);
+        var (mainAgents, _) = ScenarioMix.SplitAgents(_profile.Agents, _profile.Customers - botCustomers, botCustomers);
+        // The rule the admin changes mid-run names a group of its own: the run's agents are in it as well as in general.
+        string[]? skills = _mix.Any(s => s.Name == ScenarioKind.AdminRuleChange) ? [RuleChange.DefaultGroup, RuleChange.Group] : null;
         for (int i = 0; i < _profile.Agents; i++)
         {
             var histograms = _profile.Phases.Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
-            lock (_histograms) _histograms.Add(histograms);
-            agents.Add(AgentAsync(i, histograms, agentsReady, stop.Token));
+            var byScenario = Enumerable.Range(0, ScenarioKinds).Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
+            lock (_histograms) { _histograms.Add(histograms); _scenarioHistograms.Add(byScenario); }
+            var tenant = i < mainAgents ? _options.Tenant : _botTenant!;
+            agents.Add(AgentAsync(i, tenant, i < mainAgents ? skills : null, histograms, byScenario, agentsReady, stop.Token));
         }
         if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
 
@@ -67,6 +97,7 @@ public sealed class LoadRun
         var customers = Enumerable.Range(0, _profile.Customers).Select(i => arrivals > 0
             ? Task.Delay(TimeSpan.FromSeconds(i / arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
             : CustomerAsync(i, customersReady, stopSending.Token, stop.Token)).ToList();
+        var staff = StaffAsync(stopSending.Token);
         var arrival = arrivals > 0 ? TimeSpan.FromSeconds(_profile.Customers / arrivals) : TimeSpan.Zero;
         if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
 
@@ -103,16 +134,14 @@ public sealed class LoadRun
         var runUsage = ProcessShare.Between(runSample, sample, total, _acked.Sum());
 
         stopSending.Cancel();
+        await staff;
         // Messages sent are still being acked, and what was acked is on its way to the agents: wait for both before
         // the audit counts (an ack arriving after the agents stopped reading would count as lost).
         for (var until = DateTime.UtcNow + Drain; (Interlocked.Read(ref _inFlight) > 0 || _audit.Missing() > 0) && DateTime.UtcNow < until;)
             await Task.Delay(200);
         stop.Cancel();
         await Task.WhenAll(customers.Concat(agents).Select(t => t.ContinueWith(_ => { })));
-        var archive = _options.AuditArchive
-            ? await new ArchiveCheck(_options.Gateway, _tokens.For(_options.Tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor"))
-                .RunAsync(_audit, TimeSpan.FromSeconds(60))
-            : null;
+        var archive = _options.AuditArchive ? await CheckArchiveAsync() : null;
 
         var phases = new List<PhaseResult>();
         for (int p = 0; p < _profile.Phases.Count; p++)
@@ -125,7 +154,7 @@ public sealed class LoadRun
             Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder(),
             new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
                 Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes),
-                Interlocked.Read(ref _helloRetries)), _startedAt);
+                Interlocked.Read(ref _helloRetries)), _startedAt, ScenarioResults());
     }
 
     /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
@@ -202,10 +231,12 @@ public sealed class LoadRun
     /// in a conversation's seqs that stays open for 2 s while the socket is up (a live delivery lost on the way) is
     /// resumed too. What comes in a welcome or a resume answer counts for the audit like a live frame.
     /// </summary>
-    private async Task AgentAsync(int index, LongHistogram[] histograms, CountdownEvent ready, CancellationToken ct)
+    private async Task AgentAsync(int index, string tenant, string[]? skills, LongHistogram[] histograms, LongHistogram[] byScenario,
+        CountdownEvent ready, CancellationToken ct)
     {
         var agentId = $"load-agent-{_runId}-{index}";
-        string NewToken() => _tokens.For(_options.Tenant, agentId, "agent", $"Load agent {index}");
+        var link = _agentLinks[agentId] = new AgentLink(agentId, tenant);
+        string NewToken() => _tokens.For(tenant, agentId, "agent", $"Load agent {index}", skills);
         var token = NewToken();
         var seen = new SeqTracker();
         var buffer = new FrameBuffer(256 * 1024);
@@ -229,7 +260,8 @@ public sealed class LoadRun
                 Exception? failure = null;
                 try
                 {
-                    await SendAsync(socket, AgentHello, ct);
+                    await link.SendAsync(socket, AgentHello, ct);
+                    link.Socket = socket;
                     // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
                     var resuming = new HashSet<string>();
                     bool welcomed = false;
@@ -246,7 +278,7 @@ public sealed class LoadRun
                             {
                                 Interlocked.Increment(ref _gapResumes);
                                 resuming.Add(conversation);
-                                await SendAsync(socket, Resume(conversation, lastSeq), ct);
+                                await link.SendAsync(socket, Resume(conversation, lastSeq), ct);
                             }
                         }
                         // Message frames are nearly all an agent receives: read in one pass, no document per frame.
@@ -255,10 +287,11 @@ public sealed class LoadRun
                             seen.Seen(m.ConversationId, m.Seq);
                             if (!m.FromCustomer) continue;
                             _audit.Received(agentId, m.ConversationId, m.Seq, m.ClientId, live: true);
-                            if (SendStamp.TryParse(m.Text, out var phase, out var sent) && phase < histograms.Length)
+                            if (SendStamp.TryParse(m.Text, out var phase, out var sent, out var scenario) && phase < histograms.Length)
                             {
                                 long latency = Stopwatch.GetTimestamp() - sent;
                                 histograms[phase].RecordValue(Math.Clamp(latency, 0, histograms[phase].HighestTrackableValue));
+                                if (scenario < byScenario.Length) byScenario[scenario].RecordValue(Math.Clamp(latency, 0, byScenario[scenario].HighestTrackableValue));
                                 _timeline.Latency(_pacer.Elapsed, latency * 1e6 / Stopwatch.Frequency);
                             }
                             continue;
@@ -279,7 +312,7 @@ public sealed class LoadRun
                                 if (reconnected && known.Contains(id))
                                 {
                                     resuming.Add(id);
-                                    await SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
+                                    await link.SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
                                 }
                             }
                             // Not in the welcome: no longer the agent's (ended, or back in the queue while it was away).
@@ -299,6 +332,12 @@ public sealed class LoadRun
                         }
                         else if (type == "error")
                         {
+                            // A transfer the platform refused (the target at capacity, away): the transfer step's failure (Journeys).
+                            if (json.RootElement.GetProperty("code").GetString() == "transfer_failed" && link.TransferRefused is { } refused)
+                            {
+                                refused.TrySetResult(json.RootElement.GetProperty("message").GetString() ?? "");
+                                continue;
+                            }
                             Error(_pacer.CurrentPhase);
                             // The hello itself failed (a dependency did not answer): no welcome, so none of the
                             // agent's conversations is joined on this socket. Say it again, as docs/protocol.md asks of
@@ -307,7 +346,7 @@ public sealed class LoadRun
                             {
                                 Interlocked.Increment(ref _helloRetries);
                                 await Task.Delay(Backoff.Delay(helloAttempt++, Random.Shared.NextDouble()), ct);
-                                await SendAsync(socket, AgentHello, ct);
+                                await link.SendAsync(socket, AgentHello, ct);
                             }
                             if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
                         }
@@ -317,8 +356,14 @@ public sealed class LoadRun
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
                 finally
                 {
-                    if (ct.IsCancellationRequested) await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
-                    Closed(socket);
+                    link.Socket = null;
+                    await link.SendLock.WaitAsync(CancellationToken.None);
+                    try
+                    {
+                        if (ct.IsCancellationRequested) await SendQuietlyAsync(socket, """{"type":"presence","status":"offline"}""");
+                        Closed(socket);
+                    }
+                    finally { link.SendLock.Release(); }
                 }
                 if (ct.IsCancellationRequested) break;
                 Dropped($"agent {index}", failure);
@@ -357,6 +402,16 @@ public sealed class LoadRun
         public volatile string? Conversation;
         public readonly SemaphoreSlim SendLock = new(1, 1);
         public int Attempt;
+        /// <summary>When the journey's current step started (Stopwatch): the opener sent, the request for a person sent.</summary>
+        public long StepStart;
+        public int BotAnswered, FirstAssigned;
+        /// <summary>returning-visitor: the socket is being dropped on purpose; the drop to cancel the read with.</summary>
+        public volatile bool Dropping;
+        public CancellationTokenSource? Drop;
+        /// <summary>returning-visitor: when the reconnect and the resume started (Stopwatch), 0 when not waiting.</summary>
+        public long ReconnectStart, ResumeStart;
+        /// <summary>transfer: the next assignment after the first one (the agent it names).</summary>
+        public volatile TaskCompletionSource<string>? NextAssignment;
     }
 
     /// <summary>
@@ -370,6 +425,8 @@ public sealed class LoadRun
     /// <param name="sending">Cancelled when the customers stop sending (their sockets stay for the drain).</param>
     private async Task CustomerAsync(int index, CountdownEvent ready, CancellationToken sending, CancellationToken ct)
     {
+        var kind = _journeys[index];
+        var tenant = kind == ScenarioKind.BotHandoff ? _botTenant! : _options.Tenant;
         var visitor = $"load-visitor-{_runId}-{index}";
         var link = new CustomerLink();
         var outbox = new Outbox();
@@ -379,7 +436,8 @@ public sealed class LoadRun
         var retries = new ConcurrentDictionary<string, int>();
         int signalled = 0;
         void Signal() { if (Interlocked.Exchange(ref signalled, 1) == 0) ready.Signal(); }
-        outbox.Add($"{index}-open", $$"""{"type":"message","clientId":"{{index}}-open","text":"hello"}""", -1);
+        var opener = kind == ScenarioKind.BotHandoff ? BotTenant.Question : "hello";
+        outbox.Add($"{index}-open", $$"""{"type":"message","clientId":"{{index}}-open","text":"{{opener}}"}""", -1);
 
         // On the socket open now; false when there is none or it broke: the message stays in the outbox and goes
         // again after the reconnect.
@@ -402,6 +460,7 @@ public sealed class LoadRun
             if (entry.Phase < 0) return;
             if (acked)
             {
+                Interlocked.Increment(ref _scenarioAcked[(int)kind]);
                 if (_pacer.CurrentPhase is var p && p >= 0 && p < _acked.Length) Interlocked.Increment(ref _acked[p]);
                 _timeline.Acked(_pacer.Elapsed);
             }
@@ -414,6 +473,7 @@ public sealed class LoadRun
             var code = error.GetProperty("code").GetString();
             if (code == "rate_limited") Interlocked.Increment(ref _rateLimited);
             Error(_pacer.CurrentPhase);
+            Interlocked.Increment(ref _scenarioErrors[(int)kind]);
             if (!error.TryGetProperty("clientId", out var c) || c.GetString() is not { } clientId || outbox.Find(clientId) is not { } entry) return;
             if (code is "unavailable" or "internal" or "rate_limited" && retries.AddOrUpdate(clientId, 1, (_, n) => n + 1) is var n && n <= 20)
             {
@@ -437,26 +497,37 @@ public sealed class LoadRun
                 _audit.Assigned(id, agentId);
         }
 
-        async Task ReadAsync(ClientWebSocket socket, FrameBuffer buffer)
+        async Task ReadAsync(ClientWebSocket socket, FrameBuffer buffer, CancellationToken reading)
         {
             while (!ct.IsCancellationRequested)
             {
-                var frame = await ReceiveAsync(socket, buffer, ct);
+                var frame = await ReceiveAsync(socket, buffer, reading);
                 if (frame is null) return;
                 var span = frame.Value.Span;
                 if (span.IndexOf("\"type\":\"ack\""u8) >= 0)
                 {
                     var (seq, clientId, conversation) = AckOf(span);
                     link.Conversation ??= conversation;
+                    if (kind == ScenarioKind.BotHandoff) _botConversations[conversation] = true;
                     seen.Seen(conversation, seq);
                     _audit.Acked(conversation, seq, clientId);
                     // Once per clientId: the duplicate ack of a resend finds nothing left to count.
                     if (outbox.Acked(clientId) is { } entry) Settled(entry, acked: true);
                     continue;
                 }
-                if (span.IndexOf("\"type\":\"message\""u8) >= 0)
+                // A welcome holds message objects too: only a frame that reads as a message is one (else it is parsed below).
+                if (span.IndexOf("\"type\":\"message\""u8) >= 0 && AgentMessage.TryRead(span, out var m))
                 {
-                    if (AgentMessage.TryRead(span, out var m)) seen.Seen(m.ConversationId, m.Seq);
+                    seen.Seen(m.ConversationId, m.Seq);
+                    // bot-handoff: the bot's answer to the question, then the visitor asks for a person.
+                    if (kind == ScenarioKind.BotHandoff && !m.FromCustomer && m.Text == BotTenant.Answer && Interlocked.Exchange(ref link.BotAnswered, 1) == 0)
+                    {
+                        _stats.Done(kind, "bot-answer", link.StepStart);
+                        link.StepStart = Stopwatch.GetTimestamp();
+                        var ask = $$"""{"type":"message","conversationId":"{{m.ConversationId}}","clientId":"{{index}}-person","text":"{{BotTenant.AskForPerson}}"}""";
+                        outbox.Add($"{index}-person", ask, -1);
+                        await TrySendAsync(ask);
+                    }
                     continue;
                 }
                 using var json = JsonDocument.Parse(frame.Value);
@@ -466,15 +537,22 @@ public sealed class LoadRun
                     case "assigned":
                         var conversationId = root.GetProperty("conversationId").GetString()!;
                         link.Conversation ??= conversationId;
-                        _audit.Assigned(conversationId, root.GetProperty("agent").GetProperty("id").GetString()!);
+                        var agentId = root.GetProperty("agent").GetProperty("id").GetString()!;
+                        _audit.Assigned(conversationId, agentId);
+                        if (Interlocked.Exchange(ref link.FirstAssigned, 1) == 0) FirstAssignment();
+                        else link.NextAssignment?.TrySetResult(agentId);
                         assigned.TrySetResult();
                         Signal();
                         break;
                     case "welcome":
                         link.Attempt = 0;
+                        if (Interlocked.Exchange(ref link.ReconnectStart, 0) is var reconnected and not 0) _stats.Done(kind, "reconnect", reconnected);
                         foreach (var c in root.GetProperty("conversations").EnumerateArray()) Snapshot(c);
                         break;
                     case "conversation":
+                        // The answer to a returning visitor's resume (a customer gets conversation frames only so).
+                        if (root.GetProperty("conversationId").GetString() == link.Conversation
+                            && Interlocked.Exchange(ref link.ResumeStart, 0) is var resumed and not 0) _stats.Done(kind, "resume", resumed);
                         Snapshot(root);
                         break;
                     case "error":
@@ -484,43 +562,68 @@ public sealed class LoadRun
             }
         }
 
+        // The first agent the customer is told of ends the journey's first steps.
+        void FirstAssignment()
+        {
+            if (kind != ScenarioKind.BotHandoff) _stats.Done(kind, "assigned", link.StepStart);
+            else if (link.BotAnswered == 1) _stats.Done(kind, "handoff", link.StepStart);
+            else
+            {
+                // Assigned without the bot's answer: the tenant was not bot-first (yet), or the bot did not answer.
+                _stats.Failed(kind, "bot-answer");
+                _stats.Failed(kind, "handoff");
+            }
+        }
+
         async Task ConnectionAsync()
         {
-            var token = _tokens.For(_options.Tenant, visitor, "visitor", $"Visitor {index}");
+            string NewToken() => _tokens.For(tenant, visitor, "visitor", $"Visitor {index}");
+            var token = NewToken();
             var buffer = new FrameBuffer(64 * 1024);
-            bool wasOpen = false;
+            bool wasOpen = false, comingBack = false;
             while (!ct.IsCancellationRequested)
             {
                 ClientWebSocket socket;
                 try { socket = await ConnectAsync("/ws/customer", token, ct); }
                 catch (ConnectRefused e)
                 {
-                    if (e.Status == System.Net.HttpStatusCode.Unauthorized) token = _tokens.For(_options.Tenant, visitor, "visitor", $"Visitor {index}");
+                    if (e.Status == System.Net.HttpStatusCode.Unauthorized) token = NewToken();
                     await BackoffAsync(ref link.Attempt, ct);
                     continue;
                 }
-                if (wasOpen) Interlocked.Increment(ref _reconnects);
+                // A returning visitor's reconnect is its journey, not a drop the platform caused: not in reconnects or resent.
+                if (wasOpen && !comingBack) Interlocked.Increment(ref _reconnects);
                 Exception? failure = null;
+                bool dropped = false;
+                using var drop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                link.Drop = drop;
                 try
                 {
                     await link.SendLock.WaitAsync(ct);
                     try
                     {
                         await SendAsync(socket, """{"type":"hello","echo":false}""", ct);
-                        if (wasOpen && link.Conversation is { } conversation) await SendAsync(socket, Resume(conversation, seen.LastSeq(conversation)), ct);
+                        if (wasOpen && link.Conversation is { } conversation)
+                        {
+                            if (comingBack) link.ResumeStart = Stopwatch.GetTimestamp();
+                            await SendAsync(socket, Resume(conversation, seen.LastSeq(conversation)), ct);
+                        }
+                        if (!wasOpen) link.StepStart = Stopwatch.GetTimestamp();
                         foreach (var entry in outbox.Pending())
                         {
-                            if (wasOpen) Interlocked.Increment(ref _resent);
+                            if (wasOpen && !comingBack) Interlocked.Increment(ref _resent);
                             await SendAsync(socket, entry.Frame, ct);
                         }
                         link.Socket = socket;
                     }
                     finally { link.SendLock.Release(); }
                     wasOpen = true;
-                    await ReadAsync(socket, buffer);
+                    comingBack = false;
+                    await ReadAsync(socket, buffer, drop.Token);
                 }
                 catch (Exception e) when (IsSocketFailure(e)) { failure = e; }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+                catch (OperationCanceledException) when (link.Dropping) { dropped = true; }
                 finally
                 {
                     link.Socket = null;
@@ -530,24 +633,42 @@ public sealed class LoadRun
                     try { Closed(socket); } finally { link.SendLock.Release(); }
                 }
                 if (ct.IsCancellationRequested) break;
+                // Dropped on purpose, whichever way the cancelled read surfaced (cancelled, or the aborted socket's error).
+                if (dropped || link.Dropping)
+                {
+                    // Away for a moment, then back with the same visitor id: hello, resume from the last seq, the outbox again.
+                    link.Dropping = false;
+                    comingBack = true;
+                    await Task.Delay(AwayFor(kind), ct);
+                    link.ReconnectStart = Stopwatch.GetTimestamp();
+                    continue;
+                }
                 Dropped($"customer {index}", failure);
                 await BackoffAsync(ref link.Attempt, ct);
             }
         }
 
         var connection = ConnectionAsync();
+        var midRun = Task.CompletedTask;
         try
         {
             await assigned.Task.WaitAsync(sending);
+            midRun = kind switch
+            {
+                ScenarioKind.ReturningVisitor => DropLaterAsync(link, _eventAt[index], sending),
+                ScenarioKind.Transfer => TransferLaterAsync(link, tenant, _eventAt[index], sending),
+                _ => Task.CompletedTask,
+            };
             for (long n = 0; !sending.IsCancellationRequested; n++)
             {
                 await window.WaitAsync(sending);
                 if (await _pacer.NextAsync(index, sending) is not { } turn) { window.Release(); break; }
                 Interlocked.Increment(ref _inFlight);
                 Interlocked.Increment(ref _sent[turn.Phase]);
+                Interlocked.Increment(ref _scenarioSent[(int)kind]);
                 _timeline.Sent(_pacer.Elapsed);
                 var clientId = $"{index}-{n}";
-                var frame = $$"""{"type":"message","conversationId":"{{link.Conversation}}","clientId":"{{clientId}}","text":"{{SendStamp.Format(turn.Phase, turn.Intended)}}"}""";
+                var frame = $$"""{"type":"message","conversationId":"{{link.Conversation}}","clientId":"{{clientId}}","text":"{{SendStamp.Format(turn.Phase, turn.Intended, (int)kind)}}"}""";
                 outbox.Add(clientId, frame, turn.Phase);
                 await TrySendAsync(frame);
             }
@@ -556,6 +677,8 @@ public sealed class LoadRun
         catch (OperationCanceledException) { }
         finally
         {
+            try { await midRun; }
+            catch (OperationCanceledException) { }
             try { await connection; }
             catch (OperationCanceledException) { }
             catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
@@ -656,13 +779,21 @@ public readonly record struct AgentMessage(string ConversationId, long Seq, stri
 /// <summary>The text of a load message: the phase it was sent in and its (intended) send time, "t=TIMESTAMP p=PHASE".</summary>
 public static class SendStamp
 {
-    public static string Format(int phase, long timestamp) => $"t={timestamp} p={phase}";
+    /// <param name="scenario">The customer's journey (<see cref="ScenarioKind"/>); chat's (0) is left out, as before mixes.</param>
+    public static string Format(int phase, long timestamp, int scenario = 0) =>
+        scenario == 0 ? $"t={timestamp} p={phase}" : $"t={timestamp} p={phase} s={scenario}";
 
-    public static bool TryParse(string? text, out int phase, out long timestamp)
+    public static bool TryParse(string? text, out int phase, out long timestamp) => TryParse(text, out phase, out timestamp, out _);
+
+    public static bool TryParse(string? text, out int phase, out long timestamp, out int scenario)
     {
-        phase = 0; timestamp = 0;
+        phase = 0; timestamp = 0; scenario = 0;
         if (text is null || !text.StartsWith("t=", StringComparison.Ordinal)) return false;
         var space = text.IndexOf(" p=", StringComparison.Ordinal);
-        return space > 2 && long.TryParse(text.AsSpan(2, space - 2), out timestamp) && int.TryParse(text.AsSpan(space + 3), out phase) && phase >= 0;
+        if (space <= 2 || !long.TryParse(text.AsSpan(2, space - 2), out timestamp)) return false;
+        var rest = text.AsSpan(space + 3);
+        var s = rest.IndexOf(" s=");
+        if (s >= 0 && (!int.TryParse(rest[(s + 3)..], out scenario) || scenario < 0)) return false;
+        return int.TryParse(s >= 0 ? rest[..s] : rest, out phase) && phase >= 0;
     }
 }

@@ -15,18 +15,24 @@ public sealed class Tokens(string signingKeyFile)
         new SymmetricSecurityKey(Convert.FromBase64String(File.ReadAllText(signingKeyFile).Trim())), SecurityAlgorithms.HmacSha256);
     private readonly JsonWebTokenHandler _handler = new();
 
-    public string For(string tenant, string subject, string role, string name) => _handler.CreateToken(new SecurityTokenDescriptor
+    /// <param name="skills">An agent's skill groups (Session's default, general, without).</param>
+    public string For(string tenant, string subject, string role, string name, string[]? skills = null)
     {
-        Issuer = PlatformClaims.Issuer,
-        Audience = PlatformClaims.Audience,
-        Expires = DateTime.UtcNow.AddHours(1),
-        SigningCredentials = _credentials,
-        Claims = new Dictionary<string, object>
+        var claims = new Dictionary<string, object>
         {
             [PlatformClaims.Subject] = subject,
             [PlatformClaims.Tenant] = tenant,
             [PlatformClaims.Role] = role,
             [PlatformClaims.Name] = name,
-        },
-    });
+        };
+        if (skills is { Length: > 0 }) claims[PlatformClaims.SkillGroups] = skills;
+        return _handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = PlatformClaims.Issuer,
+            Audience = PlatformClaims.Audience,
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = _credentials,
+            Claims = claims,
+        });
+    }
 }

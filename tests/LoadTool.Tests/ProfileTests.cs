@@ -12,6 +12,7 @@ public sealed class ProfileTests
     [InlineData("peak")]
     [InlineData("singles-day")]
     [InlineData("saturate")]
+    [InlineData("mix")]
     public void The_shipped_profiles_are_valid(string name)
     {
         var profile = LoadProfile.Load(name, RepoRoot);
@@ -25,6 +26,14 @@ public sealed class ProfileTests
     {
         Assert.True(LoadProfile.Load("smoke", RepoRoot).Duration <= TimeSpan.FromSeconds(60));
         Assert.InRange(LoadProfile.Load("singles-day", RepoRoot).Duration.TotalMinutes, 9, 11);
+    }
+
+    [Fact]
+    public void Mix_plays_every_journey_in_under_a_minute()
+    {
+        var mix = LoadProfile.Load("mix", RepoRoot);
+        Assert.True(mix.Duration <= TimeSpan.FromSeconds(60));
+        Assert.Equal(Enum.GetValues<CustomerService.ChatLoad.Scenarios.ScenarioKind>().Order(), mix.Scenarios.Select(s => s.Name).Order());
     }
 
     [Fact]

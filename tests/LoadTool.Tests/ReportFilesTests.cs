@@ -65,7 +65,10 @@ public sealed class ReportFilesTests : IDisposable
         Assert.Equal(25, root.GetProperty("peakSockets").GetInt64());
         Assert.Equal(5, root.GetProperty("refused429").GetInt64());   // 3 sockets + 2 transcript reads
         Assert.Equal(7, root.GetProperty("rateLimited").GetInt64());
-        Assert.Equal("chat", root.GetProperty("scenarios")[0].GetProperty("name").GetString());
+        var chat = root.GetProperty("scenarios")[0];
+        Assert.Equal("chat", chat.GetProperty("name").GetString());
+        Assert.Equal(400, chat.GetProperty("acked").GetInt64());
+        Assert.Equal("message", chat.GetProperty("steps")[0].GetProperty("name").GetString());
         Assert.Contains(root.GetProperty("marks").EnumerateArray(), m => m.GetProperty("kind").GetString() == "drill");
     }
 

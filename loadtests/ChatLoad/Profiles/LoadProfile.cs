@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using CustomerService.ChatLoad.Drills;
+using CustomerService.ChatLoad.Scenarios;
 
 namespace CustomerService.ChatLoad.Profiles;
 
@@ -27,6 +28,8 @@ public sealed record LoadProfile
     public IReadOnlyList<string> Thresholds { get; init; } = [];
     /// <summary>Faults played during the phases (kill -9 a service, restart NATS or Redis, the CRM slow or down): Drills/.</summary>
     public IReadOnlyList<Drill> Drills { get; init; } = [];
+    /// <summary>The journeys mixed in the run, with weights (Scenarios/); none: every customer chats, as before mixes.</summary>
+    public IReadOnlyList<ScenarioEntry> Scenarios { get; init; } = [];
 
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromSeconds(Phases.Sum(p => p.Seconds));
@@ -41,6 +44,7 @@ public sealed record LoadProfile
         {
             new JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false),
             new JsonStringEnumConverter<DrillKind>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false),
+            new JsonStringEnumConverter<ScenarioKind>(JsonNamingPolicy.KebabCaseLower, allowIntegerValues: false),
         },
     };
 
@@ -90,6 +94,9 @@ public sealed record LoadProfile
         }
         for (int i = 0; i < Drills.Count; i++)
             foreach (var error in Drills[i].Validate(Duration.TotalSeconds)) errors.Add($"drills[{i}] ({Drills[i].KindName}): {error}");
+        for (int i = 0; i < Scenarios.Count; i++)
+            foreach (var error in Scenarios[i].Validate(Duration.TotalSeconds)) errors.Add($"scenarios[{i}] ({Scenarios[i].KindName}): {error}");
+        if (Customers >= 1 && Agents >= 1) errors.AddRange(ScenarioMix.Validate(Scenarios, Customers, Agents));
         foreach (var threshold in Thresholds)
         {
             try { Threshold.Parse(threshold, names); }

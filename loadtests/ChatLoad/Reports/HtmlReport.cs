@@ -63,6 +63,15 @@ public static class HtmlReport
             html.Append("</table>");
         }
 
+        html.Append("<h2>Scenarios</h2><table><tr><th>scenario / step</th><th>count</th><th>errors</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th></tr>");
+        foreach (var s in report.ScenarioList())
+        {
+            html.Append(CultureInfo.InvariantCulture, $"<tr><th colspan=\"6\" style=\"text-align:left\">{E(s.Name)} ({(s.Latency is null ? "staff" : $"{s.Users} customers, sent {s.Sent}, acked {s.Acked}")})</th></tr>");
+            foreach (var r in LoadReport.Rows(s))
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(r.Name)}</td><td>{r.Count}</td><td class=\"{(r.Errors > 0 ? "fail" : "")}\">{r.Errors}</td><td>{N(r.P50)}</td><td>{N(r.P99)}</td><td>{N(r.Max)}</td></tr>");
+        }
+        html.Append("</table>");
+
         html.Append("<h2>Phases</h2><table><tr><th>phase</th><th>model</th><th>s</th><th>acked/s</th><th>sent</th><th>acked</th><th>p50 ms</th><th>p99 ms</th><th>max ms</th><th>errors</th><th>dropped</th></tr>");
         foreach (var p in report.Phases)
         {

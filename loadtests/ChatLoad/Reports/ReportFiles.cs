@@ -20,7 +20,12 @@ public static class ReportFiles
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower) },
+        Converters =
+        {
+            new JsonStringEnumConverter<LoadModel>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<Drills.DrillKind>(JsonNamingPolicy.KebabCaseLower),
+            new JsonStringEnumConverter<Scenarios.ScenarioKind>(JsonNamingPolicy.KebabCaseLower),
+        },
     };
 
     /// <summary>The run's id: its start in UTC and its profile (<c>20261203-101500-smoke</c>).</summary>
@@ -79,12 +84,13 @@ public static class ReportFiles
                     e2eLatencyMs = new { p50 = Finite(f["e2e_p50_ms"]), p95 = Finite(f["e2e_p95_ms"]), p99 = Finite(f["e2e_p99_ms"]), max = Finite(f["e2e_max_ms"]) },
                 };
             }),
-            // One scenario today: customers chatting with their assigned agents (docs/loadtests.md).
-            scenarios = new[]
+            // Per scenario of the mix (a profile without one: chat, with the whole run's figures as before mixes).
+            scenarios = report.ScenarioList().Select(s => new
             {
-                new { name = "chat", sent = (long)run["sent"], acked = (long)run["acked"], errors = (long)run["errors"],
-                      e2eLatencyMs = new { p50 = Finite(run["e2e_p50_ms"]), p99 = Finite(run["e2e_p99_ms"]), max = Finite(run["e2e_max_ms"]) } },
-            },
+                name = s.Name, users = s.Users, sent = s.Sent, acked = s.Acked, errors = s.Errors,
+                e2eLatencyMs = s.Latency is null ? null : new { p50 = Finite(s.Ms(50)), p99 = Finite(s.Ms(99)), max = Finite(s.Ms(100)) },
+                steps = LoadReport.Rows(s).Select(r => new { name = r.Name, count = r.Count, errors = r.Errors, p50Ms = Finite(r.P50), p99Ms = Finite(r.P99), maxMs = Finite(r.Max) }),
+            }),
             marks = report.Marks,
             processes = report.Processes.Select(p => new { p.Name, p.Processes, cpuPercent = Math.Round(p.CpuPercent, 2), cpuMicrosPerMessage = Math.Round(p.CpuMicrosPerMessage, 1), rssMb = Math.Round(p.RssBytes / 1048576.0, 1) }),
             machine = new { cores = Environment.ProcessorCount, loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "" },
