@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
@@ -305,6 +306,46 @@ public sealed class PageTests(PlatformFixture platform, ChromiumFixture chromium
         await alice.EndAsync();
         await Expect(alice.Page.Locator("[data-testid=ended]")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
         await Expect(shop.Locator("[data-testid=ended]").First).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+    }
+
+    [Fact]
+    public async Task An_agent_signed_out_elsewhere_is_asked_in_the_console_to_sign_in_again_and_can()
+    {
+        var (login, password) = await NewAgentAsync();
+        var console = await Pages.Console.SignInAsync(await NewPageAsync(Desktop), Gateway, login, password);
+
+        // The same account signs out on another device: every token of it is revoked, the console's too.
+        var (other, _) = await platform.LoginAsync(login, password);
+        using (var gateway = platform.Gateway())
+        {
+            gateway.DefaultRequestHeaders.Authorization = new("Bearer", other);
+            using var logout = await gateway.PostAsync("/api/auth/logout", null);
+            Assert.Equal(System.Net.HttpStatusCode.NoContent, logout.StatusCode);
+        }
+
+        // Session closes the console's socket with 4401: the console drops the sign-in and says why, not "reconnecting".
+        await Expect(console.Page.Locator("[data-testid=login-notice]")).ToContainTextAsync("Sign in again", new() { Timeout = Pages.Patience });
+        await ScreenshotAsync(console.Page, "console-signed-out.png");
+        // Signing in again right there (no reload) opens the desk on a new token.
+        await console.Page.Locator("#login").FillAsync(login);
+        await console.Page.Locator("#password").FillAsync(password);
+        await console.Page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await Expect(console.Page.Locator(".link-state.ok")).ToBeVisibleAsync(new() { Timeout = Pages.Patience });
+        await Expect(console.Page.Locator("[data-testid=login-notice]")).ToHaveCountAsync(0);
+    }
+
+    /// <summary>An agent of its own (an admin creates it), so revoking its tokens touches no other test's account.</summary>
+    private async Task<(string Login, string Password)> NewAgentAsync()
+    {
+        var (adminToken, _) = await platform.LoginAsync("admin", "admin123");
+        using var admin = platform.Gateway();
+        admin.DefaultRequestHeaders.Authorization = new("Bearer", adminToken);
+        var login = "desk" + Id();
+        const string password = "desk-password-1";
+        using var created = await admin.PostAsJsonAsync("/api/admin/agents",
+            new { login, display_name = "Desk Agent", password, role = "agent", skill_groups = new[] { "general" }, active = true });
+        Assert.True(created.IsSuccessStatusCode, await created.Content.ReadAsStringAsync());
+        return (login, password);
     }
 
     [Fact]

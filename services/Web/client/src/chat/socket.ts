@@ -1,6 +1,6 @@
 import type { ClientFrame, ServerFrame } from './protocol';
 
-export type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+export type LinkState = 'connecting' | 'open' | 'reconnecting' | 'closed' | 'revoked';
 
 export interface ChatSocketOptions {
   /** The socket address with a fresh token; called before every (re)connect. */
@@ -11,13 +11,21 @@ export interface ChatSocketOptions {
   onState?: (state: LinkState) => void;
 }
 
+/** The close code Session gives a socket whose token was revoked (docs/protocol.md): sign in again, never reconnect. */
+export const TokenRevokedClose = 4401;
+
 const PingEvery = 20_000;
 const SilentFor = 45_000;
 const MaxBackoff = 10_000;
+/** Error codes that mean "a dependency did not answer, send it again" (docs/protocol.md, "Errors"). */
+const Transient = new Set(['unavailable', 'internal']);
 
 /**
  * One chat socket that keeps itself connected: it reconnects with growing, jittered delays after any drop
- * and closes a socket that has heard nothing for too long (a half-open connection never fires 'close').
+ * and closes a socket that has heard nothing for too long (a half-open connection never fires 'close'). A hello
+ * the server could not answer (a dependency down, an `unavailable` error before the welcome) is said again, with
+ * the same growing delays, on the same socket: without a welcome nothing of the conversations reaches it. A socket
+ * closed with {@link TokenRevokedClose} stays closed in state 'revoked'.
  */
 export class ChatSocket {
   private socket?: WebSocket;
@@ -26,6 +34,9 @@ export class ChatSocket {
   private retryTimer?: ReturnType<typeof setTimeout>;
   private pingTimer?: ReturnType<typeof setInterval>;
   private lastHeard = 0;
+  private welcomed = false;
+  private helloAttempts = 0;
+  private helloTimer?: ReturnType<typeof setTimeout>;
   state: LinkState = 'closed';
 
   constructor(private readonly options: ChatSocketOptions) {}
@@ -41,6 +52,7 @@ export class ChatSocket {
     this.stopped = true;
     removeEventListener('online', this.reconnectNow);
     clearTimeout(this.retryTimer);
+    clearTimeout(this.helloTimer);
     clearInterval(this.pingTimer);
     this.socket?.close(1000, 'bye');
     this.socket = undefined;
@@ -80,6 +92,8 @@ export class ChatSocket {
     this.socket = socket;
     socket.onopen = () => {
       this.attempts = 0;
+      this.welcomed = false;
+      this.helloAttempts = 0;
       this.lastHeard = Date.now();
       this.setState('open');
       for (const frame of this.options.onOpen()) socket.send(JSON.stringify(frame));
@@ -94,14 +108,35 @@ export class ChatSocket {
       } catch {
         return;
       }
+      if (frame.type === 'welcome') {
+        this.welcomed = true;
+        this.helloAttempts = 0;
+      } else if (frame.type === 'error' && !this.welcomed && !frame.clientId && Transient.has(frame.code)) {
+        this.sayHelloAgain(socket);
+        return;
+      }
       this.options.onFrame(frame);
     };
-    socket.onclose = () => {
+    socket.onclose = event => {
       if (this.socket !== socket) return;
       clearInterval(this.pingTimer);
+      clearTimeout(this.helloTimer);
       this.socket = undefined;
-      if (!this.stopped) this.scheduleRetry();
+      if (event.code === TokenRevokedClose) {
+        this.stopped = true;
+        removeEventListener('online', this.reconnectNow);
+        this.setState('revoked');
+      } else if (!this.stopped) this.scheduleRetry();
     };
+  }
+
+  /** The hello (with its resumes and the outbox, all idempotent) again on the same socket, after a growing delay. */
+  private sayHelloAgain(socket: WebSocket): void {
+    clearTimeout(this.helloTimer);
+    this.helloTimer = setTimeout(() => {
+      if (this.socket !== socket || socket.readyState !== WebSocket.OPEN || this.welcomed) return;
+      for (const frame of this.options.onOpen()) socket.send(JSON.stringify(frame));
+    }, backoff(this.helloAttempts++));
   }
 
   private keepAlive(socket: WebSocket): void {
@@ -114,9 +149,8 @@ export class ChatSocket {
 
   private scheduleRetry(): void {
     this.setState('reconnecting');
-    const base = Math.min(MaxBackoff, 500 * 2 ** this.attempts++);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => void this.connect(), base / 2 + Math.random() * base / 2);
+    this.retryTimer = setTimeout(() => void this.connect(), backoff(this.attempts++));
   }
 
   private setState(state: LinkState): void {
@@ -124,6 +158,12 @@ export class ChatSocket {
     this.state = state;
     this.options.onState?.(state);
   }
+}
+
+/** 0.5 s, 1 s, 2 s … up to 10 s, each with half of it random, so many clients do not come back in step. */
+function backoff(attempt: number): number {
+  const base = Math.min(MaxBackoff, 500 * 2 ** attempt);
+  return base / 2 + Math.random() * base / 2;
 }
 
 /** ws:// or wss:// address of a socket path on the origin that serves the pages. */

@@ -42,7 +42,11 @@ export class AgentDesk {
   private readonly listeners = new Set<() => void>();
   private typingSentAt = new Map<string, number>();
 
-  constructor(readonly session: StaffSession) {
+  /**
+   * @param signedOut called once when the platform no longer takes this sign-in (the socket closed with 4401, an
+   * API answered 401): an admin changed the account, or it signed out elsewhere. The console asks to sign in again.
+   */
+  constructor(readonly session: StaffSession, private readonly signedOut: (reason: string) => void = () => {}) {
     this.conversations = new Conversations({ me: () => this.me, customer: false });
     this.socket = new ChatSocket({
       address: async () => socketAddress(location.origin, '/ws/agent', session.accessToken),
@@ -55,6 +59,7 @@ export class AgentDesk {
       },
       onState: state => {
         this.link = state;
+        if (state === 'revoked') this.revoked('Your sign-in was revoked (your account was changed, or it signed out elsewhere). Sign in again.');
         this.changed();
       },
     });
@@ -94,9 +99,20 @@ export class AgentDesk {
       const view = await call<QueueView>(this.session, '/api/routing/queue?limit=50');
       this.queue = { view, receivedAt: Date.now(), availability: { ok: true } };
     } catch (e) {
+      if (e instanceof ApiError && e.status === 401) this.revoked(`Your sign-in is no longer valid (${e.message}). Sign in again.`);
       this.queue = { ...this.queue, availability: { ok: false, reason: unavailable('Queue', e) } };
     }
     this.changed();
+  }
+
+  private isRevoked = false;
+
+  private revoked(reason: string): void {
+    if (this.isRevoked) return;
+    this.isRevoked = true;
+    clearInterval(this.queueTimer);
+    this.socket.stop();
+    this.signedOut(reason);
   }
 
   setStatus(status: AgentStatus): void {

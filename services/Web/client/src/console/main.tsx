@@ -8,9 +8,15 @@ import '../shared/site.css';
 import './console.css';
 
 function App() {
+  const [notice, setNotice] = useState<string>();
+  const open = (session: StaffSession) => new AgentDesk(session, reason => {
+    forget();
+    setNotice(reason);
+    setDesk(undefined);
+  });
   const [desk, setDesk] = useState<AgentDesk | undefined>(() => {
     const saved = savedSession();
-    return saved ? new AgentDesk(saved) : undefined;
+    return saved ? open(saved) : undefined;
   });
   useEffect(() => {
     desk?.start();
@@ -19,7 +25,7 @@ function App() {
 
   if (!desk)
     return <LoginForm title="Agent console" hint="Demo agents: alice / alice123, bob / bob123 (tenant demo)."
-      onSignedIn={(session: StaffSession) => setDesk(new AgentDesk(session))} />;
+      notice={notice} onSignedIn={(session: StaffSession) => { setNotice(undefined); setDesk(open(session)); }} />;
   return <Console desk={desk} onSignOut={() => { forget(); setDesk(undefined); }} />;
 }
 

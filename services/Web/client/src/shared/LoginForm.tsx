@@ -5,9 +5,11 @@ interface Props {
   title: string;
   hint: string;
   onSignedIn: (session: StaffSession) => void;
+  /** Why the person is asked to sign in (again): their previous sign-in was revoked, say. */
+  notice?: string;
 }
 
-export function LoginForm({ title, hint, onSignedIn }: Props) {
+export function LoginForm({ title, hint, onSignedIn, notice }: Props) {
   const [tenant, setTenant] = useState('demo');
   const [name, setName] = useState('');
   const [password, setPassword] = useState('');
@@ -31,6 +33,7 @@ export function LoginForm({ title, hint, onSignedIn }: Props) {
     <form class="card login" onSubmit={submit} data-testid="login">
       <h1>{title}</h1>
       <p class="muted">{hint}</p>
+      {notice && <p class="notice" role="status" data-testid="login-notice">{notice}</p>}
       <label for="tenant">Tenant</label>
       <input id="tenant" name="tenant" value={tenant} onInput={e => setTenant((e.target as HTMLInputElement).value)} />
       <label for="login">Login</label>

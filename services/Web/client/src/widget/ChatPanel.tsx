@@ -108,7 +108,7 @@ export function ChatPanel({ chat, words, onClose, visible }: Props) {
 }
 
 function LinkBanner({ chat, words }: { chat: CustomerChat; words: Words }) {
-  if (chat.link === 'open' || chat.link === 'closed') return null;
+  if (chat.link === 'open' || chat.link === 'closed' || chat.link === 'revoked') return null;
   return <p class="banner" data-testid="link">{chat.link === 'connecting' ? words.connecting : words.reconnecting}</p>;
 }
 
