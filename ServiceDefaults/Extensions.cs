@@ -43,6 +43,9 @@ public static class Extensions
         // dashboard stored under load. Warnings (retries, open circuits) and errors stay.
         builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
+        // Telemetry:Enabled=false: no tracer, meter or log exporter at all (ActivitySources without a listener create
+        // no activities), so a load run can bound what telemetry costs against one with it (docs/performance.md).
+        if (!builder.Configuration.GetValue("Telemetry:Enabled", true)) return builder;
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;

@@ -2,7 +2,8 @@
 # Runs the load tool (loadtests/ChatLoad, docs/loadtests.md) through the gateway against the platform running at
 # $GATEWAY, or else starts the whole platform for the run (Release build, local servers, data in .data/) and stops
 # it again. A platform started here samples 1% of traces (TRACE_SAMPLING, default 0.01; the manifest keeps 5%), so the run
-# measures the platform rather than the dashboard storing every trace; TRACE_SAMPLING=1 keeps every trace.
+# measures the platform rather than the dashboard storing every trace; TRACE_SAMPLING=1 keeps every trace, and
+# TELEMETRY=off starts it without OpenTelemetry at all (to bound what telemetry costs: docs/performance.md).
 # usage: eng/run-load.sh [--profile NAME] [ChatLoad options]; exit code: 0 passed, 1 a threshold or the audit
 # failed, 2 bad arguments or profile.
 set -euo pipefail
@@ -18,8 +19,11 @@ if curl -fs -m 2 "$gateway/health" >/dev/null 2>&1; then
   started=""
 else
   sampling=${TRACE_SAMPLING:-0.01}
-  echo "starting the platform ($config, trace sampling $sampling)..."
-  (cd AppHost && exec dotnet run --no-build -c "$config" --launch-profile http -- "Telemetry:TraceSampleRatio=$sampling") > /tmp/cs-load-apphost.log 2>&1 &
+  telemetry=true
+  [ "${TELEMETRY:-on}" = off ] && telemetry=false
+  echo "starting the platform ($config, trace sampling $sampling, telemetry ${TELEMETRY:-on})..."
+  (cd AppHost && exec dotnet run --no-build -c "$config" --launch-profile http -- "Telemetry:TraceSampleRatio=$sampling" \
+    "Telemetry:Enabled=$telemetry") > /tmp/cs-load-apphost.log 2>&1 &
   started=$!
   trap 'kill -TERM $started 2>/dev/null; wait $started 2>/dev/null || true' EXIT
   for _ in $(seq 1 180); do

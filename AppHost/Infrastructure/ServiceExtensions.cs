@@ -17,7 +17,7 @@ public static class ServiceExtensions
         var service = builder.AddProject<TProject>(name, launchProfileName: null)
             .WithHttpEndpoint(port: port, name: "http")
             .WithHttpHealthCheck("/health")
-            .WithTraceSampling(builder);
+            .WithTelemetry(builder);
         if (!builder.ExecutionContext.IsPublishMode)
             service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
         if (replicas > 1) service.WithReplicas(replicas);
@@ -65,10 +65,13 @@ public static class ServiceExtensions
     /// Head sampling by the OpenTelemetry SDK's own variables: a trace starts sampled with probability
     /// <c>Telemetry:TraceSampleRatio</c> (default: every trace in local runs, for the dashboard; 5% in the manifest,
     /// since at thousands of messages a second a full trace of each costs more CPU than the message), and every
-    /// service follows the decision of the trace it continues.
+    /// service follows the decision of the trace it continues. <c>Telemetry:Enabled=false</c> (local runs only)
+    /// starts the services without OpenTelemetry at all, to measure what telemetry costs (docs/performance.md).
     /// </summary>
-    private static IResourceBuilder<ProjectResource> WithTraceSampling(this IResourceBuilder<ProjectResource> service, IDistributedApplicationBuilder builder)
+    private static IResourceBuilder<ProjectResource> WithTelemetry(this IResourceBuilder<ProjectResource> service, IDistributedApplicationBuilder builder)
     {
+        if (!builder.ExecutionContext.IsPublishMode && !builder.Configuration.GetValue("Telemetry:Enabled", true))
+            return service.WithEnvironment("Telemetry__Enabled", "false");
         var ratio = builder.Configuration.GetValue("Telemetry:TraceSampleRatio", builder.ExecutionContext.IsPublishMode ? 0.05 : 1.0);
         if (ratio is < 0 or > 1 || double.IsNaN(ratio))
             throw new InvalidOperationException($"Telemetry:TraceSampleRatio must be between 0 and 1, not {ratio}.");
