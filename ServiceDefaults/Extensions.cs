@@ -45,7 +45,7 @@ public static class Extensions
         builder.Logging.AddFilter("Polly", LogLevel.Warning);
         // Telemetry:Enabled=false: no tracer, meter or log exporter at all (ActivitySources without a listener create
         // no activities), so a load run can bound what telemetry costs against one with it (docs/performance.md).
-        if (!builder.Configuration.GetValue("Telemetry:Enabled", true)) return builder;
+        if (string.Equals(builder.Configuration["Telemetry:Enabled"], "false", StringComparison.OrdinalIgnoreCase)) return builder;
         builder.Logging.AddOpenTelemetry(logging =>
         {
             logging.IncludeFormattedMessage = true;
