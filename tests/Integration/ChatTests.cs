@@ -289,6 +289,16 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
         using var gateway = platform.Gateway();
         using var relogin = await gateway.PostAsJsonAsync("/api/auth/login", new { tenant = Accounts.Tenant, login, password = "leaver-password-1" });
         Assert.False(relogin.IsSuccessStatusCode, "a deactivated account signs in");
+
+        // And it is offline at once, not after the grace a dropped console gets: with nobody else on duty a new
+        // customer waits in the queue instead of being handed to the account that was just shut out (an agent another
+        // test left online may take it from there).
+        var (customer, _, _) = await CustomerAsync();
+        await customer.SendAsync(new { type = "message", clientId = Id(), text = "is anyone still there?" });
+        var conversationId = (string)(await customer.ExpectAsync("ack"))["conversationId"]!;
+        await customer.ExpectAsync("queue", f => (string?)f["conversationId"] == conversationId);
+        var handedTo = await customer.CollectAsync("assigned", TimeSpan.FromMilliseconds(500));
+        Assert.False(handedTo.Any(f => (string?)f["agent"]?["id"] == id), string.Join("\n", handedTo.Select(f => f.ToJsonString())));
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

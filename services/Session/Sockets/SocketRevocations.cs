@@ -1,4 +1,7 @@
 using System.Net.WebSockets;
+using CustomerService.Contracts;
+using CustomerService.Session.Conversations;
+using Grpc.Core;
 
 namespace CustomerService.Session.Sockets;
 
@@ -7,9 +10,15 @@ namespace CustomerService.Session.Sockets;
 /// password reset, logout), with close code 4401 "token revoked": the client signs in again. Revocations arrive
 /// from Admin through Redis (<see cref="TokenRevocations"/>, within moments); a socket opened with an already
 /// revoked token is closed as soon as it is registered. Visitor sockets carry no version and are never closed here.
+/// An agent whose consoles were closed so is set offline at once (its conversations re-queued), not after the grace
+/// a dropped console gets: the account was shut out, and Routing must stop handing it customers now. Left online is
+/// only an account that still holds a socket here opened with a newer token.
 /// </summary>
-public sealed partial class SocketRevocations(TokenRevocations revocations, ConnectionRegistry registry, ILogger<SocketRevocations> logger)
-    : IHostedService
+public sealed partial class SocketRevocations(
+    TokenRevocations revocations,
+    ConnectionRegistry registry,
+    AgentPresence presence,
+    ILogger<SocketRevocations> logger) : IHostedService
 {
     public const WebSocketCloseStatus CloseStatus = (WebSocketCloseStatus)4401;
     public const string CloseReason = "token revoked";
@@ -36,8 +45,29 @@ public sealed partial class SocketRevocations(TokenRevocations revocations, Conn
 
     private void CloseRevoked(TokenRevocation revocation)
     {
-        foreach (var connection in registry.ForUser(revocation.Tenant, revocation.Account))
-            if (!connection.Identity.IsCustomer && connection.Identity.TokenVersion < revocation.MinVersion) Close(connection);
+        Identity? agent = null;
+        var current = false;
+        foreach (var connection in registry.ForUser(revocation.Tenant, revocation.Account).ToArray())
+        {
+            if (connection.Identity.IsCustomer) continue;
+            if (connection.Identity.TokenVersion >= revocation.MinVersion) { current = true; continue; }
+            Close(connection);
+            agent = connection.Identity;
+        }
+        if (agent is not null && !current) _ = SetOfflineAsync(agent);
+    }
+
+    private async Task SetOfflineAsync(Identity agent)
+    {
+        try
+        {
+            await presence.SetAsync(agent, AgentStatus.Offline, CancellationToken.None);
+            LogSetOffline(agent.Tenant, agent.UserId);
+        }
+        catch (Exception e) when (e is RpcException or InvalidOperationException)
+        {
+            LogOfflineFailed(e, agent.Tenant, agent.UserId);
+        }
     }
 
     private void Close(ClientConnection connection)
@@ -48,4 +78,10 @@ public sealed partial class SocketRevocations(TokenRevocations revocations, Conn
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Socket of {Tenant}/{User} closed: its token (version {Version}) was revoked")]
     private partial void LogClosing(string tenant, string user, int version);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "agent {Tenant}/{Agent} set offline: its consoles' token was revoked")]
+    private partial void LogSetOffline(string tenant, string agent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "agent {Tenant}/{Agent} could not be set offline after a revocation (its sockets' grace still will)")]
+    private partial void LogOfflineFailed(Exception e, string tenant, string agent);
 }
