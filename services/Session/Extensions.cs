@@ -28,6 +28,8 @@ internal static class Extensions
         builder.Services.AddSingleton<SocketRevocations>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SocketRevocations>());
         builder.Services.AddSingleton<JoinProbe>();
+        builder.Services.AddSingleton<RedisIncarnation>();
+        builder.Services.AddSingleton<StoredSequences>();
         builder.Services.AddSingleton<ConversationStore>();
         builder.Services.AddSingleton<ConversationHistory>();
         builder.Services.AddSingleton<ChatBus>();

@@ -47,18 +47,21 @@ public sealed class RedisServer : LocalServer
     public static async Task<RedisServer> StartAsync()
     {
         var server = new RedisServer();
-        await server.StartScriptAsync("run-redis.sh", [server.Port.ToString(), server.DataDirectory], async ct =>
-        {
-            using var client = new TcpClient();
-            await client.ConnectAsync("127.0.0.1", server.Port, ct);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
-            var buffer = new byte[8];
-            int n = await stream.ReadAsync(buffer, ct);
-            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
-        });
+        await server.StartAgainAsync();
         return server;
     }
+
+    /// <summary>Starts (again, after <see cref="LocalServer.StopAsync"/> or a kill) on the same port and data directory.</summary>
+    public Task StartAgainAsync() => StartScriptAsync("run-redis.sh", [Port.ToString(), DataDirectory], async ct =>
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync("127.0.0.1", Port, ct);
+        var stream = client.GetStream();
+        await stream.WriteAsync("PING\r\n"u8.ToArray(), ct);
+        var buffer = new byte[8];
+        int n = await stream.ReadAsync(buffer, ct);
+        return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
+    });
 }
 
 /// <summary>PostgreSQL 15 (eng/run-postgres.sh) with the given databases.</summary>

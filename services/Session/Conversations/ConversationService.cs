@@ -114,7 +114,7 @@ public sealed partial class ConversationService(
     {
         var (result, seq, state) = await store.NumberAsync(sender.Tenant, conversationId, clientId,
             kind == ParticipantKind.Customer ? "customer" : kind == ParticipantKind.Agent ? "agent" : "system",
-            sender.UserId, privileged: kind is ParticipantKind.Bot or ParticipantKind.System || sender.IsSupervisor);
+            sender.UserId, privileged: kind is ParticipantKind.Bot or ParticipantKind.System || sender.IsSupervisor, ct);
         switch (result)
         {
             case ConversationStore.NumberingResult.NotFound: return PostResult.Fail("not_found", "no such conversation");

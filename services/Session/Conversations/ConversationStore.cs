@@ -9,7 +9,8 @@ namespace CustomerService.Session.Conversations;
 /// sequence counter with client-id de-duplication, the latest messages, and who is in which conversation.
 /// Keys are prefixed by tenant so no query can cross tenants.
 /// </summary>
-public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider time)
+public sealed class ConversationStore(IConnectionMultiplexer redis, RedisIncarnation incarnation, StoredSequences streamSequences,
+    TimeProvider time)
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -29,16 +30,29 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
     /// the sender take part in it (a privileged sender, bot, system or supervisor, may post as agent); a client id
     /// seen before returns its first sequence number (a resend after a lost ack is not a new message, even after
     /// the end); an ended conversation takes nothing new. Returns the code, the number and the conversation's state.
-    /// Codes: 0 new, 1 duplicate, -1 no such conversation, -2 ended, -3 not a participant.
+    /// Codes: 0 new, 1 duplicate, -1 no such conversation, -2 ended, -3 not a participant, -4 the counter was last
+    /// checked in another run of Redis (<see cref="RedisIncarnation"/>) and <c>@floor</c> was not given: the caller
+    /// reads the last number JetStream stored and asks again with it. With a floor, the counter is raised to it
+    /// (never lowered), the numbers it skips are marked void (nothing waits for them) and the run recorded.
     /// </summary>
     private static readonly LuaScript NumberMessage = LuaScript.Prepare("""
-        local c = redis.call('HMGET', @conv, 'state', 'visitor', 'agent')
+        local c = redis.call('HMGET', @conv, 'state', 'visitor', 'agent', 'seqRun')
         if not c[1] then return {-1, 0, ''} end
         if @kind == 'customer' and c[2] ~= @sender then return {-3, 0, c[1]} end
         if @kind == 'agent' and c[3] ~= @sender and @privileged ~= '1' then return {-3, 0, c[1]} end
         local s = redis.call('HGET', @ids, @clientId)
         if s then return {1, tonumber(s), c[1]} end
         if c[1] == 'ended' then return {-2, 0, c[1]} end
+        if c[4] ~= @run then
+          if @floor == '' then return {-4, 0, c[1]} end
+          local current = tonumber(redis.call('HGET', @conv, 'seq') or '0')
+          local floor = tonumber(@floor)
+          if floor > current then
+            redis.call('HSET', @conv, 'seq', floor)
+            for skipped = math.max(current, tonumber(@stored)) + 1, floor do redis.call('SADD', @voids, skipped) end
+          end
+          redis.call('HSET', @conv, 'seqRun', @run)
+        end
         local seq = redis.call('HINCRBY', @conv, 'seq', 1)
         redis.call('HSET', @ids, @clientId, seq)
         return {0, seq, c[1]}
@@ -46,31 +60,51 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, TimeProvider
 
     public enum NumberingResult { New = 0, Duplicate = 1, NotFound = -1, Ended = -2, NotParticipant = -3 }
 
+    /// <summary>
+    /// How far past the last number JetStream stored a counter checked after a Redis restart is raised: numbers
+    /// handed out just before the restart may still be on their way into the stream (posters on other replicas,
+    /// publishes landing out of order), and none of them may be handed out again. The numbers skipped are void.
+    /// </summary>
+    public const long ReconcileMargin = 16;
+
     public async Task<(NumberingResult Result, long Seq, string State)> NumberAsync(string tenant, string conversation, string clientId,
-        string senderKind, string senderId, bool privileged)
+        string senderKind, string senderId, bool privileged, CancellationToken ct = default)
     {
-        var result = (RedisResult[]?)await Db.ScriptEvaluateAsync(NumberMessage, new
+        var run = await incarnation.CurrentAsync();
+        var result = await NumberOnceAsync(tenant, conversation, clientId, senderKind, senderId, privileged, run, stored: null);
+        if ((int)result[0] == -4)
+            result = await NumberOnceAsync(tenant, conversation, clientId, senderKind, senderId, privileged, run,
+                stored: await streamSequences.LastAsync(tenant, conversation, ct));
+        return ((NumberingResult)(int)result[0], (long)result[1], (string?)result[2] ?? "");
+    }
+
+    private async Task<RedisResult[]> NumberOnceAsync(string tenant, string conversation, string clientId, string senderKind,
+        string senderId, bool privileged, string run, long? stored) =>
+        (RedisResult[])(await Db.ScriptEvaluateAsync(NumberMessage, new
         {
             conv = ConversationKey(tenant, conversation),
             ids = ClientIdsKey(tenant, conversation),
+            voids = VoidSeqsKey(tenant, conversation),
             clientId,
             kind = senderKind,
             sender = senderId,
             privileged = privileged ? "1" : "0",
-        });
-        return ((NumberingResult)(int)result![0], (long)result[1], (string?)result[2] ?? "");
-    }
+            run,
+            stored = stored?.ToString() ?? "0",
+            floor = stored is { } last ? (last + ReconcileMargin).ToString() : "",
+        }))!;
 
     public async Task<Conversation> CreateAsync(string tenant, string visitorId, string? visitorName, string? entryPage, string? language)
     {
         var id = Guid.CreateVersion7().ToString("N");
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var conversation = new Conversation(tenant, id, ConversationStates.New, visitorId, visitorName, null, null, null, 0, now, entryPage, language);
+        var run = await incarnation.CurrentAsync(); // a new conversation has nothing in JetStream to check against
         var tx = Db.CreateTransaction();
         _ = tx.HashSetAsync(ConversationKey(tenant, id),
         [
             new("state", ConversationStates.New), new("visitor", visitorId), new("visitorName", visitorName ?? ""),
-            new("seq", 0), new("created", now), new("entryPage", entryPage ?? ""), new("language", language ?? ""),
+            new("seq", 0), new("seqRun", run), new("created", now), new("entryPage", entryPage ?? ""), new("language", language ?? ""),
         ]);
         _ = tx.StringSetAsync(OpenConversationKey(tenant, visitorId), id);
         _ = tx.ListLeftPushAsync(VisitorHistoryKey(tenant, visitorId), id);
