@@ -263,7 +263,7 @@ public sealed partial class LoadRun
                     await link.SendAsync(socket, AgentHello, ct);
                     link.Socket = socket;
                     // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
-                    var resuming = new HashSet<string>();
+                    var resuming = new Dictionary<string, long>(); // conversation → the lastSeq its resume said
                     bool welcomed = false;
                     int helloAttempt = 0;
                     long gapCheck = Stopwatch.GetTimestamp();
@@ -277,7 +277,7 @@ public sealed partial class LoadRun
                             foreach (var (conversation, lastSeq) in seen.Gaps(TimeSpan.FromSeconds(2)))
                             {
                                 Interlocked.Increment(ref _gapResumes);
-                                resuming.Add(conversation);
+                                resuming[conversation] = lastSeq;
                                 await link.SendAsync(socket, Resume(conversation, lastSeq), ct);
                             }
                         }
@@ -311,8 +311,8 @@ public sealed partial class LoadRun
                                 // The widget's reconnect: resume every conversation it had, from what it has.
                                 if (reconnected && known.Contains(id))
                                 {
-                                    resuming.Add(id);
-                                    await link.SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
+                                    resuming[id] = seen.LastSeq(id);
+                                    await link.SendAsync(socket, Resume(id, resuming[id]), ct);
                                 }
                             }
                             // Not in the welcome: no longer the agent's (ended, or back in the queue while it was away).
@@ -322,7 +322,11 @@ public sealed partial class LoadRun
                         else if (type == "conversation")
                         {
                             var id = AgentSnapshot(agentId, json.RootElement, seen);
-                            if (resuming.Remove(id)) continue;
+                            if (resuming.Remove(id, out var fromSeq))
+                            {
+                                seen.Settled(id, fromSeq, json.RootElement.GetProperty("lastSeq").GetInt64());
+                                continue;
+                            }
                             // An assignment: the customer context (CRM profile and recent orders, live or cached) there?
                             Interlocked.Increment(ref _assignments);
                             if (json.RootElement.TryGetProperty("context", out var context)

@@ -95,6 +95,26 @@ public sealed class SeqTracker(TimeProvider? time = null)
         }
     }
 
+    /// <summary>
+    /// The answer to a resume from <paramref name="fromSeq"/> holds every message after it up to
+    /// <paramref name="lastSeq"/> (docs/protocol.md): a number in between that it did not bring carries no message
+    /// (void: taken by a post that was refused or never stored), so it is no hole to resume for again.
+    /// </summary>
+    public void Settled(string conversation, long fromSeq, long lastSeq)
+    {
+        lock (_conversations)
+        {
+            if (!_conversations.TryGetValue(conversation, out var s) || s.Contiguous < fromSeq || lastSeq <= s.Contiguous) return;
+            s.Contiguous = lastSeq;
+            while (s.Above.Count > 0 && s.Above.Min <= s.Contiguous + 1)
+            {
+                s.Contiguous = Math.Max(s.Contiguous, s.Above.Min);
+                s.Above.Remove(s.Above.Min);
+            }
+            if (s.Above.Count == 0) s.HoleSince = null;
+        }
+    }
+
     /// <summary>0 for a conversation never seen (a resume from 0 brings all of it).</summary>
     public long LastSeq(string conversation)
     {

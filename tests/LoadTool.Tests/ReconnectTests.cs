@@ -96,6 +96,27 @@ public class ReconnectTests
     }
 
     [Fact]
+    public void A_resume_answer_without_a_number_settles_it_as_void_and_the_hole_is_not_resumed_again()
+    {
+        var time = new FakeTimeProvider();
+        var seen = new SeqTracker(time);
+        foreach (var seq in new long[] { 1, 2, 4, 5 }) seen.Seen("a", seq); // 3: taken by a post that never stored
+        time.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal([("a", 2L)], seen.Gaps(TimeSpan.FromSeconds(2)));
+        seen.Seen("a", 4); // the answer to the resume from 2: 4 and 5, no 3, lastSeq 5
+        seen.Seen("a", 5);
+        seen.Settled("a", fromSeq: 2, lastSeq: 5);
+        Assert.Equal(5, seen.LastSeq("a"));
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Empty(seen.Gaps(TimeSpan.FromSeconds(2)));
+
+        // An answer to a resume from further on says nothing of what lies before it.
+        foreach (var seq in new long[] { 1, 3 }) seen.Seen("b", seq);
+        seen.Settled("b", fromSeq: 2, lastSeq: 3);
+        Assert.Equal(1, seen.LastSeq("b"));
+    }
+
+    [Fact]
     public void A_conversation_forgotten_is_resumed_from_zero()
     {
         var seen = new SeqTracker();

@@ -54,7 +54,16 @@ public sealed partial class ConversationHistory(
             {
                 Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
                 if (Unsettled(messages, voids, afterSeq, conversation.LastSeq) is var never and > 0)
+                {
+                    // Taken by a post that never published (its Session killed between numbering and storing): in
+                    // neither Redis nor the stream after the wait. Marked void, so the next snapshot of the conversation
+                    // neither waits for them nor reads the stream again — a killed replica's numbers had every resume
+                    // of those conversations read the stream, hundreds at once, until JetStream stopped storing (docs/
+                    // performance.md, "Session 11"). A message that lands later still comes live and in later snapshots.
                     LogUnsettled(tenant, conversationId, never, conversation.LastSeq);
+                    foreach (var seq in UnsettledSeqs(messages, voids, afterSeq, conversation.LastSeq))
+                        await store.VoidAsync(tenant, conversationId, seq);
+                }
                 break;
             }
             await Task.Delay(pause, time, ct);
@@ -72,6 +81,12 @@ public sealed partial class ConversationHistory(
         foreach (var m in found) if (m.Seq > afterSeq) messages.TryAdd(m.Seq, m);
     }
 
+    private static IEnumerable<long> UnsettledSeqs(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
+    {
+        for (long seq = afterSeq + 1; seq <= lastSeq; seq++)
+            if (!messages.ContainsKey(seq) && !voids.Contains(seq)) yield return seq;
+    }
+
     /// <summary>Numbers after <paramref name="afterSeq"/> up to <paramref name="lastSeq"/> with neither a message nor a void mark.</summary>
     private static long Unsettled(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
     {
@@ -86,6 +101,20 @@ public sealed partial class ConversationHistory(
     /// consumer's filter list needs nats-server 2.10; 2.9 ignores it and would hand over every conversation's messages.)
     /// </summary>
     private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamAsync(Conversation conversation, CancellationToken ct)
+    {
+        // A bulkhead: each read is a consumer filtered on one subject of the whole stream; a few at a time per replica
+        // keep JetStream storing messages while a storm of resumes waits its turn.
+        await _streamReads.WaitAsync(ct);
+        try { return await ReadFromStreamOnceAsync(conversation, ct); }
+        finally { _streamReads.Release(); }
+    }
+
+    private readonly SemaphoreSlim _streamReads = new(StreamReadsAtOnce, StreamReadsAtOnce);
+
+    /// <summary>Stream reads one replica runs at once (<see cref="ReadFromStreamAsync"/>).</summary>
+    public const int StreamReadsAtOnce = 4;
+
+    private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamOnceAsync(Conversation conversation, CancellationToken ct)
     {
         var consumer = await jetStream.CreateOrUpdateConsumerAsync(ChatStreams.Messages, new ConsumerConfig($"snapshot-{Guid.NewGuid():N}")
         {

@@ -12,10 +12,11 @@ namespace CustomerService.Session.Conversations;
 public sealed class StoredSequences(INatsJSContext jetStream)
 {
     private const int NoMessageFound = 10037;
+    private NatsJSStream? _stream; // after a Redis restart every open conversation asks at once: one stream lookup, not one each
 
     public async Task<long> LastAsync(string tenant, string conversation, CancellationToken ct)
     {
-        var stream = (NatsJSStream)await jetStream.GetStreamAsync(ChatStreams.Messages, cancellationToken: ct);
+        var stream = _stream ??= (NatsJSStream)await jetStream.GetStreamAsync(ChatStreams.Messages, cancellationToken: ct);
         try
         {
             var last = await stream.GetAsync(new StreamMsgGetRequest { LastBySubj = Subjects.Message(tenant, conversation) }, ct);
