@@ -42,7 +42,11 @@ internal static class Extensions
         builder.Services.AddHostedService<ArchiveConsumer<ChatMessage>>();
         builder.Services.AddHostedService<ArchiveConsumer<ConversationEvent>>();
 
-        builder.Services.AddHealthChecks().AddCheck<HistoryHealthCheck>("history", tags: ["ready"]);
+        builder.Services.AddSingleton<ArchiveBacklogWatch>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ArchiveBacklogWatch>());
+
+        builder.Services.AddHealthChecks().AddCheck<HistoryHealthCheck>("history", tags: ["ready"])
+            .Add(new HealthCheckRegistration("archive-backlog", sp => sp.GetRequiredService<ArchiveBacklogWatch>(), HealthStatus.Degraded, ["ready"]));
         // Nothing a client sends is a 500: a query string or body that does not bind is a 400 that says which
         // parameter (minimal APIs would answer an empty 400), a store that cannot be reached is a 503.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

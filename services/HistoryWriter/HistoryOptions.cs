@@ -47,4 +47,8 @@ public sealed class HistoryOptions
     /// <summary>How long a tenant's history is kept unless an admin sets otherwise.</summary>
     [Range(1, 36_500)]
     public int DefaultRetentionDays { get; set; } = 365;
+
+    /// <summary>How often the archive's backlog is checked against the streams' limits (ArchiveBacklogWatch).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan BacklogCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
 }

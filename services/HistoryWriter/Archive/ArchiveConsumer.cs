@@ -53,7 +53,7 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         _records = new(_options.BatchSize);
     }
 
-    public string ConsumerName => $"{_options.ConsumerName}-{_stream.ConsumerSuffix}";
+    public string ConsumerName => ArchiveConsumerNames.For(_options, _stream);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
