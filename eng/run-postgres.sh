@@ -20,8 +20,11 @@ if [ ! -s "$data/PG_VERSION" ]; then
 fi
 rm -f "$data/postmaster.pid"
 
+# synchronous_commit=on: the consumers that store in PostgreSQL (webhook deliveries, work orders)
+# ack their JetStream message after the commit, so a commit must be on disk when it returns; off, a crash could
+# lose up to 3 × wal_writer_delay of acked work (issue 15). Concurrent commits share one WAL flush.
 as_pg "$bin/postgres" -D "$data" -p "$port" -k /tmp -c listen_addresses=127.0.0.1 \
-  -c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=off &
+  -c max_connections=300 -c shared_buffers=128MB -c fsync=on -c synchronous_commit=on &
 pg=$!
 # A stop request becomes PostgreSQL's "fast shutdown" (SIGINT to the postmaster itself, not to runuser).
 stop() {
