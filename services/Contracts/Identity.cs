@@ -41,6 +41,19 @@ public static class PlatformClaims
 
     /// <summary>Configuration key of the HMAC-SHA256 signing key (base64, at least 32 bytes).</summary>
     public const string SigningKeyConfig = "Auth:SigningKey";
+
+    /// <summary>
+    /// Configuration key of the other keys the gateway accepts tokens signed with (base64, comma-separated): the
+    /// one being rotated out, or in, during a key rotation (docs/auth.md, "Rotating the signing key"). Admin never signs with them.
+    /// </summary>
+    public const string AcceptedSigningKeysConfig = "Auth:AcceptedSigningKeys";
+
+    /// <summary>
+    /// A signing key's id, the <c>kid</c> header of the tokens it signs: the first 12 characters of the base64url
+    /// SHA-256 of the key. It names the key without revealing it, and the gateway picks the key by it.
+    /// </summary>
+    public static string KeyId(ReadOnlySpan<byte> key) =>
+        Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(key))[..12].Replace('+', '-').Replace('/', '_');
 }
 
 public static class Roles

@@ -23,6 +23,7 @@ public sealed class LoginTests(AdminFixture fixture)
         var token = await Tokens.ValidateAsync(body.AccessToken, fixture.SigningKey, fixture.Time);
 
         Assert.Equal(body.AccountId, token.Subject);
+        Assert.Equal(PlatformClaims.KeyId(fixture.SigningKey), token.Kid); // the gateway picks the key by it during a rotation
         Assert.True(Guid.TryParse(token.Subject, out _));
         Assert.Equal("demo", token.GetClaim(PlatformClaims.Tenant).Value);
         Assert.Equal(Roles.Agent, token.GetClaim(PlatformClaims.Role).Value);

@@ -17,7 +17,8 @@ public sealed class Tokens(byte[] signingKey)
     public string Mint(
         string tenant = "demo", string subject = "agent-1", string role = Roles.Agent, string name = "Alice",
         DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null,
-        string issuer = PlatformClaims.Issuer, string audience = PlatformClaims.Audience, byte[]? key = null, string[]? skills = null)
+        string issuer = PlatformClaims.Issuer, string audience = PlatformClaims.Audience, byte[]? key = null, string[]? skills = null,
+        string? keyId = null)
     {
         var iat = issuedAt ?? DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>
@@ -36,7 +37,7 @@ public sealed class Tokens(byte[] signingKey)
             NotBefore = iat.UtcDateTime,
             Expires = (iat + (lifetime ?? TimeSpan.FromHours(1))).UtcDateTime,
             Claims = claims,
-            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? SigningKey), SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(key ?? SigningKey) { KeyId = keyId }, SecurityAlgorithms.HmacSha256),
         });
     }
 

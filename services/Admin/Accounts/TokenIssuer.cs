@@ -21,7 +21,8 @@ public sealed class TokenIssuer
         _options = options.Value;
         _time = time;
         if (!TokenOptions.TryDecodeKey(_options.SigningKey, out var key, out var problem)) throw new InvalidOperationException(problem);
-        _credentials = new SigningCredentials(new SymmetricSecurityKey(key), SecurityAlgorithms.HmacSha256);
+        // The kid names the key (PlatformClaims.KeyId) so that, while a rotation lets the gateway accept two, it checks one.
+        _credentials = new SigningCredentials(new SymmetricSecurityKey(key) { KeyId = PlatformClaims.KeyId(key) }, SecurityAlgorithms.HmacSha256);
     }
 
     public IssuedToken ForAccount(Account account)

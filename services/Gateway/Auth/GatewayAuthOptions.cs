@@ -12,6 +12,12 @@ public sealed class GatewayAuthOptions
     /// <summary>Base64 HMAC-SHA256 key of at least 32 bytes. Never committed: the AppHost passes Auth__SigningKey.</summary>
     public string SigningKey { get; set; } = "";
 
+    /// <summary>
+    /// Other keys tokens may be signed with, base64, comma-separated (Auth__AcceptedSigningKeys): during a rotation,
+    /// the key Admin signs with next or signed with before, until the last token it signed has expired. Usually empty.
+    /// </summary>
+    public string AcceptedSigningKeys { get; set; } = "";
+
     /// <summary>Tolerated clock difference between Admin and the gateway when checking exp and nbf.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -19,6 +25,15 @@ public sealed class GatewayAuthOptions
     public string OperatorTenant { get; set; } = "platform";
 
     public byte[] KeyBytes() => Convert.FromBase64String(SigningKey.Trim());
+
+    public IEnumerable<byte[]> AcceptedKeyBytes() =>
+        AcceptedSigningKeys.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Convert.FromBase64String);
+
+    /// <summary>Every key a token may be signed with, each named by its kid (<see cref="PlatformClaims.KeyId"/>).</summary>
+    public IReadOnlyList<Microsoft.IdentityModel.Tokens.SecurityKey> ValidationKeys() =>
+        AcceptedKeyBytes().Prepend(KeyBytes()).DistinctBy(Convert.ToBase64String)
+            .Select(k => (Microsoft.IdentityModel.Tokens.SecurityKey)new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(k) { KeyId = PlatformClaims.KeyId(k) })
+            .ToArray();
 }
 
 internal sealed class GatewayAuthOptionsValidator : IValidateOptions<GatewayAuthOptions>
@@ -35,6 +50,16 @@ internal sealed class GatewayAuthOptionsValidator : IValidateOptions<GatewayAuth
         if (key.Length < GatewayAuthOptions.MinimumKeyBytes)
             return ValidateOptionsResult.Fail(
                 $"{PlatformClaims.SigningKeyConfig} has {key.Length} bytes; HMAC-SHA256 needs at least {GatewayAuthOptions.MinimumKeyBytes}.");
+        try
+        {
+            if (options.AcceptedKeyBytes().FirstOrDefault(k => k.Length < GatewayAuthOptions.MinimumKeyBytes) is { } weak)
+                return ValidateOptionsResult.Fail(
+                    $"{PlatformClaims.AcceptedSigningKeysConfig}: a key has {weak.Length} bytes; HMAC-SHA256 needs at least {GatewayAuthOptions.MinimumKeyBytes}.");
+        }
+        catch (FormatException)
+        {
+            return ValidateOptionsResult.Fail($"{PlatformClaims.AcceptedSigningKeysConfig} must be base64 keys separated by commas.");
+        }
         if (options.ClockSkew < TimeSpan.Zero) return ValidateOptionsResult.Fail("Auth:ClockSkew must not be negative.");
         return ValidateOptionsResult.Success;
     }

@@ -47,7 +47,8 @@ public static class GatewayAuthentication
         {
             ValidIssuer = PlatformClaims.Issuer,
             ValidAudience = PlatformClaims.Audience,
-            IssuerSigningKey = new SymmetricSecurityKey(auth.KeyBytes()),
+            // The key a token's kid names; a token without one (signed before kids) is tried against each.
+            IssuerSigningKeys = auth.ValidationKeys(),
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             RequireSignedTokens = true,
             RequireExpirationTime = true,
