@@ -53,6 +53,29 @@ public sealed class SequenceRecoveryTests
         Assert.Equal([seq, seq + 1], answer["messages"]!.AsArray().Select(m => (long)m!["seq"]!).ToArray());
     }
 
+    [Fact]
+    public async Task A_number_taken_and_never_stored_is_voided_by_the_first_snapshot_that_waited_for_it()
+    {
+        await using var nats = await NatsServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString);
+        const string tenant = "seq-void";
+        var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        Assert.Equal(1, await PostAsync(customer, conversation.Id, "m1"));
+        // A replica killed between numbering and storing: number 2 is taken, its message never reaches the stream.
+        var store = host.Get<ConversationStore>();
+        var (taken, seq, _) = await store.NumberAsync(tenant, conversation.Id, "lost-2", "customer", "v1", privileged: false);
+        Assert.Equal((ConversationStore.NumberingResult.New, 2L), (taken, seq));
+        Assert.Equal(3, await PostAsync(customer, conversation.Id, "m3"));
+
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 1 });
+        var answer = await customer.NextAsync("conversation", TimeSpan.FromSeconds(10));
+        Assert.Equal([3L], answer["messages"]!.AsArray().Select(m => (long)m!["seq"]!).ToArray());
+        var snapshot = await store.ReadSnapshotAsync(tenant, conversation.Id);
+        Assert.Contains(2L, snapshot!.Value.Voids); // the next snapshot neither waits for it nor reads the stream again
+    }
+
     private static async Task<long> PostAsync(TestSocket customer, string conversationId, string clientId)
     {
         await customer.SendAsync(new { type = "message", clientId, text = $"text of {clientId}", conversationId });
