@@ -134,6 +134,29 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
         Assert.Equal(Enumerable.Range(1, count).Select(i => (long)i), resumed["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
     }
 
+    [Fact]
+    public async Task A_resume_reads_the_stream_when_Redis_holds_fewer_distinct_messages_than_it_keeps_because_of_resends()
+    {
+        var tenant = Tenant();
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        int count = RedisKeys.RecentMessagesKept + 10;
+        var sent = new List<ChatMessage>();
+        for (int i = 1; i <= count; i++)
+        {
+            sent.Add(await InFlightCustomerMessageAsync(conversation, customer, $"m{i}", $"message {i}"));
+            fixture.Store.AppendRecent(sent[^1]);
+        }
+        // Resends after lost acks appended the last ten a second time: the list is full, but of 40 distinct messages.
+        foreach (var message in sent.TakeLast(10)) fixture.Store.AppendRecent(message);
+        var recent = await fixture.Store.GetRecentAsync(tenant, conversation.Id);
+        Assert.Equal((21L, 40), (recent[0].Seq, recent.Count));
+
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 5 });
+        var resumed = await customer.NextAsync("conversation", Patience);
+        Assert.Equal(Enumerable.Range(6, count - 5).Select(i => (long)i), resumed["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
+    }
+
     private static async Task PostAsync(TestSocket customer, string conversationId, string clientId, string text)
     {
         await customer.SendAsync(new { type = "message", conversationId, clientId, text });

@@ -41,7 +41,11 @@ public sealed partial class ConversationHistory(
         if (await store.ReadSnapshotAsync(tenant, conversationId) is not { } read) return null;
         var (conversation, recent, voids) = read;
         var messages = new SortedDictionary<long, ChatMessage>();
-        bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent.Count < RedisKeys.RecentMessagesKept);
+        // Redis covers the gap when its oldest message follows the client's last, or is the conversation's first. (Not
+        // "fewer than it keeps": resends after lost acks leave copies in the list, so a full list can hold fewer distinct
+        // messages, and a resume after a Session restart answered from it missed everything older — singles-day run,
+        // docs/performance.md "Session 11".)
+        bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent[0].Seq == 1);
         if (latestOnly && !redisCoversGap) afterSeq = Math.Max(afterSeq, recent.Count > 0 ? recent[0].Seq - 1 : conversation.LastSeq);
         Add(messages, recent, afterSeq);
         if (!latestOnly && !redisCoversGap && conversation.LastSeq > afterSeq) Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
