@@ -6,7 +6,7 @@ using Npgsql;
 namespace CustomerService.AppHost.Infrastructure;
 
 /// <summary>Healthy when redis-server answers PING.</summary>
-internal sealed class RedisPingCheck(int port) : IHealthCheck
+internal sealed class RedisPingCheck(int port, string password) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -15,10 +15,11 @@ internal sealed class RedisPingCheck(int port) : IHealthCheck
             using var client = new TcpClient();
             await client.ConnectAsync("127.0.0.1", port, cancellationToken);
             var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray(), cancellationToken);
-            var buffer = new byte[16];
-            int read = await stream.ReadAsync(buffer, cancellationToken);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal)
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {password}\r\nPING\r\n"), cancellationToken);
+            var buffer = new byte[32];
+            int read = 0;
+            while (read < 12 && await stream.ReadAsync(buffer.AsMemory(read), cancellationToken) is var n and > 0) read += n;
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+OK\r\n+PONG", StringComparison.Ordinal)
                 ? HealthCheckResult.Healthy()
                 : HealthCheckResult.Unhealthy("redis-server did not answer PONG");
         }

@@ -91,11 +91,14 @@ public sealed class Infrastructure
             return _builder.AddRedis(name).WithDataVolume($"{name}-data").WithAppendOnlyFile();
 
         int port = FreePort();
+        // Generated once beside the local data (never committed), as Aspire's container resource does for itself.
+        var password = GeneratedSecret("redis.password");
         var healthCheck = $"{name}-ping";
-        _builder.Services.AddHealthChecks().AddCheck(healthCheck, new RedisPingCheck(port));
+        _builder.Services.AddHealthChecks().AddCheck(healthCheck, new RedisPingCheck(port, password));
         return _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
-                ReferenceExpression.Create($"127.0.0.1:{port.ToString()}")))
+                ReferenceExpression.Create($"127.0.0.1:{port.ToString()},password={password}")))
             .WithArgs("eng/run-redis.sh", port.ToString(), Path.Combine(_dataDir, "redis"))
+            .WithEnvironment("REDIS_PASSWORD", password)
             .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
             .WithHealthCheck(healthCheck);
     }

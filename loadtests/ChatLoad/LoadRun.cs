@@ -107,7 +107,8 @@ public sealed partial class LoadRun
         var playing = _pacer.RunAsync(stop.Token);
         // The drills on the pacer's clock, beside it; awaited after the phases (a recovery may outlast them).
         var drills = new DrillRunner(_profile.Drills, () => _pacer.Elapsed,
-            new PlatformDrills(_options.RepoRoot, () => _pacer.Elapsed, () => _acked.Sum(), _options.Tenant), Mark);
+            new PlatformDrills(_options.RepoRoot, () => _pacer.Elapsed, () => _acked.Sum(), _options.Tenant,
+                redisPassword: PlatformSecrets.RedisPassword(_options.SigningKeyFile)), Mark);
         var drilling = drills.RunAsync(stop.Token);
         var sample = PlatformProcesses.Sample(_options.RepoRoot);
         var runSample = sample;

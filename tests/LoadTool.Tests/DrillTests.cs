@@ -131,20 +131,41 @@ public sealed class DrillTests
         Assert.Equal(1, runner.Failed);
     }
 
+    /// <summary>The drilled Redis's password, as the AppHost passes one to eng/run-redis.sh.</summary>
+    private const string RedisPassword = "drill-password";
+
+    /// <summary>One command after AUTH; the answer without AUTH's +OK.</summary>
     private static async Task<string> RedisAsync(int port, string command)
     {
         using var client = new TcpClient();
         await client.ConnectAsync(IPAddress.Loopback, port);
         var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(command + "\r\n"));
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {RedisPassword}\r\n{command}\r\n"));
+        var answer = new StringBuilder();
         var buffer = new byte[256];
-        var n = await stream.ReadAsync(buffer);
-        return Encoding.ASCII.GetString(buffer, 0, n);
+        do
+        {
+            var n = await stream.ReadAsync(buffer);
+            if (n == 0) break;
+            answer.Append(Encoding.ASCII.GetString(buffer, 0, n));
+        }
+        while (answer.ToString().Split("\r\n").Length < 3);
+        var text = answer.ToString();
+        return text.StartsWith("+OK\r\n") ? text[5..] : text;
     }
 
-    private static async Task<bool> AnswersPingAsync(int port)
+    private static async Task<bool> AnswersPingAsync(int port, bool auth = true)
     {
-        try { return (await RedisAsync(port, "PING")).StartsWith("+PONG"); }
+        try
+        {
+            if (auth) return (await RedisAsync(port, "PING")).StartsWith("+PONG");
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            await client.GetStream().WriteAsync("PING\r\n"u8.ToArray());
+            var buffer = new byte[64];
+            var n = await client.GetStream().ReadAsync(buffer);
+            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
+        }
         catch (SocketException) { return false; }
         catch (IOException) { return false; }
     }
@@ -168,9 +189,9 @@ public sealed class DrillTests
     }
 
     /// <summary>
-    /// A real redis-server, started as the platform starts it (eng/run-redis.sh), killed with -9 and started again
-    /// from what /proc and CONFIG GET said: same port, same data directory and append-only file, so a key written
-    /// before the kill is there after it.
+    /// A real redis-server, started as the platform starts it (eng/run-redis.sh, with a password), killed with -9 and
+    /// started again from what /proc and CONFIG GET said: same port, same data directory and append-only file, and the
+    /// same password, so a key written before the kill is there after it and a client without AUTH is refused.
     /// </summary>
     [Fact]
     public async Task A_killed_redis_is_started_again_with_the_same_settings()
@@ -179,6 +200,7 @@ public sealed class DrillTests
         int port = FreePort();
         var info = new ProcessStartInfo("bash") { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])["eng/run-redis.sh", port.ToString(), data]) info.ArgumentList.Add(a);
+        info.Environment["REDIS_PASSWORD"] = RedisPassword;
         using var original = Process.Start(info)!;
         int? relaunched = null;
         try
@@ -189,7 +211,7 @@ public sealed class DrillTests
 
             var image = Assert.Single(ServerRestart.Find(data, ServerRestart.Redis));
             Assert.Equal(original.Id, image.Pid);
-            var launch = await ServerRestart.RedisLaunchImageAsync(image, CancellationToken.None);
+            var launch = await ServerRestart.RedisLaunchImageAsync(image, RedisPassword, CancellationToken.None);
             await image.KillHardAsync(TimeProvider.System, CancellationToken.None);
             Assert.False(ProcessImage.IsAlive(image.Pid));
             // Dead: the connection is refused, or (the kernel still tearing the socket down) reset or closed unanswered.
@@ -199,6 +221,7 @@ public sealed class DrillTests
             await EventuallyAsync(async () => (await RedisAsync(port, "PING")).StartsWith("+PONG"), "redis answers again");
             Assert.Contains("kept", await RedisAsync(port, "GET drill"));
             Assert.Contains("yes", await RedisAsync(port, "CONFIG GET appendonly"));
+            Assert.False(await AnswersPingAsync(port, auth: false), "the relaunched Redis answered without the password");
         }
         finally
         {

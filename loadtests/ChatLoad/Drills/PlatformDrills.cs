@@ -8,7 +8,9 @@ namespace CustomerService.ChatLoad.Drills;
 /// <param name="repoRoot">The checkout: only processes run from it are drilled (another checkout's platform is left alone).</param>
 /// <param name="acked">Customer messages acked so far in the run.</param>
 /// <param name="tenant">The run's tenant, for the CRM adapter's probe.</param>
-public sealed class PlatformDrills(string repoRoot, Func<double> elapsed, Func<long> acked, string tenant, TextWriter? log = null) : IDrillPlayer
+/// <param name="redisPassword">The password the platform's Redis asks for (generated beside its signing key), or null.</param>
+public sealed class PlatformDrills(string repoRoot, Func<double> elapsed, Func<long> acked, string tenant, TextWriter? log = null,
+    string? redisPassword = null) : IDrillPlayer
 {
     public static readonly TimeSpan RecoveryLimit = TimeSpan.FromSeconds(60);
     private readonly TextWriter _log = log ?? Console.Error;
@@ -26,6 +28,7 @@ public sealed class PlatformDrills(string repoRoot, Func<double> elapsed, Func<l
     };
 
     public string RepoRoot => repoRoot;
+    internal string? RedisPassword => redisPassword;
     internal string Tenant => tenant;
     internal double Elapsed => elapsed();
     internal long Acked => acked();
