@@ -4,6 +4,7 @@ using CustomerService.Contracts;
 using CustomerService.HistoryWriter.Archive;
 using CustomerService.HistoryWriter.History;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CustomerService.HistoryWriter.Apis;
 
@@ -64,7 +65,7 @@ public static class HistoryApi
 
     internal static async Task<Results<Ok<SearchResult>, ProblemHttpResult>> SearchAsync(
         string? q, string? customer, string? agent, DateTimeOffset? from, DateTimeOffset? to, int? limit,
-        Caller caller, HistoryQueries queries, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HistoryQueries queries, TimeProvider time, IOptions<HistoryOptions> options, CancellationToken cancellationToken)
     {
         var size = limit ?? 50;
         if (size is < 1 or > 1000) return Invalid("limit", "limit must be between 1 and 1000");
@@ -73,6 +74,11 @@ public static class HistoryApi
         var end = to ?? time.GetUtcNow();
         var start = from ?? end.AddDays(-30);
         if (start >= end) return Invalid("from", "from must be before to");
+        // One search reads the tenant's messages of the whole period: a wide one would hold the engine for long.
+        var maxRange = options.Value.SearchMaxRange;
+        if (end - start > maxRange)
+            return Invalid("from", $"a search covers at most {maxRange.TotalDays:0.##} days (History:SearchMaxRange); from and to are " +
+                $"{(end - start).TotalDays:0.##} days apart");
         var result = await queries.SearchAsync(caller.Tenant,
             new SearchCriteria(q?.Trim(), customer, agent, start, end, size), cancellationToken);
         return TypedResults.Ok(result);

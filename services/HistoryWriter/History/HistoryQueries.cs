@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
@@ -11,13 +12,25 @@ public sealed record StatsCriteria(DateTimeOffset From, DateTimeOffset To, Stats
 
 public enum ConversationOwner { Unknown, Caller, AnotherTenant }
 
+/// <summary>A history query ran, or waited for the engine, longer than <see cref="HistoryOptions.QueryTimeout"/> and was stopped.</summary>
+public sealed class HistoryQueryTimeoutException(TimeSpan limit, Exception? inner = null)
+    : TimeoutException($"the history query took longer than History:QueryTimeout ({limit.TotalSeconds:0.###} s) and was stopped", inner)
+{
+    public TimeSpan Limit { get; } = limit;
+}
+
 /// <summary>
 /// Every read of history, one SQL text each for both engines. Each statement filters on the caller's tenant first
 /// (the leading column of every table's key) and binds every value as a parameter; the only text ever composed into
-/// SQL is the configured database name and fixed fragments chosen here.
+/// SQL is the configured database name, the configured timeout and fixed fragments chosen here. Every statement runs
+/// under <paramref name="queryTimeout"/>: the engine stops it there (max_execution_time), and waiting for the engine
+/// counts too, so one tenant's heavy query holds the engine from archiving and from other tenants that long at most.
 /// </summary>
-internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
+internal sealed class HistoryQueries(HistoryStore store, TimeProvider time, TimeSpan queryTimeout)
 {
+    private readonly string _limits = string.Create(CultureInfo.InvariantCulture,
+        $"\nSETTINGS max_execution_time = {queryTimeout.TotalSeconds:0.###}, timeout_overflow_mode = 'throw'");
+
     private const string MessageColumns =
         "conversation_id, seq, message_id, sender_kind, sender_id, sender_name, text, toUnixTimestamp64Milli(sent_at) AS sent_at_ms, metadata, quick_replies";
 
@@ -33,7 +46,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
     public async Task<TranscriptPage> TranscriptAsync(string tenant, string conversation, long? after, long? before, int limit,
         CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var backward = before is not null && after is null;
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation).Add("limit", limit)
             .Add("bound", backward ? before!.Value : after ?? 0);
@@ -58,7 +70,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
     /// <summary>Whose conversation this is: the caller's tenant's, another tenant's (403), or nobody's (404).</summary>
     public async Task<ConversationOwner> OwnerOfAsync(string tenant, string conversation, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
         var sql = $$"""
             SELECT
@@ -74,7 +85,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<SearchResult> SearchAsync(string tenant, SearchCriteria criteria, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant)
             .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds()).Add("limit", criteria.Limit);
         var sql = new StringBuilder($$"""
@@ -120,7 +130,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<StatsReport> StatsAsync(string tenant, StatsCriteria criteria, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("tz", criteria.TimeZone)
             .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds());
         var startOf = criteria.Bucket == StatsBucket.Hour ? "toStartOfHour" : "toStartOfDay";
@@ -221,7 +230,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<ConversationExport?> ExportAsync(string tenant, string conversation, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
         var events = await QueryRowsAsync($$"""
             SELECT {{EventColumns}}
@@ -241,7 +249,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<IReadOnlyList<ParkedView>> ParkedAsync(string tenant, int limit, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var rows = await QueryRowsAsync($$"""
             SELECT toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64
             FROM {{Schema.Parked}} FINAL
@@ -318,19 +325,34 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     private async Task<HashSet<string>> ReadTimeZonesAsync()
     {
-        await store.ReadyAsync(CancellationToken.None);
         var rows = await QueryRowsAsync("SELECT time_zone AS name FROM system.time_zones", new QueryParameters(), RowsJsonContext.Default.TimeZoneRow,
             CancellationToken.None);
         return rows.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
     }
 
-    private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
-        await store.Database.QueryAsync(sql, parameters, json =>
+    private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(queryTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
         {
-            var rows = new List<T>();
-            foreach (var line in new JsonLines(json)) rows.Add(JsonSerializer.Deserialize(line, type)!);
-            return rows;
-        }, cancellationToken);
+            await store.ReadyAsync(deadline.Token);
+            return await store.Database.QueryAsync(sql + _limits, parameters, json =>
+            {
+                var rows = new List<T>();
+                foreach (var line in new JsonLines(json)) rows.Add(JsonSerializer.Deserialize(line, type)!);
+                return rows;
+            }, deadline.Token);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new HistoryQueryTimeoutException(queryTimeout, ex);
+        }
+        catch (HistoryStoreRejectedException ex) when (ex.Code == ClickHouseErrorCode.TimeoutExceeded)
+        {
+            throw new HistoryQueryTimeoutException(queryTimeout, ex);
+        }
+    }
 
     internal static string EscapeLike(string text)
     {
