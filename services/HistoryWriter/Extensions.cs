@@ -35,6 +35,7 @@ internal static class Extensions
         builder.Services.AddSingleton<HistoryStore>();
         builder.Services.AddSingleton<TenantRetention>();
         builder.Services.AddSingleton<ParkingLot>();
+        builder.Services.AddSingleton<ParkedReplay>();
         builder.Services.AddSingleton(sp => new HistoryQueries(sp.GetRequiredService<HistoryStore>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<IOptions<HistoryOptions>>().Value.QueryTimeout));
 
@@ -80,7 +81,8 @@ internal static class Extensions
     {
         BadHttpRequestException bad => bad.StatusCode,
         HistoryQueryTimeoutException => StatusCodes.Status504GatewayTimeout,
-        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => StatusCodes.Status503ServiceUnavailable,
+        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException or HistoryStoreUnavailableException =>
+            StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -94,6 +94,7 @@ public sealed class HistoryApiRobustnessTests(HistoryServiceFixture fixture) : I
     [InlineData("/api/history/conversations/x/messages?limit=99999999999", "limit")]
     [InlineData("/api/history/conversations/x/messages?before=0", "before")]
     [InlineData("/api/history/parked?limit=-1", "limit")]
+    [InlineData("/api/history/parked?before=yesterday", "before")]
     [InlineData("/api/history/search?from=2020-01-01T00:00:00Z&to=2020-06-01T00:00:00Z", "from")]
     public async Task Bad_input_is_a_400_problem_that_names_the_parameter(string url, string parameter)
     {
@@ -146,7 +147,7 @@ public sealed class HistoryApiRobustnessTests(HistoryServiceFixture fixture) : I
         var client = App.ClientFor("t-empty", Roles.Admin);
         Assert.Empty((await client.GetFromJsonAsync<SearchResult>("/api/history/search?q=nothing", JsonSerializerOptions.Web))!.Hits);
         Assert.Empty((await client.GetFromJsonAsync<StatsReport>("/api/history/stats?by=agent", JsonSerializerOptions.Web))!.Rows);
-        Assert.Empty((await client.GetFromJsonAsync<List<ParkedView>>("/api/history/parked", JsonSerializerOptions.Web))!);
+        Assert.Empty((await client.GetFromJsonAsync<ParkedPage>("/api/history/parked", JsonSerializerOptions.Web))!.Parked);
         await AssertProblemAsync(await client.GetAsync("/api/history/conversations/none/messages"), HttpStatusCode.NotFound, null);
         await AssertProblemAsync(await client.GetAsync("/api/history/conversations/none/export"), HttpStatusCode.NotFound, null);
     }

@@ -108,7 +108,7 @@ public sealed class StoreOutageTests : IAsyncLifetime
             json => long.Parse(System.Text.Json.JsonDocument.Parse(json.ToArray()).RootElement.GetProperty("n").ToString()), default);
 
     private async Task<IReadOnlyList<ParkedView>> ParkedAsync(string tenant) =>
-        await _app.Services.GetRequiredService<HistoryQueries>().ParkedAsync(tenant, 100, default);
+(await _app.Services.GetRequiredService<HistoryQueries>().ParkedAsync(tenant, 100, null, default)).Parked;
 
     private static async Task<List<long>> AllSeqsAsync(HttpClient client)
     {

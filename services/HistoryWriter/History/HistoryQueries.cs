@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using CustomerService.HistoryWriter.Archive;
 using CustomerService.HistoryWriter.Storage;
 
 namespace CustomerService.HistoryWriter.History;
@@ -247,18 +248,43 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time, Time
         return new ConversationExport(tenant, conversation, time.GetUtcNow(), events.ConvertAll(e => e.ToView()), messages.ConvertAll(m => m.ToView()));
     }
 
-    public async Task<IReadOnlyList<ParkedView>> ParkedAsync(string tenant, int limit, CancellationToken cancellationToken)
+    /// <summary>The tenant's parked messages, newest first, <paramref name="limit"/> at a time, older than <paramref name="before"/>.</summary>
+    public async Task<ParkedPage> ParkedAsync(string tenant, int limit, ParkedCursor? before, CancellationToken cancellationToken)
+    {
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("limit", limit + 1);
+        var after = "";
+        if (before is { } cursor)
+        {
+            parameters.Add("at", cursor.ParkedAtMs).Add("stream", cursor.Id.Stream).Add("seq", (long)cursor.Id.StreamSeq);
+            after = "\n  AND (parked_at, stream, stream_seq) < (fromUnixTimestamp64Milli({at:Int64}), {stream:String}, toUInt64({seq:Int64}))";
+        }
+        var rows = await QueryRowsAsync($$"""
+            SELECT {{ParkedColumns}}
+            FROM {{Schema.Parked}} FINAL
+            WHERE tenant_id = {tenant:String}{{after}}
+            ORDER BY parked_at DESC, stream DESC, stream_seq DESC
+            LIMIT {limit:Int64}
+            """, parameters, RowsJsonContext.Default.ParkedRow, cancellationToken);
+        var more = rows.Count > limit;
+        if (more) rows.RemoveAt(limit);
+        var next = more ? new ParkedCursor(rows[^1].ParkedAtMs, rows[^1].Id).ToString() : null;
+        return new ParkedPage(rows.ConvertAll(r => r.ToView()), next);
+    }
+
+    /// <summary>One parked message of the tenant, or null when it has none by that id.</summary>
+    public async Task<ParkedRow?> ParkedAsync(string tenant, ParkedId id, CancellationToken cancellationToken)
     {
         var rows = await QueryRowsAsync($$"""
-            SELECT toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64
+            SELECT {{ParkedColumns}}
             FROM {{Schema.Parked}} FINAL
-            WHERE tenant_id = {tenant:String}
-            ORDER BY parked_at DESC
-            LIMIT {limit:Int64}
-            """, new QueryParameters().Add("tenant", tenant).Add("limit", limit), RowsJsonContext.Default.ParkedRow, cancellationToken);
-        return rows.ConvertAll(r => new ParkedView(DateTimeOffset.FromUnixTimeMilliseconds(r.ParkedAtMs), r.Stream, r.Subject, r.StreamSeq,
-            r.Reason, r.PayloadBase64));
+            WHERE tenant_id = {tenant:String} AND stream = {stream:String} AND stream_seq = toUInt64({seq:Int64})
+            """, new QueryParameters().Add("tenant", tenant).Add("stream", id.Stream).Add("seq", (long)id.StreamSeq),
+            RowsJsonContext.Default.ParkedRow, cancellationToken);
+        return rows.Count > 0 ? rows[0] : null;
     }
+
+    private const string ParkedColumns =
+        "toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64";
 
     /// <summary>
     /// The whole 15-minute slots of the period, as epoch milliseconds [from, to), read from message_slots; the rest

@@ -34,3 +34,7 @@ public sealed class HistoryStoreRejectedException(int code, string message, Exce
     /// <summary>ClickHouse's error code (e.g. 469 VIOLATED_CONSTRAINT).</summary>
     public int Code { get; } = code;
 }
+
+/// <summary>The store cannot take writes right now (a transient failure, <see cref="StoreFailures"/>): try again shortly.</summary>
+public sealed class HistoryStoreUnavailableException(Exception inner)
+    : Exception("the history store cannot take writes right now: " + inner.Message, inner);
