@@ -35,7 +35,9 @@ internal static class Extensions
         builder.Services.AddSingleton<HistoryStore>();
         builder.Services.AddSingleton<TenantRetention>();
         builder.Services.AddSingleton<ParkingLot>();
-        builder.Services.AddSingleton<HistoryQueries>();
+        builder.Services.AddSingleton<ParkedReplay>();
+        builder.Services.AddSingleton(sp => new HistoryQueries(sp.GetRequiredService<HistoryStore>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<IOptions<HistoryOptions>>().Value.QueryTimeout));
 
         builder.Services.AddSingleton<IArchivedStream<ChatMessage>, ArchivedMessages>();
         builder.Services.AddSingleton<IArchivedStream<ConversationEvent>, ArchivedEvents>();
@@ -48,7 +50,8 @@ internal static class Extensions
         builder.Services.AddHealthChecks().AddCheck<HistoryHealthCheck>("history", tags: ["ready"])
             .Add(new HealthCheckRegistration("archive-backlog", sp => sp.GetRequiredService<ArchiveBacklogWatch>(), HealthStatus.Degraded, ["ready"]));
         // Nothing a client sends is a 500: a query string or body that does not bind is a 400 that says which
-        // parameter (minimal APIs would answer an empty 400), a store that cannot be reached is a 503.
+        // parameter (minimal APIs would answer an empty 400), a store that cannot be reached is a 503, a query that
+        // runs past History:QueryTimeout a 504.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.Configure<ExceptionHandlerOptions>(o =>
         {
@@ -63,6 +66,12 @@ internal static class Extensions
                     context.ProblemDetails.Title = "Invalid request";
                     context.ProblemDetails.Detail = bad.Message;
                     break;
+                case HistoryQueryTimeoutException timeout:
+                    context.ProblemDetails.Title = "History query timed out";
+                    context.ProblemDetails.Detail = $"The query ran longer than History:QueryTimeout ({timeout.Limit.TotalSeconds:0.###} s) " +
+                        "and was stopped; ask for a shorter period or a narrower search.";
+                    context.ProblemDetails.Extensions["timeoutSeconds"] = timeout.Limit.TotalSeconds;
+                    break;
                 case { } ex when StatusCodeOf(ex) == StatusCodes.Status503ServiceUnavailable:
                     context.ProblemDetails.Title = "History is not reachable right now";
                     context.ProblemDetails.Detail = "The history database does not answer; try again shortly.";
@@ -75,7 +84,9 @@ internal static class Extensions
     private static int StatusCodeOf(Exception exception) => exception switch
     {
         BadHttpRequestException bad => bad.StatusCode,
-        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => StatusCodes.Status503ServiceUnavailable,
+        HistoryQueryTimeoutException => StatusCodes.Status504GatewayTimeout,
+        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException or HistoryStoreUnavailableException =>
+            StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 

@@ -44,6 +44,18 @@ public sealed class HistoryOptions
     [Required, RegularExpression("^[A-Za-z0-9_-]+$")]
     public string ConsumerName { get; set; } = "history";
 
+    /// <summary>
+    /// Longest a history query may run (the engine stops it: max_execution_time) or wait for its turn on the embedded
+    /// engine; past it the API answers 504. Bounds how long one tenant's query holds the engine from archiving and from
+    /// every other tenant's queries.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan QueryTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>The widest period one search covers (from to to); a wider one is a 400.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3660.00:00:00")]
+    public TimeSpan SearchMaxRange { get; set; } = TimeSpan.FromDays(92);
+
     /// <summary>How long a tenant's history is kept unless an admin sets otherwise.</summary>
     [Range(1, 36_500)]
     public int DefaultRetentionDays { get; set; } = 365;

@@ -50,6 +50,22 @@ public sealed class AccessTests(GatewayFixture fixture) : IDisposable
         await (await _client.GetAsync("/api/admin/agents", fixture.Tokens.Visitor())).ProblemAsync(HttpStatusCode.Forbidden);
     }
 
+    [Fact]
+    public async Task Parked_history_is_for_the_tenants_admins_only_reads_included()
+    {
+        foreach (var token in (string[])[fixture.Tokens.Supervisor(), fixture.Tokens.Mint(role: Roles.Agent), fixture.Tokens.Visitor()])
+        {
+            await (await _client.GetAsync("/api/history/parked", token)).ProblemAsync(HttpStatusCode.Forbidden);
+            await (await _client.SendAsync(HttpMethod.Post, "/api/history/parked/CHAT_MESSAGES-1/replay", token)).ProblemAsync(HttpStatusCode.Forbidden);
+            await (await _client.SendAsync(HttpMethod.Post, "/api/history/parked/replay", token)).ProblemAsync(HttpStatusCode.Forbidden);
+        }
+        var admin = fixture.Tokens.Admin();
+        Assert.Equal("/api/history/parked", (await (await _client.GetAsync("/api/history/parked?limit=5", admin)).SeenAsync()).Path);
+        Assert.Equal("POST", (await (await _client.SendAsync(HttpMethod.Post, "/api/history/parked/CHAT_MESSAGES-1/replay", admin)).SeenAsync()).Method);
+        // The other history routes stay open to any token (HistoryWriter checks their roles).
+        Assert.Equal("GET", (await (await _client.GetAsync("/api/history/search", fixture.Tokens.Mint(role: Roles.Agent))).SeenAsync()).Method);
+    }
+
     [Theory]
     [InlineData("/api/admin/canned-replies/search?q=hi")]
     [InlineData("/api/admin/skill-groups")]

@@ -94,10 +94,28 @@ public sealed class HistoryApiRobustnessTests(HistoryServiceFixture fixture) : I
     [InlineData("/api/history/conversations/x/messages?limit=99999999999", "limit")]
     [InlineData("/api/history/conversations/x/messages?before=0", "before")]
     [InlineData("/api/history/parked?limit=-1", "limit")]
+    [InlineData("/api/history/parked?before=yesterday", "before")]
+    [InlineData("/api/history/search?from=2020-01-01T00:00:00Z&to=2020-06-01T00:00:00Z", "from")]
     public async Task Bad_input_is_a_400_problem_that_names_the_parameter(string url, string parameter)
     {
         var response = await App.ClientFor("t-bad", Roles.Admin).GetAsync(url);
         await AssertProblemAsync(response, HttpStatusCode.BadRequest, parameter);
+    }
+
+    [Fact]
+    public async Task A_search_covers_at_most_92_days_and_a_wider_one_is_a_400_that_names_the_limit()
+    {
+        var client = App.ClientFor("t-range", Roles.Agent);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/history/search?from=2020-01-01T00:00:00Z&to=2020-04-02T00:00:00Z")).StatusCode);
+
+        foreach (var url in (string[])["/api/history/search?from=2020-01-01T00:00:00Z&to=2020-04-02T00:00:01Z",
+                     "/api/history/search?q=x&from=" + Uri.EscapeDataString(DateTimeOffset.UtcNow.AddYears(-1).ToString("O"))])
+        {
+            var response = await client.GetAsync(url);
+            await AssertProblemAsync(response, HttpStatusCode.BadRequest, "from");
+            var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("detail").GetString();
+            Assert.Contains("at most 92 days (History:SearchMaxRange)", detail);
+        }
     }
 
     [Theory]
@@ -129,7 +147,7 @@ public sealed class HistoryApiRobustnessTests(HistoryServiceFixture fixture) : I
         var client = App.ClientFor("t-empty", Roles.Admin);
         Assert.Empty((await client.GetFromJsonAsync<SearchResult>("/api/history/search?q=nothing", JsonSerializerOptions.Web))!.Hits);
         Assert.Empty((await client.GetFromJsonAsync<StatsReport>("/api/history/stats?by=agent", JsonSerializerOptions.Web))!.Rows);
-        Assert.Empty((await client.GetFromJsonAsync<List<ParkedView>>("/api/history/parked", JsonSerializerOptions.Web))!);
+        Assert.Empty((await client.GetFromJsonAsync<ParkedPage>("/api/history/parked", JsonSerializerOptions.Web))!.Parked);
         await AssertProblemAsync(await client.GetAsync("/api/history/conversations/none/messages"), HttpStatusCode.NotFound, null);
         await AssertProblemAsync(await client.GetAsync("/api/history/conversations/none/export"), HttpStatusCode.NotFound, null);
     }

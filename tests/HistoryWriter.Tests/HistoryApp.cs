@@ -14,7 +14,8 @@ using NATS.Net;
 namespace CustomerService.HistoryWriter.Tests;
 
 /// <summary>The HistoryWriter service itself, in process, on a real nats-server and the shared embedded engine.</summary>
-internal sealed class HistoryApp(string natsUrl, string database, string consumerName, string? clickHouse = null) : WebApplicationFactory<Program>
+internal sealed class HistoryApp(string natsUrl, string database, string consumerName, string? clickHouse = null,
+    IReadOnlyDictionary<string, string>? settings = null) : WebApplicationFactory<Program>
 {
     public string Database { get; } = database;
 
@@ -28,6 +29,7 @@ internal sealed class HistoryApp(string natsUrl, string database, string consume
         builder.UseSetting("History:ConsumerName", consumerName);
         builder.UseSetting("History:BatchDelay", "00:00:00.050");
         if (clickHouse is not null) builder.UseSetting("ConnectionStrings:clickhouse", clickHouse);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
     }
 
     protected override IHost CreateHost(IHostBuilder builder)

@@ -27,7 +27,7 @@ public abstract class HistoryStoreFixture : IAsyncLifetime
         var database = await OpenAsync();
         Store = new HistoryStore(database, new HistorySchema(TestEngine.NewDatabase("queries")), TimeProvider.System, NullLogger<HistoryStore>.Instance);
         await Store.ReadyAsync(default);
-        Queries = new HistoryQueries(Store, TimeProvider.System);
+        Queries = new HistoryQueries(Store, TimeProvider.System, new HistoryOptions().QueryTimeout);
         Generate();
         await Data.StoreAsync(Store.Database, Store.Schema);
         await Data.StoreAsync(Store.Database, Store.Schema);
@@ -362,7 +362,7 @@ public abstract class HistoryQueryTests
         await data.StoreAsync(database, schema, messages.Take(messages.Count * 3 / 4), events.Take(events.Count * 3 / 4));
         await data.StoreAsync(database, schema, messages.SelectMany(m => new[] { m, m }), events.SelectMany(e => new[] { e, e, e }));
         await data.StoreAsync(database, schema, messages, events);
-        var queries = new HistoryQueries(new HistoryStore(database, schema, TimeProvider.System, NullLogger<HistoryStore>.Instance), TimeProvider.System);
+        var queries = new HistoryQueries(new HistoryStore(database, schema, TimeProvider.System, NullLogger<HistoryStore>.Instance), TimeProvider.System, new HistoryOptions().QueryTimeout);
 
         await AssertFiguresAsync(queries);
         foreach (var table in (string[])[schema.Messages, schema.Events, .. schema.SummaryTables])
@@ -393,7 +393,7 @@ public abstract class HistoryQueryTests
         await _fixture.Data.StoreAsync(database, schema);
 
         await schema.EnsureAsync(database, default);
-        var queries = new HistoryQueries(new HistoryStore(database, schema, TimeProvider.System, NullLogger<HistoryStore>.Instance), TimeProvider.System);
+        var queries = new HistoryQueries(new HistoryStore(database, schema, TimeProvider.System, NullLogger<HistoryStore>.Instance), TimeProvider.System, new HistoryOptions().QueryTimeout);
         var criteria = new StatsCriteria(From, To, StatsBucket.Hour, StatsDimension.Agent, "UTC");
         Assert.Equal((await Queries.StatsAsync(HistoryStoreFixture.Tiny, criteria, default)).Rows,
             (await queries.StatsAsync(HistoryStoreFixture.Tiny, criteria, default)).Rows);

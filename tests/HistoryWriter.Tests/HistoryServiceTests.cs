@@ -78,7 +78,7 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Publisher.PublishAsync(data.Message("t-poison", "conv-p", 4, ParticipantKind.Customer, "c", "after", now.AddSeconds(3)));
 
         var admin = App.ClientFor("t-poison", Roles.Admin);
-        var parked = await Eventually.GetAsync(() => Eventually.JsonAsync<List<ParkedView>>(admin, "/api/history/parked"), p => p.Count >= 3,
+        var parked = await Eventually.GetAsync(async () => (await Eventually.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked, p => p.Count >= 3,
             what: "three parked messages");
         Assert.Equal(3, parked.Count);
         Assert.Contains(parked, p => p.Reason.StartsWith("unparseable", StringComparison.Ordinal) && p.PayloadBase64 == Convert.ToBase64String([0xff, 0xff, 0xff, 0x01, 0x02]));
@@ -110,7 +110,7 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-any"), n => n >= messages.Count, what: "every message stored");
         await Eventually.GetAsync(() => Publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, "history-messages").AsTask(),
             c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "every message acked");
-        Assert.Empty(await Eventually.JsonAsync<List<ParkedView>>(admin, "/api/history/parked"));
+        Assert.Empty((await Eventually.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked);
         foreach (var conversation in messages.GroupBy(m => m.ConversationId))
         {
             var page = await Eventually.JsonAsync<TranscriptPage>(admin, $"/api/history/conversations/{conversation.Key}/messages?limit=500");

@@ -30,7 +30,7 @@ public sealed class InsertTransportTests : IAsyncLifetime
         await using var store = await OpenAsync("embedded");
         var message = new HistoryData().Message("t-blank", "c", 2570, ParticipantKind.Customer, "c-1", "line one\n\nline three", DateTimeOffset.UtcNow);
         await new HistoryData().StoreAsync(store.Database, store.Schema, [message], []);
-        var page = await new HistoryQueries(store, TimeProvider.System).TranscriptAsync("t-blank", "c", null, null, 10, default);
+        var page = await new HistoryQueries(store, TimeProvider.System, new HistoryOptions().QueryTimeout).TranscriptAsync("t-blank", "c", null, null, 10, default);
         Assert.Equal("line one\n\nline three", Assert.Single(page.Messages).Text);
         Assert.Equal(2570, page.Messages[0].Seq);
     }
@@ -71,7 +71,7 @@ public sealed class InsertTransportTests : IAsyncLifetime
         }
 
         // And through the API's own reading (JSON rows into MessageView), conversation by conversation.
-        var queries = new HistoryQueries(store, TimeProvider.System);
+        var queries = new HistoryQueries(store, TimeProvider.System, new HistoryOptions().QueryTimeout);
         foreach (var conversation in messages.GroupBy(m => m.ConversationId))
         {
             var shown = new List<MessageView>();

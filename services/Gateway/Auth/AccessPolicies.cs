@@ -18,6 +18,11 @@ public static class AccessPolicies
     /// answers chats, read-only.
     /// </summary>
     public const string DeskRead = "desk-read";
+    /// <summary>
+    /// What only the tenant's admins reach, reads included: parked history messages (their payloads are any
+    /// conversation's raw content, and replaying them writes history).
+    /// </summary>
+    public const string TenantAdmin = "tenant-admin";
     /// <summary>/ws/agent: the people who answer chats.</summary>
     public const string AgentSocket = "agent-socket";
     /// <summary>/ws/customer: visitors of a tenant's site.</summary>
@@ -37,6 +42,7 @@ public static class AccessPolicies
         options.DefaultPolicy = Token();
         options.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new TokenOrHealthProbeRequirement(), sameTenant).Build();
         options.AddPolicy(AdminApi, Token(new RoleRequirement([Roles.Admin], readOnlyRoles: [Roles.Supervisor])));
+        options.AddPolicy(TenantAdmin, Token(new RoleRequirement([Roles.Admin])));
         options.AddPolicy(DeskRead, Token(new RoleRequirement([], readOnlyRoles: [Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(AgentSocket, Token(new RoleRequirement([Roles.Agent, Roles.Supervisor, Roles.Admin])));
         options.AddPolicy(VisitorSocket, Token(new RoleRequirement([Roles.Visitor])));

@@ -4,12 +4,14 @@ using CustomerService.Contracts;
 using CustomerService.HistoryWriter.Archive;
 using CustomerService.HistoryWriter.History;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace CustomerService.HistoryWriter.Apis;
 
 /// <summary>
 /// The history query API under /api/history (the gateway forwards it here). Agents read transcripts, search and
-/// export; supervisors and admins also read BI figures; admins set the tenant's retention and see parked messages.
+/// export; supervisors and admins also read BI figures; admins set the tenant's retention and see and replay parked
+/// messages.
 /// </summary>
 public static class HistoryApi
 {
@@ -28,6 +30,8 @@ public static class HistoryApi
         api.MapGet("/retention", GetRetention).AddEndpointFilter(Caller.Require(Admins));
         api.MapPut("/retention", SetRetentionAsync).AddEndpointFilter(Caller.Require(Admins));
         api.MapGet("/parked", GetParkedAsync).AddEndpointFilter(Caller.Require(Admins));
+        api.MapPost("/parked/{id}/replay", ReplayParkedAsync).AddEndpointFilter(Caller.Require(Admins));
+        api.MapPost("/parked/replay", ReplayAllParkedAsync).AddEndpointFilter(Caller.Require(Admins));
         return app;
     }
 
@@ -64,7 +68,7 @@ public static class HistoryApi
 
     internal static async Task<Results<Ok<SearchResult>, ProblemHttpResult>> SearchAsync(
         string? q, string? customer, string? agent, DateTimeOffset? from, DateTimeOffset? to, int? limit,
-        Caller caller, HistoryQueries queries, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, HistoryQueries queries, TimeProvider time, IOptions<HistoryOptions> options, CancellationToken cancellationToken)
     {
         var size = limit ?? 50;
         if (size is < 1 or > 1000) return Invalid("limit", "limit must be between 1 and 1000");
@@ -73,6 +77,11 @@ public static class HistoryApi
         var end = to ?? time.GetUtcNow();
         var start = from ?? end.AddDays(-30);
         if (start >= end) return Invalid("from", "from must be before to");
+        // One search reads the tenant's messages of the whole period: a wide one would hold the engine for long.
+        var maxRange = options.Value.SearchMaxRange;
+        if (end - start > maxRange)
+            return Invalid("from", $"a search covers at most {maxRange.TotalDays:0.##} days (History:SearchMaxRange); from and to are " +
+                $"{(end - start).TotalDays:0.##} days apart");
         var result = await queries.SearchAsync(caller.Tenant,
             new SearchCriteria(q?.Trim(), customer, agent, start, end, size), cancellationToken);
         return TypedResults.Ok(result);
@@ -114,13 +123,43 @@ public static class HistoryApi
         return TypedResults.Ok(setting);
     }
 
-    internal static async Task<Results<Ok<IReadOnlyList<ParkedView>>, ProblemHttpResult>> GetParkedAsync(
-        int? limit, Caller caller, HistoryQueries queries, CancellationToken cancellationToken)
+    internal static async Task<Results<Ok<ParkedPage>, ProblemHttpResult>> GetParkedAsync(
+        int? limit, string? before, Caller caller, HistoryQueries queries, CancellationToken cancellationToken)
     {
         var size = limit ?? 100;
         if (size is < 1 or > 1000) return Invalid("limit", "limit must be between 1 and 1000");
-        return TypedResults.Ok(await queries.ParkedAsync(caller.Tenant, size, cancellationToken));
+        ParkedCursor? cursor = null;
+        if (before is not null)
+        {
+            if (!ParkedCursor.TryParse(before, out var parsed)) return Invalid("before", "before is the nextBefore of a previous page");
+            cursor = parsed;
+        }
+        return TypedResults.Ok(await queries.ParkedAsync(caller.Tenant, size, cursor, cancellationToken));
     }
+
+    internal static async Task<Results<Ok<ParkedReplayReport>, ProblemHttpResult>> ReplayParkedAsync(
+        string id, Caller caller, ParkedReplay replay, CancellationToken cancellationToken)
+    {
+        if (!ParkedId.TryParse(id, out var parkedId)) return NoSuchParked(id);
+        var outcome = await replay.ReplayAsync(caller.Tenant, parkedId, caller.User, cancellationToken);
+        if (outcome is null) return NoSuchParked(id);
+        if (outcome.Value.Reason is { } reason)
+            return TypedResults.Problem(statusCode: StatusCodes.Status422UnprocessableEntity, title: "Still parked",
+                detail: reason, extensions: new Dictionary<string, object?> { ["id"] = id });
+        return TypedResults.Ok(new ParkedReplayReport(1, []));
+    }
+
+    internal static async Task<Results<Ok<ParkedReplayReport>, ProblemHttpResult>> ReplayAllParkedAsync(
+        int? limit, Caller caller, ParkedReplay replay, CancellationToken cancellationToken)
+    {
+        var size = limit ?? 1000;
+        if (size is < 1 or > 10_000) return Invalid("limit", "limit must be between 1 and 10000");
+        return TypedResults.Ok(await replay.ReplayAllAsync(caller.Tenant, size, caller.User, cancellationToken));
+    }
+
+    private static ProblemHttpResult NoSuchParked(string id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such parked message",
+            detail: $"the tenant has no parked message '{id}' (ids look like CHAT_MESSAGES-42)");
 
     /// <summary>The dates ClickHouse's DateTime64 holds; outside them the engine (and date arithmetic here) cannot follow.</summary>
     private static readonly DateTimeOffset Earliest = new(1900, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -142,5 +181,6 @@ public static class HistoryApi
 [JsonSerializable(typeof(StatsReport))]
 [JsonSerializable(typeof(ConversationExport))]
 [JsonSerializable(typeof(RetentionSetting))]
-[JsonSerializable(typeof(IReadOnlyList<ParkedView>))]
+[JsonSerializable(typeof(ParkedPage))]
+[JsonSerializable(typeof(ParkedReplayReport))]
 public sealed partial class HistoryApiJsonContext : JsonSerializerContext;

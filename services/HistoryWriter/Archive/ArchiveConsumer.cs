@@ -14,12 +14,18 @@ namespace CustomerService.HistoryWriter.Archive;
 /// Archives one JetStream stream through a durable pull consumer. Messages are stored in batches, a batch closing
 /// when it is full or when its first message has waited <see cref="HistoryOptions.BatchDelay"/>, and acked only once
 /// stored, so a crash at any point loses nothing: what was not acked comes again, and what comes again is the same
-/// row of a ReplacingMergeTree. A message that cannot be stored (unparseable, or refused by the engine) is parked
-/// with its reason and acked, never retried forever; while the database cannot be reached, the batch is retried.
+/// row of a ReplacingMergeTree. Only a message that is provably bad is parked with its reason and acked: one that does
+/// not decode or fails its checks, or that the engine refuses for its content when written alone
+/// (<see cref="StoreFailures"/>). Any other store error holds the batch: it is retried with growing pauses, unacked
+/// and unparked, until the store takes it.
 /// </summary>
 internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : class, IMessage<T>
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pauses between tries of a batch the store did not take: 100 ms doubling, at most 5 s once it is back.</summary>
+    internal static readonly TimeSpan FirstStorePause = TimeSpan.FromMilliseconds(100);
+    internal static readonly TimeSpan MaxStorePause = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// Largest insert sent at once: the embedded engine reads inline data only up to about 16 MiB (measured: a 20 MB
@@ -152,25 +158,28 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         var started = _time.GetTimestamp();
         using var activity = HistoryTelemetry.Source.StartActivity("history archive " + _stream.Stream);
         activity?.SetTag("messaging.batch.message_count", batch.Count);
-        var delay = TimeSpan.FromMilliseconds(250);
+        var delay = FirstStorePause;
         var acked = false;
         try
         {
-            while (true)
+            for (var attempt = 1; ; attempt++)
             {
                 try
                 {
                     await StoreAsync(batch, cancellationToken);
+                    if (attempt > 1) LogStoredAfterRetries(_stream.Stream, batch.Count, attempt);
                     break;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    // The database is away: keep the batch ours (no redelivery to another replica meanwhile) and retry.
-                    LogStoreFailed(ex, _stream.Stream, batch.Count, delay);
+                    // The store cannot take the batch now (StoreFailures): the consumer holds its place. The batch stays
+                    // ours (in progress, so not redelivered to another replica meanwhile), nothing is acked or parked.
+                    if (attempt == 1 || attempt % 10 == 0) LogStoreFailed(ex, _stream.Stream, batch.Count, attempt, delay);
                     activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                    foreach (var message in batch) await message.AckProgressAsync(cancellationToken: cancellationToken);
+                    HistoryTelemetry.StoreRetries.Add(1);
+                    await InProgressAsync(batch, cancellationToken);
                     await Task.Delay(delay, _time, cancellationToken);
-                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                    delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxStorePause.Ticks));
                 }
             }
             foreach (var message in batch) await message.AckAsync(cancellationToken: cancellationToken);
@@ -182,6 +191,19 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         {
             if (acked) foreach (var message in batch) message.Data.Dispose();
             else foreach (var message in batch) await ReleaseAsync(message);
+        }
+    }
+
+    /// <summary>Tells JetStream the batch is still being worked on, so its AckWait starts again; NATS being away too changes nothing here.</summary>
+    private static async ValueTask InProgressAsync(List<INatsJSMsg<NatsMemoryOwner<byte>>> batch, CancellationToken cancellationToken)
+    {
+        try
+        {
+            foreach (var message in batch) await message.AckProgressAsync(cancellationToken: cancellationToken);
+        }
+        catch (Exception ex) when (ex is NatsException or ObjectDisposedException or TimeoutException)
+        {
+            // Redelivered after AckWait then, and stored once all the same.
         }
     }
 
@@ -202,25 +224,15 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         }
     }
 
-    /// <summary>Stores (or parks) every message of the batch; throws when the database could not be reached.</summary>
+    /// <summary>Stores (or parks) every message of the batch; throws when the store could not take it (a transient failure).</summary>
     private async Task StoreAsync(List<INatsJSMsg<NatsMemoryOwner<byte>>> batch, CancellationToken cancellationToken)
     {
         _records.Clear();
         _poison.Clear();
         foreach (var message in batch)
         {
-            string? reason;
-            try
-            {
-                var record = _stream.Parser.ParseFrom(message.Data.Memory.Span);
-                reason = _stream.Reject(record, message.Subject);
-                if (reason is null) _records.Add((message, record));
-            }
-            catch (InvalidProtocolBufferException ex)
-            {
-                reason = "unparseable: " + ex.Message;
-            }
-            if (reason is not null) _poison.Add(Park(message, reason));
+            if (_stream.Read(message.Data.Memory.Span, message.Subject, out var record) is { } reason) _poison.Add(Park(message, reason));
+            else _records.Add((message, record!));
         }
 
         await _retention.RefreshIfStaleAsync(cancellationToken);
@@ -229,8 +241,9 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
     }
 
     /// <summary>
-    /// Inserts records [start, start + count) as one insert. When the engine refuses it, halves narrow the refusal
-    /// down to the records it is about, which are parked; the rest is stored.
+    /// Inserts records [start, start + count) as one insert. When the engine refuses it for its rows' content, halves
+    /// narrow the refusal down to the records it is about, which are parked; the rest is stored. Any other failure
+    /// goes up, and the whole batch is tried again (what was inserted already is the same rows again).
     /// </summary>
     private async Task InsertAsync(int start, int count, CancellationToken cancellationToken)
     {
@@ -253,11 +266,11 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
         {
             await _store.Database.InsertAsync(_stream.Table(_store.Schema), _stream.Columns, _rows.WrittenMemory, cancellationToken);
         }
-        catch (HistoryStoreRejectedException ex)
+        catch (Exception ex) when (StoreFailures.Classify(ex) == StoreFailure.RowRejected)
         {
             if (count == 1)
             {
-                _poison.Add(Park(_records[start].Message, "rejected by the store: " + ex.Message));
+                _poison.Add(Park(_records[start].Message, ParkReasons.Rejected(ex)));
                 return;
             }
             var half = count / 2;
@@ -296,6 +309,9 @@ internal sealed partial class ArchiveConsumer<T> : BackgroundService where T : c
     [LoggerMessage(LogLevel.Warning, "Consuming through {Consumer} failed; resuming")]
     private partial void LogConsumeFailed(Exception ex, string consumer);
 
-    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} {Stream} messages failed; retrying in {Delay}")]
-    private partial void LogStoreFailed(Exception ex, string stream, int count, TimeSpan delay);
+    [LoggerMessage(LogLevel.Error, "Storing a batch of {Count} {Stream} messages failed (try {Attempt}); holding it, next try in {Delay}")]
+    private partial void LogStoreFailed(Exception ex, string stream, int count, int attempt, TimeSpan delay);
+
+    [LoggerMessage(LogLevel.Information, "Stored a batch of {Count} {Stream} messages after {Attempts} tries")]
+    private partial void LogStoredAfterRetries(string stream, int count, int attempts);
 }

@@ -20,6 +20,32 @@ internal interface IArchivedStream<T> where T : IMessage<T>
     void Write(RowBinaryWriter row, T record, ushort retentionDays, long archivedAtMs);
 }
 
+internal static class ArchivedStreamExtensions
+{
+    /// <summary>Decodes a payload as it came from the stream and checks it; null when it can be archived, else why not.</summary>
+    public static string? Read<T>(this IArchivedStream<T> stream, ReadOnlySpan<byte> payload, string subject, out T? record) where T : class, IMessage<T>
+    {
+        try
+        {
+            record = stream.Parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            record = null;
+            return "unparseable: " + ex.Message;
+        }
+        return stream.Reject(record, subject);
+    }
+}
+
+/// <summary>The reasons a message is parked with, where they are not the stream's own checks.</summary>
+internal static class ParkReasons
+{
+    public const string RejectedPrefix = "rejected by the store: ";
+
+    public static string Rejected(Exception ex) => RejectedPrefix + ex.Message;
+}
+
 /// <summary>CHAT_MESSAGES into the messages table.</summary>
 internal sealed class ArchivedMessages : IArchivedStream<ChatMessage>
 {

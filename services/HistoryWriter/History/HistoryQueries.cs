@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
+using CustomerService.HistoryWriter.Archive;
 using CustomerService.HistoryWriter.Storage;
 
 namespace CustomerService.HistoryWriter.History;
@@ -11,13 +13,25 @@ public sealed record StatsCriteria(DateTimeOffset From, DateTimeOffset To, Stats
 
 public enum ConversationOwner { Unknown, Caller, AnotherTenant }
 
+/// <summary>A history query ran, or waited for the engine, longer than <see cref="HistoryOptions.QueryTimeout"/> and was stopped.</summary>
+public sealed class HistoryQueryTimeoutException(TimeSpan limit, Exception? inner = null)
+    : TimeoutException($"the history query took longer than History:QueryTimeout ({limit.TotalSeconds:0.###} s) and was stopped", inner)
+{
+    public TimeSpan Limit { get; } = limit;
+}
+
 /// <summary>
 /// Every read of history, one SQL text each for both engines. Each statement filters on the caller's tenant first
 /// (the leading column of every table's key) and binds every value as a parameter; the only text ever composed into
-/// SQL is the configured database name and fixed fragments chosen here.
+/// SQL is the configured database name, the configured timeout and fixed fragments chosen here. Every statement runs
+/// under <paramref name="queryTimeout"/>: the engine stops it there (max_execution_time), and waiting for the engine
+/// counts too, so one tenant's heavy query holds the engine from archiving and from other tenants that long at most.
 /// </summary>
-internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
+internal sealed class HistoryQueries(HistoryStore store, TimeProvider time, TimeSpan queryTimeout)
 {
+    private readonly string _limits = string.Create(CultureInfo.InvariantCulture,
+        $"\nSETTINGS max_execution_time = {queryTimeout.TotalSeconds:0.###}, timeout_overflow_mode = 'throw'");
+
     private const string MessageColumns =
         "conversation_id, seq, message_id, sender_kind, sender_id, sender_name, text, toUnixTimestamp64Milli(sent_at) AS sent_at_ms, metadata, quick_replies";
 
@@ -33,7 +47,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
     public async Task<TranscriptPage> TranscriptAsync(string tenant, string conversation, long? after, long? before, int limit,
         CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var backward = before is not null && after is null;
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation).Add("limit", limit)
             .Add("bound", backward ? before!.Value : after ?? 0);
@@ -58,7 +71,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
     /// <summary>Whose conversation this is: the caller's tenant's, another tenant's (403), or nobody's (404).</summary>
     public async Task<ConversationOwner> OwnerOfAsync(string tenant, string conversation, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
         var sql = $$"""
             SELECT
@@ -74,7 +86,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<SearchResult> SearchAsync(string tenant, SearchCriteria criteria, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant)
             .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds()).Add("limit", criteria.Limit);
         var sql = new StringBuilder($$"""
@@ -120,7 +131,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<StatsReport> StatsAsync(string tenant, StatsCriteria criteria, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("tz", criteria.TimeZone)
             .Add("from", criteria.From.ToUnixTimeMilliseconds()).Add("to", criteria.To.ToUnixTimeMilliseconds());
         var startOf = criteria.Bucket == StatsBucket.Hour ? "toStartOfHour" : "toStartOfDay";
@@ -221,7 +231,6 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     public async Task<ConversationExport?> ExportAsync(string tenant, string conversation, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
         var parameters = new QueryParameters().Add("tenant", tenant).Add("conversation", conversation);
         var events = await QueryRowsAsync($$"""
             SELECT {{EventColumns}}
@@ -239,19 +248,43 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
         return new ConversationExport(tenant, conversation, time.GetUtcNow(), events.ConvertAll(e => e.ToView()), messages.ConvertAll(m => m.ToView()));
     }
 
-    public async Task<IReadOnlyList<ParkedView>> ParkedAsync(string tenant, int limit, CancellationToken cancellationToken)
+    /// <summary>The tenant's parked messages, newest first, <paramref name="limit"/> at a time, older than <paramref name="before"/>.</summary>
+    public async Task<ParkedPage> ParkedAsync(string tenant, int limit, ParkedCursor? before, CancellationToken cancellationToken)
     {
-        await store.ReadyAsync(cancellationToken);
+        var parameters = new QueryParameters().Add("tenant", tenant).Add("limit", limit + 1);
+        var after = "";
+        if (before is { } cursor)
+        {
+            parameters.Add("at", cursor.ParkedAtMs).Add("stream", cursor.Id.Stream).Add("seq", (long)cursor.Id.StreamSeq);
+            after = "\n  AND (parked_at, stream, stream_seq) < (fromUnixTimestamp64Milli({at:Int64}), {stream:String}, toUInt64({seq:Int64}))";
+        }
         var rows = await QueryRowsAsync($$"""
-            SELECT toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64
+            SELECT {{ParkedColumns}}
             FROM {{Schema.Parked}} FINAL
-            WHERE tenant_id = {tenant:String}
-            ORDER BY parked_at DESC
+            WHERE tenant_id = {tenant:String}{{after}}
+            ORDER BY parked_at DESC, stream DESC, stream_seq DESC
             LIMIT {limit:Int64}
-            """, new QueryParameters().Add("tenant", tenant).Add("limit", limit), RowsJsonContext.Default.ParkedRow, cancellationToken);
-        return rows.ConvertAll(r => new ParkedView(DateTimeOffset.FromUnixTimeMilliseconds(r.ParkedAtMs), r.Stream, r.Subject, r.StreamSeq,
-            r.Reason, r.PayloadBase64));
+            """, parameters, RowsJsonContext.Default.ParkedRow, cancellationToken);
+        var more = rows.Count > limit;
+        if (more) rows.RemoveAt(limit);
+        var next = more ? new ParkedCursor(rows[^1].ParkedAtMs, rows[^1].Id).ToString() : null;
+        return new ParkedPage(rows.ConvertAll(r => r.ToView()), next);
     }
+
+    /// <summary>One parked message of the tenant, or null when it has none by that id.</summary>
+    public async Task<ParkedRow?> ParkedAsync(string tenant, ParkedId id, CancellationToken cancellationToken)
+    {
+        var rows = await QueryRowsAsync($$"""
+            SELECT {{ParkedColumns}}
+            FROM {{Schema.Parked}} FINAL
+            WHERE tenant_id = {tenant:String} AND stream = {stream:String} AND stream_seq = toUInt64({seq:Int64})
+            """, new QueryParameters().Add("tenant", tenant).Add("stream", id.Stream).Add("seq", (long)id.StreamSeq),
+            RowsJsonContext.Default.ParkedRow, cancellationToken);
+        return rows.Count > 0 ? rows[0] : null;
+    }
+
+    private const string ParkedColumns =
+        "toUnixTimestamp64Milli(parked_at) AS parked_at_ms, stream, subject, stream_seq, reason, base64Encode(payload) AS payload_base64";
 
     /// <summary>
     /// The whole 15-minute slots of the period, as epoch milliseconds [from, to), read from message_slots; the rest
@@ -318,19 +351,34 @@ internal sealed class HistoryQueries(HistoryStore store, TimeProvider time)
 
     private async Task<HashSet<string>> ReadTimeZonesAsync()
     {
-        await store.ReadyAsync(CancellationToken.None);
         var rows = await QueryRowsAsync("SELECT time_zone AS name FROM system.time_zones", new QueryParameters(), RowsJsonContext.Default.TimeZoneRow,
             CancellationToken.None);
         return rows.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
     }
 
-    private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken) =>
-        await store.Database.QueryAsync(sql, parameters, json =>
+    private async Task<List<T>> QueryRowsAsync<T>(string sql, QueryParameters parameters, JsonTypeInfo<T> type, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(queryTimeout, time);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
         {
-            var rows = new List<T>();
-            foreach (var line in new JsonLines(json)) rows.Add(JsonSerializer.Deserialize(line, type)!);
-            return rows;
-        }, cancellationToken);
+            await store.ReadyAsync(deadline.Token);
+            return await store.Database.QueryAsync(sql + _limits, parameters, json =>
+            {
+                var rows = new List<T>();
+                foreach (var line in new JsonLines(json)) rows.Add(JsonSerializer.Deserialize(line, type)!);
+                return rows;
+            }, deadline.Token);
+        }
+        catch (OperationCanceledException ex) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new HistoryQueryTimeoutException(queryTimeout, ex);
+        }
+        catch (HistoryStoreRejectedException ex) when (ex.Code == ClickHouseErrorCode.TimeoutExceeded)
+        {
+            throw new HistoryQueryTimeoutException(queryTimeout, ex);
+        }
+    }
 
     internal static string EscapeLike(string text)
     {

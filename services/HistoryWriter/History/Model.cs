@@ -71,7 +71,14 @@ public sealed record StatsReport(string Bucket, string By, string TimeZone, Date
 
 public sealed record RetentionSetting(int Days);
 
-public sealed record ParkedView(DateTimeOffset ParkedAt, string Stream, string Subject, ulong StreamSeq, string Reason, string PayloadBase64);
+/// <summary>A parked message: <see cref="Id"/> is its place in its stream ("CHAT_MESSAGES-42"), what replay takes.</summary>
+public sealed record ParkedView(string Id, DateTimeOffset ParkedAt, string Stream, string Subject, ulong StreamSeq, string Reason, string PayloadBase64);
+
+/// <summary>Parked messages newest first; <see cref="NextBefore"/> continues with older ones (null at the end).</summary>
+public sealed record ParkedPage(IReadOnlyList<ParkedView> Parked, string? NextBefore);
+
+/// <summary>What replaying parked messages did: how many are archived now, and which are parked again with their new reason.</summary>
+public sealed record ParkedReplayReport(int Replayed, IReadOnlyList<ParkedView> StillParked);
 
 public enum StatsBucket { Hour, Day }
 

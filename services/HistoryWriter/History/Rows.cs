@@ -61,7 +61,13 @@ internal sealed record OwnershipRow(long Own, long Foreign);
 
 internal sealed record TimeZoneRow(string Name);
 
-internal sealed record ParkedRow(long ParkedAtMs, string Stream, string Subject, ulong StreamSeq, string Reason, string PayloadBase64);
+internal sealed record ParkedRow(long ParkedAtMs, string Stream, string Subject, ulong StreamSeq, string Reason, string PayloadBase64)
+{
+    [JsonIgnore]
+    public Archive.ParkedId Id => new(Stream, StreamSeq);
+
+    public ParkedView ToView() => new(Id.ToString(), DateTimeOffset.FromUnixTimeMilliseconds(ParkedAtMs), Stream, Subject, StreamSeq, Reason, PayloadBase64);
+}
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

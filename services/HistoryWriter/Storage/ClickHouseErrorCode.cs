@@ -3,6 +3,7 @@ namespace CustomerService.HistoryWriter.Storage;
 /// <summary>ClickHouse error texts start with their code ("Code: 469. DB::Exception: ..."), over every interface.</summary>
 internal static class ClickHouseErrorCode
 {
+    public const int TimeoutExceeded = 159;
     public const int ViolatedConstraint = 469;
 
     public static int Parse(string message)

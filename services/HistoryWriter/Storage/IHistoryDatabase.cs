@@ -20,16 +20,21 @@ internal interface IHistoryDatabase : IAsyncDisposable
     ValueTask<T> QueryAsync<T>(string sql, QueryParameters? parameters, JsonRowsReader<T> read, CancellationToken cancellationToken);
 
     /// <summary>Inserts RowBinary-encoded rows of <paramref name="columns"/> into a table, as one insert.</summary>
-    /// <exception cref="HistoryStoreRejectedException">The engine refused the rows (a constraint, a bad value).</exception>
+    /// <exception cref="HistoryStoreRejectedException">The engine refused the rows (a constraint, a bad value, or its own state).</exception>
     ValueTask InsertAsync(string table, string columns, ReadOnlyMemory<byte> rowBinary, CancellationToken cancellationToken);
 }
 
 /// <summary>
-/// The engine answered and said no (bad SQL, a violated constraint, a value it cannot take). Anything else thrown
-/// by a database (connection refused, timeout) is transient: the same statement may succeed later.
+/// The engine answered and said no: bad SQL, a violated constraint, a value it cannot take, but also a state of its
+/// own (too many parts, a read-only table, a memory limit). <see cref="StoreFailures"/> tells the rows' fault from the
+/// store's; anything else thrown by a database (connection refused, timeout) is the store's too.
 /// </summary>
 public sealed class HistoryStoreRejectedException(int code, string message, Exception? inner = null) : Exception(message, inner)
 {
     /// <summary>ClickHouse's error code (e.g. 469 VIOLATED_CONSTRAINT).</summary>
     public int Code { get; } = code;
 }
+
+/// <summary>The store cannot take writes right now (a transient failure, <see cref="StoreFailures"/>): try again shortly.</summary>
+public sealed class HistoryStoreUnavailableException(Exception inner)
+    : Exception("the history store cannot take writes right now: " + inner.Message, inner);
