@@ -28,6 +28,7 @@ internal sealed class HistoryApp(string natsUrl, string database, string consume
         builder.UseSetting("History:ConsumerName", consumerName);
         builder.UseSetting("History:BatchDelay", "00:00:00.050");
         if (clickHouse is not null) builder.UseSetting("ConnectionStrings:clickhouse", clickHouse);
+        builder.UseSetting("Auth:InternalKey", TestIdentity.KeyBase64);
     }
 
     protected override IHost CreateHost(IHostBuilder builder)
@@ -40,7 +41,7 @@ internal sealed class HistoryApp(string natsUrl, string database, string consume
 
     public HttpClient ClientFor(string tenant, string role, string user = "u-1")
     {
-        var client = CreateClient();
+        var client = CreateDefaultClient(TestIdentity.Signer());
         client.DefaultRequestHeaders.Add(IdentityHeaders.Tenant, tenant);
         client.DefaultRequestHeaders.Add(IdentityHeaders.Role, role);
         client.DefaultRequestHeaders.Add(IdentityHeaders.User, user);

@@ -12,6 +12,12 @@ public sealed class GatewayAuthOptions
     /// <summary>Base64 HMAC-SHA256 key of at least 32 bytes. Never committed: the AppHost passes Auth__SigningKey.</summary>
     public string SigningKey { get; set; } = "";
 
+    /// <summary>
+    /// Base64 key of at least 32 bytes the gateway signs the identity headers it sets with (Auth__InternalKey), the same
+    /// in every service; required, since no service believes unsigned identity headers.
+    /// </summary>
+    public string InternalKey { get; set; } = "";
+
     /// <summary>Tolerated clock difference between Admin and the gateway when checking exp and nbf.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -35,6 +41,8 @@ internal sealed class GatewayAuthOptionsValidator : IValidateOptions<GatewayAuth
         if (key.Length < GatewayAuthOptions.MinimumKeyBytes)
             return ValidateOptionsResult.Fail(
                 $"{PlatformClaims.SigningKeyConfig} has {key.Length} bytes; HMAC-SHA256 needs at least {GatewayAuthOptions.MinimumKeyBytes}.");
+        if (!Microsoft.Extensions.Hosting.InternalKey.TryDecode(options.InternalKey, out _, out var internalKeyProblem))
+            return ValidateOptionsResult.Fail(internalKeyProblem);
         if (options.ClockSkew < TimeSpan.Zero) return ValidateOptionsResult.Fail("Auth:ClockSkew must not be negative.");
         return ValidateOptionsResult.Success;
     }
