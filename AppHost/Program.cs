@@ -12,6 +12,7 @@ var ticketDb = infra.AddPostgresDatabase("ticketdb");
 var webhookDb = infra.AddPostgresDatabase("webhookdb");
 var rabbitMq = infra.AddRabbitMq("rabbitmq");
 var signingKey = builder.AddSigningKey(infra);
+var internalKey = builder.AddInternalKey(infra);
 
 // Admin: tenants, accounts, tokens and live configuration (PostgreSQL is the source of truth); announces token
 // revocations through Redis.
@@ -72,5 +73,9 @@ foreach (var gateway in builder.AddGatewayTier(infra.GatewayPort, builder.Config
         .WithReference(redis).WaitFor(redis)
         .WithReference(session).WithReference(admin).WithReference(history).WithReference(web).WithReference(webhooks).WithReference(routing)
         .WaitFor(session).WaitFor(admin);
+
+// Internal trust: the gateway signs the identity headers it sets with this key, and every service refuses (401)
+// identity headers without a valid signature, so a request straight to a service port cannot claim to be anyone.
+builder.WithKeyInEveryService("Auth__InternalKey", internalKey);
 
 builder.Build().Run();

@@ -11,8 +11,8 @@ using OpenTelemetry.Trace;
 namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
-/// What every service of the platform shares: telemetry to the dashboard, health endpoints, service discovery
-/// and resilient HTTP and gRPC clients.
+/// What every service of the platform shares: telemetry to the dashboard, health endpoints, service discovery,
+/// resilient HTTP and gRPC clients, and identity headers believed only when the gateway signed them.
 /// </summary>
 public static class Extensions
 {
@@ -27,6 +27,7 @@ public static class Extensions
         builder.ConfigureOpenTelemetry();
         builder.AddGrpcEndpoint();
         builder.AddDefaultHealthChecks();
+        builder.AddInternalTrust();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

@@ -6,8 +6,9 @@ namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Who calls a service's API, as the gateway says in its identity headers after validating the JWT (it strips any a
-/// client sent; services behind it trust only these), and the one way every API refuses: 401 without an identity,
-/// 403 for a role that does not fit, both as ProblemDetails.
+/// client sent and signs the ones it sets; <see cref="InternalTrust"/> has refused the request before it gets here
+/// unless the signature is valid), and the one way every API refuses: 401 without an identity, 403 for a role that
+/// does not fit, both as ProblemDetails.
 /// </summary>
 public sealed record GatewayCaller(string TenantId, string UserId, string Role, string? Name, IReadOnlyList<string> SkillGroups)
 {

@@ -73,6 +73,8 @@ public sealed class GatewayProcess : IAsyncDisposable
         environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
         environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         environment["Auth__SigningKey"] = signingKey;
+        // The gateway signs the identity it passes on (the echo service does not check it; the cost is in the figures).
+        environment["Auth__InternalKey"] = TestIdentity.KeyBase64;
         environment["ConnectionStrings__redis"] = redis;
         foreach (var cluster in new[] { "session", "admin", "historywriter" })
             environment[$"ReverseProxy__Clusters__{cluster}__Destinations__d1__Address"] = downstream.ToString();

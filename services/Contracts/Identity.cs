@@ -2,7 +2,8 @@ namespace CustomerService.Contracts;
 
 /// <summary>
 /// Who is calling, as the gateway tells the services behind it. The gateway validates the JWT, strips any of
-/// these headers a client sent, and sets them from the token's claims; services trust only these.
+/// these headers a client sent, sets them from the token's claims and signs them (<see cref="IdentitySignature"/>);
+/// services believe them only with a valid signature.
 /// </summary>
 public static class IdentityHeaders
 {
@@ -18,6 +19,7 @@ public static class IdentityHeaders
     /// </summary>
     public const string TokenVersion = "X-CS-Token-Version";
 
+    /// <summary>Every identity header, in the order <see cref="IdentitySignature.Canonical"/> signs them.</summary>
     public static readonly string[] All = [Tenant, User, Role, Name, SkillGroups, TokenVersion];
 }
 

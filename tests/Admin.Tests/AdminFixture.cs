@@ -33,7 +33,8 @@ public sealed class AdminFixture : IAsyncLifetime
         Nats = await NatsServer.StartAsync();
         Redis = await RedisServer.StartAsync();
         App = StartAdmin();
-        Client = App.CreateClient();
+        // Identity headers signed as the gateway signs them, on the service's own clock.
+        Client = App.CreateDefaultClient(TestIdentity.Signer(Time));
     }
 
     public AdminHost StartAdmin(string database = Database, bool withSigningKey = true)
@@ -44,6 +45,7 @@ public sealed class AdminFixture : IAsyncLifetime
             ["ConnectionStrings:redis"] = Redis.ConnectionString,
             [$"ConnectionStrings:{Database}"] = Postgres.ConnectionString(database),
             ["Auth:VisitorTokenLifetime"] = VisitorLifetime.ToString(),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
         };
         if (withSigningKey) settings["Auth:SigningKey"] = Convert.ToBase64String(SigningKey);
         var host = new AdminHost(settings, Time);

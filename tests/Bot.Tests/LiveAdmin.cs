@@ -38,6 +38,7 @@ public sealed class LiveAdmin : IAsyncLifetime
             ["ConnectionStrings:admindb"] = _postgres.ConnectionString("admindb"),
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["GRPC_PORT"] = grpcPort.ToString(),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();
@@ -48,7 +49,7 @@ public sealed class LiveAdmin : IAsyncLifetime
         _admin.UseExceptionHandler();
         _admin.MapConfigurationAdmin();
         await _admin.StartAsync();
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        Http = TestIdentity.Client(new Uri($"http://127.0.0.1:{httpPort}"));
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
     }
 

@@ -106,6 +106,17 @@ public sealed class AuthenticationTests(GatewayFixture fixture) : IDisposable
         Assert.Contains("Auth:SigningKey is missing", (error.InnerException ?? error).Message);
     }
 
+    [Theory]
+    [InlineData("", "Auth:InternalKey is missing")]
+    [InlineData("not base64!", "Auth:InternalKey is not valid base64")]
+    [InlineData("c2hvcnQta2V5", "Auth:InternalKey has 9 bytes")]
+    public void Without_a_good_internal_key_the_gateway_refuses_to_start_and_says_why(string key, string message)
+    {
+        var error = Assert.ThrowsAny<Exception>(() => fixture.StartGateway(new Dictionary<string, string?> { ["Auth:InternalKey"] = key }));
+
+        Assert.Contains(message, (error.InnerException ?? error).Message);
+    }
+
     private static string UnsignedToken()
     {
         static string Encode(string json) => Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');

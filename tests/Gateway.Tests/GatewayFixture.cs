@@ -30,6 +30,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         var settings = new Dictionary<string, string?>
         {
             ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
             ["ConnectionStrings:redis"] = Redis.ConnectionString,
             ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
             ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),

@@ -1,4 +1,5 @@
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 
 namespace CustomerService.Gateway.Tests;
 
@@ -19,6 +20,7 @@ public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
         request.Headers.Add(IdentityHeaders.Name, "Mallory");
         request.Headers.Add(IdentityHeaders.SkillGroups, "vip");
         request.Headers.Add("x-cs-role", "admin"); // header names are case-insensitive: this is the same header
+        request.Headers.Add(IdentitySignature.Header, IdentitySignature.Sign(new byte[32], new("acme", "root", Roles.Admin, "Mallory", "vip", null), DateTimeOffset.UtcNow));
         return request;
     }
 
@@ -50,6 +52,21 @@ public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task The_identity_passed_on_is_signed_with_the_internal_key_in_place_of_the_clients_signature()
+    {
+        var token = fixture.Tokens.Mint(subject: "agent-44", skills: ["general", "vip"], tokenVersion: 3);
+
+        var seen = await (await _client.SendAsync(Spoofed("/api/history/conversations", token))).SeenAsync();
+
+        var identity = new IdentityHeaderValues(seen.Header(IdentityHeaders.Tenant), seen.Header(IdentityHeaders.User), seen.Header(IdentityHeaders.Role),
+            seen.Header(IdentityHeaders.Name), seen.Header(IdentityHeaders.SkillGroups), seen.Header(IdentityHeaders.TokenVersion));
+        Assert.Equal("3", identity.TokenVersion);
+        Assert.Equal(IdentitySignatureCheck.Valid, IdentitySignature.Verify(TestIdentity.Key, seen.Header(IdentitySignature.Header), identity, DateTimeOffset.UtcNow));
+        Assert.Equal(IdentitySignatureCheck.Mismatch, IdentitySignature.Verify(TestIdentity.Key, seen.Header(IdentitySignature.Header),
+            identity with { Role = Roles.Admin }, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
     public async Task Anonymous_routes_get_no_identity_headers_at_all()
     {
         foreach (var path in new[] { "/api/auth/login", "/agent/index.html" })
@@ -57,6 +74,7 @@ public sealed class IdentityHeaderTests(GatewayFixture fixture) : IDisposable
             var seen = await (await _client.SendAsync(Spoofed(path, token: null))).SeenAsync();
 
             Assert.All(IdentityHeaders.All, name => Assert.Null(seen.Header(name)));
+            Assert.Null(seen.Header(IdentitySignature.Header));
         }
     }
 }

@@ -54,19 +54,31 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
 
     public async Task StartAdminAsync()
     {
-        Admin = ServiceProcess.Start("services/Admin", new Dictionary<string, string>
-        {
-            ["ConnectionStrings__admindb"] = _postgres.ConnectionString("admindb"),
-            ["ConnectionStrings__nats"] = _nats.Url,
-            ["ConnectionStrings__redis"] = Redis.ConnectionString,
-            ["GRPC_PORT"] = AdminGrpcPort.ToString(),
-            ["Seed__Demo"] = "true",
-            // Revocations that Redis missed are resent from PostgreSQL this often (30 s by default).
-            ["Auth__RevocationResendInterval"] = "00:00:01",
-            ["Auth__SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
-        });
+        Admin = ServiceProcess.Start("services/Admin", AdminEnvironment(AdminGrpcPort));
         await Admin.WaitHealthyAsync();
     }
+
+    /// <summary>A second Admin process on the same database and servers, on ports of its own, with <paramref name="overrides"/>.</summary>
+    public async Task<ServiceProcess> StartAnotherAdminAsync(IReadOnlyDictionary<string, string> overrides)
+    {
+        var environment = AdminEnvironment(LocalServer.FreePort());
+        foreach (var (key, value) in overrides) environment[key] = value;
+        var admin = ServiceProcess.Start("services/Admin", environment);
+        await admin.WaitHealthyAsync();
+        return admin;
+    }
+
+    private Dictionary<string, string> AdminEnvironment(int grpcPort) => new()
+    {
+        ["ConnectionStrings__admindb"] = _postgres.ConnectionString("admindb"),
+        ["ConnectionStrings__nats"] = _nats.Url,
+        ["ConnectionStrings__redis"] = Redis.ConnectionString,
+        ["GRPC_PORT"] = grpcPort.ToString(),
+        ["Seed__Demo"] = "true",
+        // Revocations that Redis missed are resent from PostgreSQL this often (30 s by default).
+        ["Auth__RevocationResendInterval"] = "00:00:01",
+        ["Auth__SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+    };
 
     public async Task StopAdminAsync() => await Admin.DisposeAsync();
 
@@ -75,6 +87,7 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     private GatewayHost StartGateway(string name) => GatewayHost.Start(new Dictionary<string, string?>
     {
         ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+        ["Auth:InternalKey"] = TestIdentity.KeyBase64,
         ["ConnectionStrings:redis"] = Redis.ConnectionString,
         ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
         ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
@@ -94,25 +107,31 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     /// A gateway in front of the real Admin (sign-in, agents) and Session (sockets), HistoryWriter's part played by
     /// the stand-in downstream. Started per test: Admin's HTTP port changes when a test restarts it.
     /// </summary>
-    public GatewayHost StartGatewayToServices() => GatewayHost.Start(new Dictionary<string, string?>
+    public GatewayHost StartGatewayToServices(IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
-        ["ConnectionStrings:redis"] = Redis.ConnectionString,
-        ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Session.BaseAddress.ToString(),
-        ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Admin.BaseAddress.ToString(),
-        ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["RateLimits:PerIp:Enabled"] = "false",
-        ["RateLimits:PerSubject:TokenLimit"] = "100000",
-        ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
-        ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
-        ["LiveConfig:Subscriber"] = "gateway-to-services",
-    });
+        var settings = new Dictionary<string, string?>
+        {
+            ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
+            ["ConnectionStrings:redis"] = Redis.ConnectionString,
+            ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Session.BaseAddress.ToString(),
+            ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Admin.BaseAddress.ToString(),
+            ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
+            ["RateLimits:PerIp:Enabled"] = "false",
+            ["RateLimits:PerSubject:TokenLimit"] = "100000",
+            ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+            ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
+            ["LiveConfig:Subscriber"] = "gateway-to-services",
+        };
+        foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
+        return GatewayHost.Start(settings);
+    }
 
     /// <summary>Sends to Admin's configuration API as the gateway would for an admin of the tenant.</summary>
     public async Task<HttpResponseMessage> SendAdminAsync(HttpMethod method, string tenant, string? json = null)
     {
-        using var http = new HttpClient { BaseAddress = Admin.BaseAddress };
+        using var http = TestIdentity.Client(Admin.BaseAddress);
         using var request = new HttpRequestMessage(method, "/api/admin/config/" + ConfigSections.Gateway);
         request.Headers.Add(IdentityHeaders.Tenant, tenant);
         request.Headers.Add(IdentityHeaders.User, "admin-of-" + tenant);

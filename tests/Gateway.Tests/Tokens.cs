@@ -18,7 +18,7 @@ public sealed class Tokens(byte[] signingKey)
         string tenant = "demo", string subject = "agent-1", string role = Roles.Agent, string name = "Alice",
         DateTimeOffset? issuedAt = null, TimeSpan? lifetime = null,
         string issuer = PlatformClaims.Issuer, string audience = PlatformClaims.Audience, byte[]? key = null, string[]? skills = null,
-        string? keyId = null)
+        string? keyId = null, int? tokenVersion = null)
     {
         var iat = issuedAt ?? DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>
@@ -29,6 +29,7 @@ public sealed class Tokens(byte[] signingKey)
             [PlatformClaims.Name] = name,
         };
         if (skills is not null) claims[PlatformClaims.SkillGroups] = skills;
+        if (tokenVersion is { } version) claims[PlatformClaims.TokenVersion] = version;
         return _handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = issuer,

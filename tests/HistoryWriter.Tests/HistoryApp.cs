@@ -29,6 +29,7 @@ internal sealed class HistoryApp(string natsUrl, string database, string consume
         builder.UseSetting("History:ConsumerName", consumerName);
         builder.UseSetting("History:BatchDelay", "00:00:00.050");
         if (clickHouse is not null) builder.UseSetting("ConnectionStrings:clickhouse", clickHouse);
+        builder.UseSetting("Auth:InternalKey", TestIdentity.KeyBase64);
         foreach (var (key, value) in settings ?? new Dictionary<string, string>()) builder.UseSetting(key, value);
     }
 
@@ -42,7 +43,7 @@ internal sealed class HistoryApp(string natsUrl, string database, string consume
 
     public HttpClient ClientFor(string tenant, string role, string user = "u-1")
     {
-        var client = CreateClient();
+        var client = CreateDefaultClient(TestIdentity.Signer());
         client.DefaultRequestHeaders.Add(IdentityHeaders.Tenant, tenant);
         client.DefaultRequestHeaders.Add(IdentityHeaders.Role, role);
         client.DefaultRequestHeaders.Add(IdentityHeaders.User, user);

@@ -54,7 +54,7 @@ public sealed class RestartTests : IAsyncLifetime
         var tenant = "t-kill";
         var dataDirectory = Directory.CreateTempSubdirectory("cs-history-kill-").FullName;
         var port = LocalServer.FreePort();
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var http = TestIdentity.Client(new Uri($"http://127.0.0.1:{port}"));
         foreach (var (name, value) in new[] { (IdentityHeaders.Tenant, tenant), (IdentityHeaders.Role, Roles.Admin), (IdentityHeaders.User, "ops") })
             http.DefaultRequestHeaders.Add(name, value);
         var service = StartService(port, dataDirectory);
@@ -93,6 +93,7 @@ public sealed class RestartTests : IAsyncLifetime
         info.Environment["History__DataDir"] = dataDirectory;
         info.Environment["History__ChdbLibrary"] = TestEngine.Library;
         info.Environment["History__BatchDelay"] = "00:00:00.050";
+        info.Environment["Auth__InternalKey"] = TestIdentity.KeyBase64;
         // What the killed process had fetched and not acked comes back after AckWait: short here, to keep the test short.
         info.Environment["History__AckWait"] = "00:00:03";
         var process = Process.Start(info)!;

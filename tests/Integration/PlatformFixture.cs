@@ -15,7 +15,7 @@ public sealed class PlatformFixture : IAsyncLifetime
 
     public DistributedApplication App { get; private set; } = null!;
 
-    /// <summary>The platform's data directory (the dev signing key the AppHost generated is in it).</summary>
+    /// <summary>The platform's data directory (the dev signing key and internal key the AppHost generated are in it).</summary>
     public string DataDirectory => _dataDir;
     public DistributedApplicationModel Model => App.Services.GetRequiredService<DistributedApplicationModel>();
 
@@ -49,6 +49,9 @@ public sealed class PlatformFixture : IAsyncLifetime
         .Where(r => r is not ParameterResource && !r.Annotations.OfType<ExplicitStartupAnnotation>().Any());
 
     public HttpClient Gateway() => App.CreateHttpClient("gateway", "http");
+
+    /// <summary>The internal key the AppHost generated for this run: the gateway signs identity headers with it.</summary>
+    public byte[] InternalKey() => Convert.FromBase64String(File.ReadAllText(Path.Combine(_dataDir, "internal-identity.key")).Trim());
 
     public async Task DisposeAsync()
     {

@@ -24,7 +24,7 @@ public sealed class AdminHost : IAsyncDisposable
     private AdminHost(string connectionString)
     {
         ConnectionString = connectionString;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HttpPort}") };
+        Http = TestIdentity.Client(new Uri($"http://127.0.0.1:{HttpPort}"));
     }
 
     public string ConnectionString { get; }
@@ -48,6 +48,7 @@ public sealed class AdminHost : IAsyncDisposable
             ["ConnectionStrings:admindb"] = ConnectionString,
             ["urls"] = $"http://127.0.0.1:{HttpPort}",
             ["GRPC_PORT"] = GrpcPort.ToString(),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();

@@ -30,7 +30,7 @@ public sealed class AdminHost : IAsyncDisposable
     private AdminHost(WebApplication app, int httpPort, int grpcPort)
     {
         _app = app;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}") };
+        Http = TestIdentity.Client(new Uri($"http://127.0.0.1:{httpPort}"));
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
     }
 
@@ -47,6 +47,7 @@ public sealed class AdminHost : IAsyncDisposable
             ["ConnectionStrings:redis"] = redis,
             ["urls"] = $"http://127.0.0.1:{httpPort}",
             ["GRPC_PORT"] = grpcPort.ToString(),
+            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
         });
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddServiceDefaults();

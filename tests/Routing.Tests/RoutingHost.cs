@@ -1,7 +1,9 @@
 using System.Net;
+using CustomerService.Contracts;
 using CustomerService.LiveConfig;
 using CustomerService.Routing.Desk;
 using CustomerService.Routing.Grpc;
+using CustomerService.TestInfrastructure;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -27,12 +29,12 @@ public sealed class RoutingHost : IAsyncDisposable
         _app = app;
         _channel = channel;
         Client = new RoutingClient(channel);
-        Http = new HttpClient { BaseAddress = http };
+        Http = TestIdentity.Client(http);
     }
 
     public RoutingClient Client { get; }
 
-    /// <summary>The desk API (HTTP/1.1, on a port of its own as in the platform), without the gateway in front.</summary>
+    /// <summary>The desk API (HTTP/1.1, on a port of its own as in the platform), without the gateway in front: identity headers signed as it signs them.</summary>
     public HttpClient Http { get; }
 
     public IServiceProvider Services => _app.Services;
@@ -47,6 +49,7 @@ public sealed class RoutingHost : IAsyncDisposable
         // Only the settings the test gives: not the service's appsettings.json, copied beside the tests.
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(settings ?? new Dictionary<string, string?>());
+        builder.Configuration[IdentitySignature.KeyConfig] = TestIdentity.KeyBase64;
         builder.Logging.ClearProviders();
         if (liveConfigAddress is not null)
         {
@@ -59,6 +62,7 @@ public sealed class RoutingHost : IAsyncDisposable
             k.Listen(IPAddress.Loopback, 0, o => o.Protocols = HttpProtocols.Http1);
         });
         builder.Services.AddSingleton(redis);
+        builder.AddInternalTrust(); // the desk API checks identity signatures as in the service
         builder.Services.AddRouting(builder.Configuration);
         var app = builder.Build();
         app.MapGrpcService<RoutingService>();

@@ -62,11 +62,7 @@ public sealed class RevocationTests
     private static async Task<ClientWebSocket> ConnectAsync(SessionHost host, string tenant, string user, string role, int? version, bool hello = true)
     {
         var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader(IdentityHeaders.Tenant, tenant);
-        socket.Options.SetRequestHeader(IdentityHeaders.User, user);
-        socket.Options.SetRequestHeader(IdentityHeaders.Role, role);
-        socket.Options.SetRequestHeader(IdentityHeaders.Name, user);
-        if (version is { } v) socket.Options.SetRequestHeader(IdentityHeaders.TokenVersion, v.ToString());
+        TestIdentity.SetIdentity(socket.Options, tenant, user, role, user, tokenVersion: version);
         await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/ws/{(role == Roles.Visitor ? "customer" : "agent")}"), CancellationToken.None);
         if (hello)
         {

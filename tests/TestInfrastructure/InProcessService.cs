@@ -6,7 +6,8 @@ namespace CustomerService.TestInfrastructure;
 
 /// <summary>
 /// A service of this repository hosted in the test process as its Program.cs hosts it: its content root (so its
-/// appsettings.json), environment Testing, the given settings over it, and every log line kept in <see cref="Logs"/>.
+/// appsettings.json), environment Testing, the internal key <see cref="TestIdentity.Key"/> and the given settings over
+/// it, and every log line kept in <see cref="Logs"/>.
 /// The caller adds the service's registrations and endpoints, as its Program.cs does.
 /// </summary>
 public sealed class InProcessService : IAsyncDisposable
@@ -31,6 +32,7 @@ public sealed class InProcessService : IAsyncDisposable
             EnvironmentName = "Testing",
             ContentRootPath = Path.Combine(LocalServer.RepoRoot, folder),
         });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Auth:InternalKey"] = TestIdentity.KeyBase64 });
         builder.Configuration.AddInMemoryCollection(settings);
         var logs = new LogLines();
         builder.Logging.ClearProviders();

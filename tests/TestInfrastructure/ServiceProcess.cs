@@ -5,8 +5,8 @@ namespace CustomerService.TestInfrastructure;
 
 /// <summary>
 /// A built service of this repository started alone as a process, as a deployment would run it: its output folder
-/// in the configuration of the running tests, configured only by environment variables, its output kept for
-/// failure messages. Killed on dispose.
+/// in the configuration of the running tests, configured only by environment variables (the internal key
+/// <see cref="TestIdentity.Key"/> unless they say otherwise), its output kept for failure messages. Killed on dispose.
 /// </summary>
 public sealed class ServiceProcess : IAsyncDisposable
 {
@@ -39,6 +39,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled";
+        info.Environment["Auth__InternalKey"] = TestIdentity.KeyBase64;
         foreach (var (key, value) in environment) info.Environment[key] = value;
         var service = new ServiceProcess(Process.Start(info) ?? throw new InvalidOperationException($"could not start {dll}"), port);
         service._process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (service._output) service._output.AppendLine(e.Data); };

@@ -24,15 +24,12 @@ public sealed class TestSocket : IAsyncDisposable
         _reading = ReadAsync();
     }
 
-    /// <summary>A socket to Session at <paramref name="session"/> as the gateway would open it for this identity (the identity headers set).</summary>
+    /// <summary>A socket to Session at <paramref name="session"/> as the gateway would open it for this identity (the identity headers set and signed).</summary>
     public static async Task<TestSocket> ConnectAsync(Uri session, string tenant, string user, string role, string? name = null,
         Func<string>? serviceOutput = null)
     {
         var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader(IdentityHeaders.Tenant, tenant);
-        socket.Options.SetRequestHeader(IdentityHeaders.User, user);
-        socket.Options.SetRequestHeader(IdentityHeaders.Role, role);
-        socket.Options.SetRequestHeader(IdentityHeaders.Name, Uri.EscapeDataString(name ?? user));
+        TestIdentity.SetIdentity(socket.Options, tenant, user, role, Uri.EscapeDataString(name ?? user));
         var path = role == Roles.Visitor ? "customer" : "agent";
         await socket.ConnectAsync(new Uri($"ws://{session.Authority}/ws/{path}"), CancellationToken.None);
         return new TestSocket(socket, serviceOutput);

@@ -31,7 +31,7 @@ public sealed class StandaloneTests(WebhookFixture fixture)
         });
         await service.WaitHealthyAsync();
 
-        using var api = new HttpClient { BaseAddress = service.BaseAddress };
+        using var api = TestIdentity.Client(service.BaseAddress);
         api.DefaultRequestHeaders.Add(IdentityHeaders.Tenant, "alone");
         api.DefaultRequestHeaders.Add(IdentityHeaders.User, "admin-1");
         api.DefaultRequestHeaders.Add(IdentityHeaders.Role, Roles.Admin);

@@ -30,7 +30,7 @@ public sealed class WebhooksHost : IAsyncDisposable
             EnvironmentName = "Testing",
             ContentRootPath = Path.Combine(LocalServer.RepoRoot, "adapters", "Webhooks"),
         });
-        var configuration = new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}" };
+        var configuration = new Dictionary<string, string?> { ["urls"] = $"http://127.0.0.1:{port}", ["Auth:InternalKey"] = TestIdentity.KeyBase64 };
         foreach (var (key, value) in settings) configuration[key] = value;
         builder.Configuration.AddInMemoryCollection(configuration);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
@@ -44,10 +44,10 @@ public sealed class WebhooksHost : IAsyncDisposable
         return new WebhooksHost(app, port);
     }
 
-    /// <summary>An API client as the gateway calls the service: identity headers of the given tenant and role.</summary>
+    /// <summary>An API client as the gateway calls the service: identity headers of the given tenant and role, signed.</summary>
     public HttpClient Api(string tenant, string role = "admin", string user = "admin-1")
     {
-        var http = new HttpClient { BaseAddress = BaseAddress };
+        var http = TestIdentity.Client(BaseAddress);
         http.DefaultRequestHeaders.Add("X-CS-Tenant", tenant);
         http.DefaultRequestHeaders.Add("X-CS-User", user);
         http.DefaultRequestHeaders.Add("X-CS-Role", role);

@@ -18,6 +18,12 @@ public sealed class GatewayAuthOptions
     /// </summary>
     public string AcceptedSigningKeys { get; set; } = "";
 
+    /// <summary>
+    /// Base64 key of at least 32 bytes the gateway signs the identity headers it sets with (Auth__InternalKey), the same
+    /// in every service; required, since no service believes unsigned identity headers.
+    /// </summary>
+    public string InternalKey { get; set; } = "";
+
     /// <summary>Tolerated clock difference between Admin and the gateway when checking exp and nbf.</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -60,6 +66,8 @@ internal sealed class GatewayAuthOptionsValidator : IValidateOptions<GatewayAuth
         {
             return ValidateOptionsResult.Fail($"{PlatformClaims.AcceptedSigningKeysConfig} must be base64 keys separated by commas.");
         }
+        if (!Microsoft.Extensions.Hosting.InternalKey.TryDecode(options.InternalKey, out _, out var internalKeyProblem))
+            return ValidateOptionsResult.Fail(internalKeyProblem);
         if (options.ClockSkew < TimeSpan.Zero) return ValidateOptionsResult.Fail("Auth:ClockSkew must not be negative.");
         return ValidateOptionsResult.Success;
     }

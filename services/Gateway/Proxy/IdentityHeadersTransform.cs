@@ -7,32 +7,53 @@ using Yarp.ReverseProxy.Transforms.Builder;
 namespace CustomerService.Gateway.Proxy;
 
 /// <summary>
-/// On every proxied request, on every route: drops any X-CS-* identity header the client sent and sets them from
-/// the validated token, so services can trust them. X-CS-Skills lists an agent's skill groups, comma-separated;
-/// X-CS-Token-Version is the token's ver (Session closes sockets whose version a revocation outdates). X-CS-Name is percent-encoded UTF-8 (RFC 3986), because
-/// display names in any script must survive an HTTP header; services read it with Uri.UnescapeDataString.
+/// On every proxied request, on every route: drops any X-CS-* identity header (and signature) the client sent and
+/// sets them from the validated token, signed with the deployment's internal key (X-CS-Identity-Signature,
+/// <see cref="IdentitySignature"/>), so services can tell them from forged ones. X-CS-Skills lists an agent's skill
+/// groups, comma-separated; X-CS-Token-Version is the token's ver (Session closes sockets whose version a revocation
+/// outdates). X-CS-Name is percent-encoded UTF-8 (RFC 3986), because display names in any script must survive an HTTP
+/// header; services read it with Uri.UnescapeDataString.
 /// </summary>
 internal sealed class IdentityHeadersTransform : ITransformProvider
 {
+    private readonly byte[] _key;
+    private readonly TimeProvider _time;
+
+    public IdentityHeadersTransform(InternalKey key, TimeProvider time)
+    {
+        // GatewayAuthOptionsValidator has refused to start without one.
+        _key = key.Bytes ?? throw new InvalidOperationException($"{IdentitySignature.KeyConfig} is missing.");
+        _time = time;
+    }
+
     public void ValidateRoute(TransformRouteValidationContext context) { }
 
     public void ValidateCluster(TransformClusterValidationContext context) { }
 
     public void Apply(TransformBuilderContext context) => context.AddRequestTransform(SetIdentity);
 
-    private static ValueTask SetIdentity(RequestTransformContext context)
+    private ValueTask SetIdentity(RequestTransformContext context)
     {
         var headers = context.ProxyRequest.Headers;
         foreach (var header in IdentityHeaders.All) headers.Remove(header);
+        headers.Remove(IdentitySignature.Header);
 
         var user = context.HttpContext.User;
         if (user.Identity?.IsAuthenticated != true) return ValueTask.CompletedTask;
-        Set(headers, IdentityHeaders.Tenant, user.FindFirst(PlatformClaims.Tenant)?.Value);
-        Set(headers, IdentityHeaders.User, user.FindFirst(PlatformClaims.Subject)?.Value);
-        Set(headers, IdentityHeaders.Role, user.FindFirst(PlatformClaims.Role)?.Value);
-        Set(headers, IdentityHeaders.Name, user.FindFirst(PlatformClaims.Name)?.Value is { } name ? Uri.EscapeDataString(name) : null);
-        Set(headers, IdentityHeaders.SkillGroups, SkillGroups(user));
-        Set(headers, IdentityHeaders.TokenVersion, user.FindFirst(PlatformClaims.TokenVersion)?.Value);
+        var identity = new IdentityHeaderValues(
+            Tenant: user.FindFirst(PlatformClaims.Tenant)?.Value,
+            User: user.FindFirst(PlatformClaims.Subject)?.Value,
+            Role: user.FindFirst(PlatformClaims.Role)?.Value,
+            Name: user.FindFirst(PlatformClaims.Name)?.Value is { } name ? Uri.EscapeDataString(name) : null,
+            SkillGroups: SkillGroups(user),
+            TokenVersion: user.FindFirst(PlatformClaims.TokenVersion)?.Value);
+        Set(headers, IdentityHeaders.Tenant, identity.Tenant);
+        Set(headers, IdentityHeaders.User, identity.User);
+        Set(headers, IdentityHeaders.Role, identity.Role);
+        Set(headers, IdentityHeaders.Name, identity.Name);
+        Set(headers, IdentityHeaders.SkillGroups, identity.SkillGroups);
+        Set(headers, IdentityHeaders.TokenVersion, identity.TokenVersion);
+        if (identity.Any) headers.TryAddWithoutValidation(IdentitySignature.Header, IdentitySignature.Sign(_key, identity, _time.GetUtcNow()));
         return ValueTask.CompletedTask;
     }
 
