@@ -19,12 +19,27 @@ public sealed class RateLimitOptions
     /// exemption. Every refusal is still a 429 the caller counts.
     /// </summary>
     public List<AddressAllowance> Allowances { get; set; } = [];
+
+    /// <summary>The first allowance whose network holds <paramref name="address"/> (IPv4 clients on dual-stack sockets as IPv4), if any.</summary>
+    public AddressAllowance? AllowanceFor(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        foreach (var allowance in Allowances)
+            if (allowance.TryGetNetwork(out var network) && network.Contains(address)) return allowance;
+        return null;
+    }
 }
 
-/// <summary>An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get (its <c>Enabled</c> is not read).</summary>
+/// <summary>
+/// An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get (its <c>Enabled</c> is
+/// not read); optionally its own socket cap per address, in place of the default.
+/// </summary>
 public sealed class AddressAllowance : TokenBucket
 {
     public string Network { get; set; } = "";
+
+    /// <summary>WebSockets each address of the network may hold at once; null: <c>Limits:MaxSocketsPerIp</c>.</summary>
+    public int? MaxSockets { get; set; }
 
     public bool TryGetNetwork(out IPNetwork network)
     {
