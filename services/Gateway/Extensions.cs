@@ -24,6 +24,7 @@ internal static class Extensions
         builder.AddSharedPort();
         builder.AddGatewayAuthentication();
         builder.AddGatewayRateLimits();
+        builder.AddVisitorTokenLimits();
         builder.AddBlocklist();
         builder.AddGatewayProxy();
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using CustomerService.Contracts;
@@ -6,8 +7,8 @@ using CustomerService.Contracts;
 namespace CustomerService.Gateway.Tests;
 
 /// <summary>
-/// A tenant's socket cap (<c>gateway.max_sockets</c>) written through the real Admin API and enforced by both gateway
-/// replicas, each counting its own sockets.
+/// A tenant's socket cap (<c>gateway.max_sockets</c>) and visitor-token bucket (<c>gateway.rate_limits.visitor_tokens</c>)
+/// written through the real Admin API and enforced by both gateway replicas, each counting its own sockets.
 /// </summary>
 [Collection(LiveGatewayCollection.Name)]
 public sealed class LiveLimitTests(LiveGatewayFixture fixture) : IDisposable
@@ -96,5 +97,33 @@ public sealed class LiveLimitTests(LiveGatewayFixture fixture) : IDisposable
                 if (status == HttpStatusCode.SwitchingProtocols) break;
                 Assert.True(DateTime.UtcNow < until, $"still {status} after the document was deleted");
             }
+    }
+
+    [Fact]
+    public async Task A_tenant_visitor_token_bucket_applies_to_its_site_key_once_admin_has_named_the_tenant_for_it()
+    {
+        var tenant = NewTenant("visitors");
+        var siteKey = "sk-" + tenant;
+        await fixture.WaitForVersionAsync(await fixture.PutAsync(tenant,
+            """{"rate_limits":{"visitor_tokens":{"token_limit":2,"tokens_per_period":1,"period_seconds":600}}}"""), InEffectWithin);
+        var gateway = fixture.Gateways[0];
+        using var client = gateway.ClientFrom();
+
+        async Task<HttpResponseMessage> SignInAsync(string key, string? tenantOfKey)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/auth/visitor") { Content = JsonContent.Create(new { siteKey = key }) };
+            if (tenantOfKey is not null) request.Headers.Add(Downstream.SignInTenantHeader, tenantOfKey);
+            return await client.SendAsync(request);
+        }
+
+        // The first sign-in tells the gateway whose site key it is (Admin's answer names the tenant).
+        Assert.Equal(HttpStatusCode.OK, (await SignInAsync(siteKey, tenant)).StatusCode);
+        for (var i = 0; i < 2; i++) Assert.Equal(HttpStatusCode.OK, (await SignInAsync(siteKey, tenant)).StatusCode);
+        var refused = await SignInAsync(siteKey, tenant);
+        var problem = await refused.ProblemAsync(HttpStatusCode.TooManyRequests);
+        Assert.Equal("visitor-tokens-per-site-key", problem.GetProperty("limit").GetString());
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.FromMinutes(1), $"Retry-After {refused.Headers.RetryAfter}");
+        // Another tenant's site key keeps the default bucket (2,000).
+        for (var i = 0; i < 5; i++) Assert.Equal(HttpStatusCode.OK, (await SignInAsync("sk-other-" + tenant, NewTenant("other"))).StatusCode);
     }
 }

@@ -21,8 +21,10 @@ public static class GatewayRateLimits
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
             .Validate(o => Valid(o.PerIp) && Valid(o.PerSubject), "RateLimits: TokenLimit and TokensPerPeriod must be positive, ReplenishmentPeriod too.")
             .Validate(o => o.Allowances.All(a => a.TryGetNetwork(out _) && a.TokenLimit > 0 && a.TokensPerPeriod > 0 && a.ReplenishmentPeriod > TimeSpan.Zero
-                    && a.MaxSockets is null or > 0),
-                "RateLimits:Allowances: each needs a Network (an address or CIDR) and a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod; MaxSockets, when set, positive too.")
+                    && a.MaxSockets is null or > 0 && (a.VisitorTokens is null || Valid(a.VisitorTokens))),
+                "RateLimits:Allowances: each needs a Network (an address or CIDR) and a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod; MaxSockets and VisitorTokens, when set, positive too.")
+            .Validate(o => Valid(o.VisitorTokens.PerIp) && Valid(o.VisitorTokens.PerSiteKey),
+                "RateLimits:VisitorTokens: TokenLimit and TokensPerPeriod must be positive, ReplenishmentPeriod too.")
             .ValidateOnStart();
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, ILiveConfig>((limiter, limits, live) =>
@@ -35,7 +37,7 @@ public static class GatewayRateLimits
         return builder;
     }
 
-    private static bool Valid(TokenBucket bucket) =>
+    internal static bool Valid(TokenBucket bucket) =>
         !bucket.Enabled || (bucket.TokenLimit > 0 && bucket.TokensPerPeriod > 0 && bucket.ReplenishmentPeriod > TimeSpan.Zero);
 
     private static PartitionedRateLimiter<HttpContext> PerIp(RateLimitOptions limits)
@@ -82,7 +84,7 @@ public static class GatewayRateLimits
     // One options object per live limit document, so the same document finds the same buckets.
     private static readonly ConditionalWeakTable<TokenBucketLimit, TokenBucketRateLimiterOptions> LiveOptions = new();
 
-    private static TokenBucketRateLimiterOptions Options(TokenBucketLimit limit) =>
+    internal static TokenBucketRateLimiterOptions Options(TokenBucketLimit limit) =>
         LiveOptions.GetValue(limit, l => new TokenBucketRateLimiterOptions
         {
             TokenLimit = l.TokenLimit,
@@ -92,7 +94,7 @@ public static class GatewayRateLimits
             AutoReplenishment = true,
         });
 
-    private static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
+    internal static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
     {
         TokenLimit = bucket.TokenLimit,
         TokensPerPeriod = bucket.TokensPerPeriod,
