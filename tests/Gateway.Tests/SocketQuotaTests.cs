@@ -139,6 +139,38 @@ public sealed class SocketQuotaTests(GatewayFixture fixture) : IDisposable
     }
 
     [Fact]
+    public async Task Counted_from_many_threads_a_key_never_holds_more_than_its_cap_and_gives_every_place_back()
+    {
+        var held = new HeldSockets<string>(StringComparer.Ordinal);
+        var most = 0;
+        var current = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        {
+            for (var i = 0; i < 20_000; i++)
+            {
+                if (held.TryHold("tenant", 3) is not { } place) continue;
+                var now = Interlocked.Increment(ref current);
+                InterlockedMax(ref most, now);
+                Interlocked.Decrement(ref current);
+                place.Release();
+            }
+        })));
+        Assert.InRange(most, 1, 3);
+        Assert.Equal(0, held.Held("tenant"));
+        // Retired at zero and taken afresh: the key counts from nothing again.
+        var places = Enumerable.Range(0, 3).Select(_ => held.TryHold("tenant", 3)).ToList();
+        Assert.All(places, Assert.NotNull);
+        Assert.Null(held.TryHold("tenant", 3));
+        Assert.Equal(3, held.Held("tenant"));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        for (var seen = Volatile.Read(ref target); value > seen; seen = Volatile.Read(ref target))
+            if (Interlocked.CompareExchange(ref target, value, seen) == seen) return;
+    }
+
+    [Fact]
     public async Task A_refusal_past_the_address_cap_costs_no_token_check()
     {
         await using var gateway = Start(new() { ["Limits:MaxSocketsPerIp"] = "1" });
