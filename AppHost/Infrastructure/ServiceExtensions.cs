@@ -47,9 +47,12 @@ public static class ServiceExtensions
 
     /// <summary>
     /// Local runs: clients on this machine (the load tool, the browser tests) get a per-address bucket of 4,000
-    /// requests refilled at 2,000 a second instead of the production 400/200, so that the gateway's per-IP limit
-    /// does not silently shape a load run from loopback; past it they still get 429, which the load tool counts
-    /// (docs/loadtests.md). Deployments have no allowance unless they configure one.
+    /// requests refilled at 2,000 a second instead of the production 400/200, 20,000 sockets at once instead of the
+    /// production 200 per address (the load tool holds thousands from 127.0.0.1; one gateway process holds 9,500 at
+    /// most), and 4,000 visitor tokens refilled at 2,000 a second instead of 20 and one every 3 s (the Integration
+    /// tests sign visitors in from here), so that the gateway's per-IP limits do not silently shape a run from
+    /// loopback; past them they still get 429, which the load tool counts (docs/loadtests.md). Deployments have no
+    /// allowance unless they configure one.
     /// </summary>
     private static IResourceBuilder<ProjectResource> WithLoopbackAllowance(this IResourceBuilder<ProjectResource> gateway)
     {
@@ -57,7 +60,10 @@ public static class ServiceExtensions
         for (int i = 0; i < networks.Length; i++)
             gateway.WithEnvironment($"RateLimits__Allowances__{i}__Network", networks[i])
                 .WithEnvironment($"RateLimits__Allowances__{i}__TokenLimit", "4000")
-                .WithEnvironment($"RateLimits__Allowances__{i}__TokensPerPeriod", "2000");
+                .WithEnvironment($"RateLimits__Allowances__{i}__TokensPerPeriod", "2000")
+                .WithEnvironment($"RateLimits__Allowances__{i}__MaxSockets", "20000")
+                .WithEnvironment($"RateLimits__Allowances__{i}__VisitorTokens__TokenLimit", "4000")
+                .WithEnvironment($"RateLimits__Allowances__{i}__VisitorTokens__TokensPerPeriod", "2000");
         return gateway;
     }
 

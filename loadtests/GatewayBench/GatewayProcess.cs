@@ -83,6 +83,9 @@ public sealed class GatewayProcess : IAsyncDisposable
         environment["RateLimits__PerIp__TokensPerPeriod"] = "100000000";
         environment["RateLimits__PerSubject__TokenLimit"] = "100000000";
         environment["RateLimits__PerSubject__TokensPerPeriod"] = "100000000";
+        // Its sockets all come from one address and one tenant: the caps on those stay above the process's capacity.
+        environment["Limits__MaxSocketsPerIp"] = "1000000";
+        environment["Limits__MaxSocketsPerTenant"] = "1000000";
         foreach (var (name, value) in settings ?? new Dictionary<string, string>()) environment[name] = value;
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
@@ -26,10 +27,18 @@ public sealed class Downstream : IAsyncDisposable
     public const string SignInTenantHeader = "X-Test-Tenant";
 
     private readonly WebApplication _app;
+    private readonly ConcurrentDictionary<string, int> _received;
 
-    private Downstream(WebApplication app) => _app = app;
+    private Downstream(WebApplication app, ConcurrentDictionary<string, int> received)
+    {
+        _app = app;
+        _received = received;
+    }
 
     public Uri Address { get; private set; } = null!;
+
+    /// <summary>How many requests reached this service with <paramref name="pathAndQuery"/> (tests mark theirs with a query).</summary>
+    public int Received(string pathAndQuery) => _received.TryGetValue(pathAndQuery, out var count) ? count : 0;
 
     public static async Task<Downstream> StartAsync()
     {
@@ -38,9 +47,11 @@ public sealed class Downstream : IAsyncDisposable
         builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = null);
         var app = builder.Build();
+        var received = new ConcurrentDictionary<string, int>();
         app.UseWebSockets();
         app.Run(async http =>
         {
+            received.AddOrUpdate(http.Request.Path + http.Request.QueryString, 1, (_, n) => n + 1);
             var seen = await SeeAsync(http.Request);
             // Sign-ins answer as Admin does, naming the tenant (the test says which in X-Test-Tenant).
             if (http.Request.Path.StartsWithSegments("/api/auth") && seen.Header(SignInTenantHeader) is { } tenant)
@@ -58,7 +69,7 @@ public sealed class Downstream : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new Downstream(app) { Address = new Uri(address) };
+        return new Downstream(app, received) { Address = new Uri(address) };
     }
 
     private static async Task<Seen> SeeAsync(HttpRequest request)

@@ -40,6 +40,8 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["RateLimits:PerIp:Enabled"] = "false",
             ["RateLimits:PerSubject:TokenLimit"] = "100000",
             ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+            ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
+            ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
             ["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString(),
             ["Limits:MaxWebSocketFrameBytes"] = MaxFrameBytes.ToString(),
             ["Blocklist:RefreshInterval"] = "00:00:00.500",

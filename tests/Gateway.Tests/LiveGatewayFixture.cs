@@ -96,6 +96,8 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
         ["RateLimits:PerIp:Enabled"] = "false",
         ["RateLimits:PerSubject:TokenLimit"] = "100000",
         ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+        ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
+        ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
         // What the AppHost's WithReference(admin) gives the gateway: Admin's gRPC endpoint for service discovery.
         ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
         ["LiveConfig:Subscriber"] = name,
@@ -121,6 +123,8 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
             ["RateLimits:PerIp:Enabled"] = "false",
             ["RateLimits:PerSubject:TokenLimit"] = "100000",
             ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+            ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
+            ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
             ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
             ["LiveConfig:Subscriber"] = "gateway-to-services",
         };

@@ -173,6 +173,9 @@ public class SectionTests
     [InlineData("""{"rate_limits":{"per_subject":{"token_limit":0,"tokens_per_period":1}}}""", "rate_limits.per_subject.token_limit")]
     [InlineData("""{"rate_limits":{"per_tenant":{"token_limit":10,"tokens_per_period":1000001}}}""", "rate_limits.per_tenant.tokens_per_period")]
     [InlineData("""{"rate_limits":{"per_tenant":{"token_limit":10,"tokens_per_period":5,"period_seconds":0}}}""", "rate_limits.per_tenant.period_seconds")]
+    [InlineData("""{"rate_limits":{"visitor_tokens":{"token_limit":0,"tokens_per_period":1}}}""", "rate_limits.visitor_tokens.token_limit")]
+    [InlineData("""{"max_sockets":0}""", "max_sockets")]
+    [InlineData("""{"max_sockets":1000001}""", "max_sockets")]
     public void Gateway_settings_name_the_field_that_is_wrong(string json, string field)
     {
         var errors = Validate(ConfigSections.Gateway, json.Replace("%500%", new string('x', 501))).ToDictionary();
@@ -185,12 +188,16 @@ public class SectionTests
     {
         var json = """
             {"suspended":false,"allowed_origins":["https://shop.example.com","http://localhost:3000","https://*.example.org"],
-             "rate_limits":{"per_subject":{"token_limit":20,"tokens_per_period":10,"period_seconds":1},"per_tenant":{"token_limit":500,"tokens_per_period":250}}}
+             "rate_limits":{"per_subject":{"token_limit":20,"tokens_per_period":10,"period_seconds":1},"per_tenant":{"token_limit":500,"tokens_per_period":250},
+                            "visitor_tokens":{"token_limit":100,"tokens_per_period":5}},
+             "max_sockets":800}
             """;
         var settings = (GatewaySettings)ConfigSections.Get(ConfigSections.Gateway).Parse(json, strict: true);
 
         Assert.True(ConfigSections.Get(ConfigSections.Gateway).Validate(settings).IsValid);
         Assert.Equal(1, settings.RateLimits.PerTenant!.PeriodSeconds);
+        Assert.Equal(100, settings.RateLimits.VisitorTokens!.TokenLimit);
+        Assert.Equal(800, settings.MaxSockets);
         bool Allowed(string origin) => WebOrigin.TryParse(origin, out var o)
             && settings.AllowedOrigins.Any(e => WebOrigin.TryParsePattern(e, out var allowed, out _) && allowed.Matches(o));
         Assert.True(Allowed("https://shop.example.com"));

@@ -29,14 +29,27 @@ public sealed class RequestLimits
     /// </summary>
     public int? MaxSockets { get; set; }
 
-    /// <summary>The Retry-After of a socket refused at capacity.</summary>
+    /// <summary>
+    /// WebSockets one client address holds at once through this process (a shop's NAT puts its staff and visitors
+    /// behind one address); past it new ones get 429 (<see cref="SocketQuotas"/>). An allowance's MaxSockets replaces it
+    /// for its network (RateLimits:Allowances).
+    /// </summary>
+    public int MaxSocketsPerIp { get; set; } = 200;
+
+    /// <summary>
+    /// WebSockets one tenant's tokens hold at once through this process, so that one tenant cannot take the capacity
+    /// every tenant shares; the tenant's live <c>gateway.max_sockets</c> replaces it.
+    /// </summary>
+    public int MaxSocketsPerTenant { get; set; } = 5_000;
+
+    /// <summary>The Retry-After of a socket refused at capacity or past a cap.</summary>
     public TimeSpan SocketRetryAfter { get; set; } = TimeSpan.FromSeconds(5);
 
     public static IHostApplicationBuilder AddRequestLimits(IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<RequestLimits>().BindConfiguration(Section)
             .Validate(l => l.MaxRequestBodyBytes > 0 && l.MaxRequestHeadersTotalBytes > 0 && l.MaxRequestHeaderCount > 0 && l.MaxWebSocketFrameBytes > 125
-                     && l.MaxSockets is null or > 0 && l.SocketRetryAfter > TimeSpan.Zero,
+                     && l.MaxSockets is null or > 0 && l.MaxSocketsPerIp > 0 && l.MaxSocketsPerTenant > 0 && l.SocketRetryAfter > TimeSpan.Zero,
                 "Limits must be positive (and a WebSocket frame limit above 125 bytes, the size of control frames).")
             .ValidateOnStart();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<RequestLimits>>((kestrel, limits) =>

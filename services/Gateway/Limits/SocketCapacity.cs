@@ -100,7 +100,7 @@ internal sealed class SocketCapacityMiddleware(RequestDelegate next, SocketCapac
         finally { capacity.Release(); }
     }
 
-    private static bool IsWebSocketRequest(HttpContext context) =>
+    internal static bool IsWebSocketRequest(HttpContext context) =>
         context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true }
         && context.Request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase)
         || context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: var p }

@@ -20,37 +20,35 @@ public static class GatewayRateLimits
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section)
             .Validate(o => Valid(o.PerIp) && Valid(o.PerSubject), "RateLimits: TokenLimit and TokensPerPeriod must be positive, ReplenishmentPeriod too.")
-            .Validate(o => o.Allowances.All(a => a.TryGetNetwork(out _) && a.TokenLimit > 0 && a.TokensPerPeriod > 0 && a.ReplenishmentPeriod > TimeSpan.Zero),
-                "RateLimits:Allowances: each needs a Network (an address or CIDR) and a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod.")
+            .Validate(o => o.Allowances.All(a => a.TryGetNetwork(out _) && a.TokenLimit > 0 && a.TokensPerPeriod > 0 && a.ReplenishmentPeriod > TimeSpan.Zero
+                    && a.MaxSockets is null or > 0 && (a.VisitorTokens is null || Valid(a.VisitorTokens))),
+                "RateLimits:Allowances: each needs a Network (an address or CIDR) and a positive TokenLimit, TokensPerPeriod and ReplenishmentPeriod; MaxSockets and VisitorTokens, when set, positive too.")
+            .Validate(o => Valid(o.VisitorTokens.PerIp) && Valid(o.VisitorTokens.PerSiteKey),
+                "RateLimits:VisitorTokens: TokenLimit and TokensPerPeriod must be positive, ReplenishmentPeriod too.")
             .ValidateOnStart();
         builder.Services.AddRateLimiter(_ => { });
         builder.Services.AddOptions<RateLimiterOptions>().Configure<IOptions<RateLimitOptions>, ILiveConfig>((limiter, limits, live) =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.OnRejected = RejectAsync;
-            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(PerIp(limits.Value.PerIp, limits.Value.Allowances),
+            limiter.GlobalLimiter = PartitionedRateLimiter.CreateChained(PerIp(limits.Value),
                 PerSubject(limits.Value.PerSubject, live), PerTenant(live));
         });
         return builder;
     }
 
-    private static bool Valid(TokenBucket bucket) =>
+    internal static bool Valid(TokenBucket bucket) =>
         !bucket.Enabled || (bucket.TokenLimit > 0 && bucket.TokensPerPeriod > 0 && bucket.ReplenishmentPeriod > TimeSpan.Zero);
 
-    private static PartitionedRateLimiter<HttpContext> PerIp(TokenBucket bucket, IReadOnlyList<AddressAllowance> allowances)
+    private static PartitionedRateLimiter<HttpContext> PerIp(RateLimitOptions limits)
     {
+        var bucket = limits.PerIp;
         if (!bucket.Enabled) return PartitionedRateLimiter.Create<HttpContext, int>(_ => RateLimitPartition.GetNoLimiter(0));
         var options = Options(bucket);
-        var allowed = allowances.Select(a => (Network: a.TryGetNetwork(out var n) ? n : default, Options: Options(a))).ToList();
+        var allowed = limits.Allowances.ToDictionary(a => a, a => Options(a));
         // One factory for every partition (it runs once per new address), so choosing a partition allocates nothing
         // per request; an address in an allowance's network gets that allowance's bucket.
-        Func<IPAddress, TokenBucketRateLimiterOptions> factory = ip =>
-        {
-            var address = ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
-            foreach (var (network, own) in allowed)
-                if (network.Contains(address)) return own;
-            return options;
-        };
+        Func<IPAddress, TokenBucketRateLimiterOptions> factory = ip => limits.AllowanceFor(ip) is { } own ? allowed[own] : options;
         return PartitionedRateLimiter.Create<HttpContext, IPAddress>(http => http.Connection.RemoteIpAddress is { } ip
             ? RateLimitPartition.GetTokenBucketLimiter(ip, factory)
             : RateLimitPartition.GetNoLimiter(IPAddress.None));
@@ -86,7 +84,7 @@ public static class GatewayRateLimits
     // One options object per live limit document, so the same document finds the same buckets.
     private static readonly ConditionalWeakTable<TokenBucketLimit, TokenBucketRateLimiterOptions> LiveOptions = new();
 
-    private static TokenBucketRateLimiterOptions Options(TokenBucketLimit limit) =>
+    internal static TokenBucketRateLimiterOptions Options(TokenBucketLimit limit) =>
         LiveOptions.GetValue(limit, l => new TokenBucketRateLimiterOptions
         {
             TokenLimit = l.TokenLimit,
@@ -96,7 +94,7 @@ public static class GatewayRateLimits
             AutoReplenishment = true,
         });
 
-    private static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
+    internal static TokenBucketRateLimiterOptions Options(TokenBucket bucket) => new()
     {
         TokenLimit = bucket.TokenLimit,
         TokensPerPeriod = bucket.TokensPerPeriod,

@@ -19,12 +19,46 @@ public sealed class RateLimitOptions
     /// exemption. Every refusal is still a 429 the caller counts.
     /// </summary>
     public List<AddressAllowance> Allowances { get; set; } = [];
+
+    /// <summary>Visitor tokens (<c>POST /api/auth/visitor</c>), counted before Admin signs anything.</summary>
+    public VisitorTokenBuckets VisitorTokens { get; set; } = new();
+
+    /// <summary>The first allowance whose network holds <paramref name="address"/> (IPv4 clients on dual-stack sockets as IPv4), if any.</summary>
+    public AddressAllowance? AllowanceFor(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6) address = address.MapToIPv4();
+        foreach (var allowance in Allowances)
+            if (allowance.TryGetNetwork(out var network) && network.Contains(address)) return allowance;
+        return null;
+    }
 }
 
-/// <summary>An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get (its <c>Enabled</c> is not read).</summary>
+/// <summary>
+/// Buckets of visitor-token issuance: a page load asks for one token, so a handful from one address is a person,
+/// hundreds a harvester. A site key's bucket bounds what one tenant's widget costs Admin, from every address together.
+/// </summary>
+public sealed class VisitorTokenBuckets
+{
+    /// <summary>Per client address: 20 at once, then one every 3 s.</summary>
+    public TokenBucket PerIp { get; set; } = new() { TokenLimit = 20, TokensPerPeriod = 1, ReplenishmentPeriod = TimeSpan.FromSeconds(3) };
+
+    /// <summary>Per site key, from every address together; a tenant's live <c>gateway.rate_limits.visitor_tokens</c> replaces it.</summary>
+    public TokenBucket PerSiteKey { get; set; } = new() { TokenLimit = 2_000, TokensPerPeriod = 200 };
+}
+
+/// <summary>
+/// An address or network (<c>127.0.0.0/8</c>, <c>::1</c>) and the per-address bucket its addresses get (its <c>Enabled</c> is
+/// not read); optionally its own socket cap and visitor-token bucket per address, in place of the defaults.
+/// </summary>
 public sealed class AddressAllowance : TokenBucket
 {
     public string Network { get; set; } = "";
+
+    /// <summary>WebSockets each address of the network may hold at once; null: <c>Limits:MaxSocketsPerIp</c>.</summary>
+    public int? MaxSockets { get; set; }
+
+    /// <summary>Visitor tokens per address of the network; null: <c>RateLimits:VisitorTokens:PerIp</c>.</summary>
+    public TokenBucket? VisitorTokens { get; set; }
 
     public bool TryGetNetwork(out IPNetwork network)
     {

@@ -18,6 +18,10 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
     public const string LoginPath = "/api/auth/login";
     public const string VisitorPath = "/api/auth/visitor";
     private const int MaxSignInAnswerBytes = 64 * 1024;
+    private static readonly object SignedInTenantKey = new();
+
+    /// <summary>The tenant Admin named in its answer to this sign-in, once it has answered 200.</summary>
+    public static string? SignedInTenant(HttpContext context) => context.Items.TryGetValue(SignedInTenantKey, out var tenant) ? tenant as string : null;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -81,6 +85,7 @@ internal sealed class TenantPolicyMiddleware(RequestDelegate next, ILiveConfig l
         if (context.Response.StatusCode == StatusCodes.Status200OK && buffer.Length <= MaxSignInAnswerBytes
             && TenantOf(buffer) is { } tenant)
         {
+            context.Items[SignedInTenantKey] = tenant;
             var settings = live.Current.Get<GatewaySettings>(tenant);
             if (settings.Suspended) { Reset(context); await Suspended(context, settings); return; }
             if (settings.AllowedOrigins.Count > 0 && IsPath(context.Request.Path, VisitorPath)

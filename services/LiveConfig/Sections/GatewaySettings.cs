@@ -2,8 +2,9 @@ namespace CustomerService.LiveConfig;
 
 /// <summary>
 /// Section <c>gateway</c>: what the edge enforces per tenant, live: a suspension switch, the web origins allowed to
-/// open the widget's socket and sign visitors in (against cross-site WebSocket hijacking), and rate limits that
-/// replace the gateway's appsettings defaults for the tenant's tokens (docs/configuration.md).
+/// open the widget's socket and sign visitors in (against cross-site WebSocket hijacking), rate limits that
+/// replace the gateway's appsettings defaults for the tenant's tokens and visitor sign-ins, and a cap on the tenant's
+/// sockets (docs/configuration.md).
 /// </summary>
 public sealed record GatewaySettings : IConfigSection<GatewaySettings>
 {
@@ -23,6 +24,11 @@ public sealed record GatewaySettings : IConfigSection<GatewaySettings>
     /// </summary>
     public IReadOnlyList<string> AllowedOrigins { get; set; } = [];
     public GatewayRateLimits RateLimits { get; set; } = new();
+    /// <summary>
+    /// WebSockets the tenant's tokens hold at once through one gateway process; past it a new one gets 429. Null: the
+    /// gateway's Limits:MaxSocketsPerTenant.
+    /// </summary>
+    public int? MaxSockets { get; set; }
 
     public void Validate(ValidationErrors errors)
     {
@@ -33,6 +39,8 @@ public sealed record GatewaySettings : IConfigSection<GatewaySettings>
                 errors.Add($"allowed_origins[{i}]", why);
         RateLimits.PerSubject?.Validate("rate_limits.per_subject", errors);
         RateLimits.PerTenant?.Validate("rate_limits.per_tenant", errors);
+        RateLimits.VisitorTokens?.Validate("rate_limits.visitor_tokens", errors);
+        if (MaxSockets is { } sockets) errors.Range("max_sockets", sockets, 1, MaxTokens);
     }
 }
 
@@ -42,6 +50,8 @@ public sealed record GatewayRateLimits
     public TokenBucketLimit? PerSubject { get; set; }
     /// <summary>Every request of the tenant's tokens together; null: no tenant-wide limit.</summary>
     public TokenBucketLimit? PerTenant { get; set; }
+    /// <summary>Visitor tokens issued for the tenant's site key (POST /api/auth/visitor); null: the gateway's RateLimits:VisitorTokens:PerSiteKey.</summary>
+    public TokenBucketLimit? VisitorTokens { get; set; }
 }
 
 /// <summary>A burst of <see cref="TokenLimit"/> requests, refilled by <see cref="TokensPerPeriod"/> every <see cref="PeriodSeconds"/>.</summary>
