@@ -39,7 +39,8 @@ public sealed class VisitorTokenLimits : IAsyncDisposable
         _perIp = PartitionedRateLimiter.Create<IPAddress, IPAddress>(ip =>
         {
             var bucket = limits.AllowanceFor(ip)?.VisitorTokens ?? limits.VisitorTokens.PerIp;
-            return bucket.Enabled ? RateLimitPartition.GetTokenBucketLimiter(ip, _ => buckets[bucket]) : RateLimitPartition.GetNoLimiter(ip);
+            // One key for every unlimited address: partitions without a limiter are never dropped.
+            return bucket.Enabled ? RateLimitPartition.GetTokenBucketLimiter(ip, _ => buckets[bucket]) : RateLimitPartition.GetNoLimiter(IPAddress.None);
         });
         var perSiteKey = limits.VisitorTokens.PerSiteKey.Enabled ? GatewayRateLimits.Options(limits.VisitorTokens.PerSiteKey) : null;
         // The options object is part of the key: a tenant whose limit changed gets a fresh bucket at once.
