@@ -52,7 +52,7 @@ internal static class QueryBench
         }
         AnsiConsole.MarkupLine($"{await CountAsync(store):N0} messages stored");
 
-        var queries = new HistoryQueries(store, TimeProvider.System, new HistoryOptions().QueryTimeout);
+        var queries = new HistoryQueries(store, TimeProvider.System, new CustomerService.HistoryWriter.HistoryOptions().QueryTimeout);
         var random = new Random(7);
         var conversationsOfTenant0 = (int)(rows * 3 / 10 / MessagesPerConversation);
         var transcript = Report.Histogram();
