@@ -27,25 +27,11 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public GatewayHost StartGateway(IReadOnlyDictionary<string, string?>? overrides = null, TimeProvider? time = null, int port = 0)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
-            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
-            ["ConnectionStrings:redis"] = Redis.ConnectionString,
-            ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            // Every test talks from 127.0.0.1: the shared gateway must not throttle the suite itself.
-            ["RateLimits:PerIp:Enabled"] = "false",
-            ["RateLimits:PerSubject:TokenLimit"] = "100000",
-            ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
-            ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
-            ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
-            ["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString(),
-            ["Limits:MaxWebSocketFrameBytes"] = MaxFrameBytes.ToString(),
-            ["Blocklist:RefreshInterval"] = "00:00:00.500",
-        };
+        var settings = GatewayHost.UnthrottledSettings(Tokens.SigningKey, Redis.ConnectionString,
+            Downstream.Address, Downstream.Address, Downstream.Address, Downstream.Address);
+        settings["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString();
+        settings["Limits:MaxWebSocketFrameBytes"] = MaxFrameBytes.ToString();
+        settings["Blocklist:RefreshInterval"] = "00:00:00.500";
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
         return GatewayHost.Start(settings, time, port);
     }

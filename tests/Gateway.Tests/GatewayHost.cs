@@ -24,6 +24,26 @@ public sealed class GatewayHost : WebApplicationFactory<Program>
 
     public Uri Address { get; private set; } = null!;
 
+    /// <summary>
+    /// What every test gateway is given: the test keys, Redis, the four clusters and request buckets wide open (every
+    /// test talks from 127.0.0.1: a shared gateway must not throttle the suite itself). Callers add their own.
+    /// </summary>
+    public static Dictionary<string, string?> UnthrottledSettings(byte[] signingKey, string redis, Uri session, Uri admin, Uri history, Uri web) => new()
+    {
+        ["Auth:SigningKey"] = Convert.ToBase64String(signingKey),
+        ["Auth:InternalKey"] = CustomerService.TestInfrastructure.TestIdentity.KeyBase64,
+        ["ConnectionStrings:redis"] = redis,
+        ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = session.ToString(),
+        ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = admin.ToString(),
+        ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = history.ToString(),
+        ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = web.ToString(),
+        ["RateLimits:PerIp:Enabled"] = "false",
+        ["RateLimits:PerSubject:TokenLimit"] = "100000",
+        ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
+        ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
+        ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
+    };
+
     /// <summary>Starts a gateway on <paramref name="port"/> (0: a free one).</summary>
     public static GatewayHost Start(IReadOnlyDictionary<string, string?> settings, TimeProvider? time = null, int port = 0)
     {

@@ -84,26 +84,17 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
 
     public static ILiveConfig Live(GatewayHost gateway) => gateway.Services.GetRequiredService<ILiveConfig>();
 
-    private GatewayHost StartGateway(string name) => GatewayHost.Start(new Dictionary<string, string?>
+    private GatewayHost StartGateway(string name)
     {
-        ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
-        ["Auth:InternalKey"] = TestIdentity.KeyBase64,
-        ["ConnectionStrings:redis"] = Redis.ConnectionString,
-        ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
-        ["RateLimits:PerIp:Enabled"] = "false",
-        ["RateLimits:PerSubject:TokenLimit"] = "100000",
-        ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
-        ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
-        ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
+        var settings = GatewayHost.UnthrottledSettings(Tokens.SigningKey, Redis.ConnectionString,
+            Downstream.Address, Downstream.Address, Downstream.Address, Downstream.Address);
         // What the AppHost's WithReference(admin) gives the gateway: Admin's gRPC endpoint for service discovery.
-        ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
-        ["LiveConfig:Subscriber"] = name,
-        ["LiveConfig:InitialReconnectDelay"] = "00:00:00.100",
-        ["LiveConfig:MaxReconnectDelay"] = "00:00:01",
-    });
+        settings["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}";
+        settings["LiveConfig:Subscriber"] = name;
+        settings["LiveConfig:InitialReconnectDelay"] = "00:00:00.100";
+        settings["LiveConfig:MaxReconnectDelay"] = "00:00:01";
+        return GatewayHost.Start(settings);
+    }
 
     /// <summary>
     /// A gateway in front of the real Admin (sign-in, agents) and Session (sockets), HistoryWriter's part played by
@@ -111,23 +102,10 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     /// </summary>
     public GatewayHost StartGatewayToServices(IReadOnlyDictionary<string, string?>? overrides = null)
     {
-        var settings = new Dictionary<string, string?>
-        {
-            ["Auth:SigningKey"] = Convert.ToBase64String(Tokens.SigningKey),
-            ["Auth:InternalKey"] = TestIdentity.KeyBase64,
-            ["ConnectionStrings:redis"] = Redis.ConnectionString,
-            ["ReverseProxy:Clusters:session:Destinations:d1:Address"] = Session.BaseAddress.ToString(),
-            ["ReverseProxy:Clusters:admin:Destinations:d1:Address"] = Admin.BaseAddress.ToString(),
-            ["ReverseProxy:Clusters:historywriter:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            ["ReverseProxy:Clusters:web:Destinations:d1:Address"] = Downstream.Address.ToString(),
-            ["RateLimits:PerIp:Enabled"] = "false",
-            ["RateLimits:PerSubject:TokenLimit"] = "100000",
-            ["RateLimits:PerSubject:TokensPerPeriod"] = "100000",
-            ["RateLimits:VisitorTokens:PerIp:TokenLimit"] = "100000",
-            ["RateLimits:VisitorTokens:PerIp:TokensPerPeriod"] = "100000",
-            ["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}",
-            ["LiveConfig:Subscriber"] = "gateway-to-services",
-        };
+        var settings = GatewayHost.UnthrottledSettings(Tokens.SigningKey, Redis.ConnectionString,
+            Session.BaseAddress, Admin.BaseAddress, Downstream.Address, Downstream.Address);
+        settings["services:admin:grpc:0"] = $"http://127.0.0.1:{AdminGrpcPort}";
+        settings["LiveConfig:Subscriber"] = "gateway-to-services";
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
         return GatewayHost.Start(settings);
     }
