@@ -5,6 +5,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CustomerService.Contracts;
+using Google.Protobuf;
+using NATS.Client.JetStream;
 using CustomerService.Webhooks.Delivery;
 using Npgsql;
 using Xunit;
@@ -22,6 +24,32 @@ public sealed class HardeningTests(WebhookFixture fixture)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     private static string NewTenant(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    [Fact]
+    public async Task A_payload_naming_another_tenant_than_its_subject_reaches_no_tenants_webhooks()
+    {
+        var (victim, writer) = (NewTenant("t-victim"), NewTenant("t-writer"));
+        var (victimHook, writerHook) = ("victim-" + victim, "writer-" + writer);
+        using var victimApi = fixture.Host.Api(victim);
+        var (victimWebhook, _) = await RegisterAsync(victimApi, fixture.Receiver.Url(victimHook), "message_created");
+        using (var api = fixture.Host.Api(writer)) await RegisterAsync(api, fixture.Receiver.Url(writerHook), "message_created");
+        var conversation = "c-" + Guid.NewGuid().ToString("N")[..8];
+
+        // On the writer's subject, a message whose payload says it is the victim's.
+        var forged = Message(victim, conversation, 1, "forged");
+        var ack = await fixture.JetStream.PublishAsync(Subjects.Message(writer, conversation), forged.ToByteArray(),
+            opts: new NatsJSPubOpts { MsgId = "forged-" + forged.MessageId });
+        ack.EnsureSuccess();
+        var marker = Message(writer, conversation, 2, "marker");
+        await fixture.PublishAsync(marker);
+
+        // In stream order: once the writer's marker is delivered, the forged message has been handled.
+        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(writerHook).Any(r => r.Text.Contains(marker.MessageId)), Patience));
+        // Deliveries are stored in stream order before the message is acknowledged: none was stored for the victim.
+        Assert.Equal(0, (await victimApi.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries?webhook_id={victimWebhook}")).GetArrayLength());
+        Assert.Empty(fixture.Receiver.At(victimHook));
+        Assert.DoesNotContain(fixture.Receiver.At(writerHook), r => r.Text.Contains(forged.MessageId));
+    }
 
     [Theory]
     [InlineData("http://10.0.0.5/hook")]
