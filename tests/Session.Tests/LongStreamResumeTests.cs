@@ -84,6 +84,25 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
         Assert.DoesNotContain(fixture.Host.Logs.All, l => l.Message.Contains($"{conversation.Id}: ") && l.Message.Contains("have no message"));
     }
 
+    [Fact]
+    public async Task A_resume_that_waits_does_not_hold_the_sockets_next_frames()
+    {
+        var (tenant, store) = (fixture.Tenant, fixture.Host.Get<ConversationStore>());
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "r1", "carol");
+        await using var _ = customer;
+        // A number taken by a post that never published: a resume over it waits the whole settle wait.
+        await store.NumberAsync(tenant, conversation.Id, "lost", "customer", "r1", privileged: false);
+
+        var clock = Stopwatch.StartNew();
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+        await customer.SendAsync(new { type = "ping" });
+        await customer.NextAsync("pong", Patience);
+        var pongAfter = clock.Elapsed;
+        await customer.NextAsync("conversation", Patience);
+        Assert.True(pongAfter < SettleWait, $"the ping was answered after {pongAfter.TotalSeconds:F1} s, behind the resume");
+        Assert.True(clock.Elapsed >= SettleWait - TimeSpan.FromMilliseconds(100), "the resume did not wait: the test tests nothing");
+    }
+
     /// <summary>Real NATS and Redis; <see cref="Count"/> conversations' messages interleaved in CHAT_MESSAGES.</summary>
     public sealed class Fixture : IAsyncLifetime
     {

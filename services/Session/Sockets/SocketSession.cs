@@ -45,6 +45,7 @@ public sealed partial class SocketSession(
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
         var budget = FrameBudget.For(connection.Identity, options.Value);
+        var resumes = new SideBySide(ResumesAtOnce);
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
@@ -64,7 +65,10 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
                     continue;
                 }
-                await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
+                // A resume may wait (numbers to settle, a stream read's turn): it runs beside the socket's next frames,
+                // so an agent's replies and its other resumes are not held behind it.
+                if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, linked.Token), linked.Token);
+                else await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
             }
         }
         catch (OperationCanceledException) { }
@@ -73,10 +77,43 @@ public sealed partial class SocketSession(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             connection.Close(connection.CloseReason ?? "closed");
+            await resumes.WhenAllAsync();
             await sendLoop;
             bool last = registry.Remove(connection);
             if (!connection.Identity.IsCustomer) await presence.DisconnectedAsync(connection.Identity, last);
             if (connection.CloseReason is { } reason && reason != "closed") LogClosed(connection.Identity.UserId, reason);
+        }
+    }
+
+    /// <summary>Resumes one socket runs at once; the next waits for one to finish (the socket reads no further meanwhile).</summary>
+    public const int ResumesAtOnce = 4;
+
+    /// <summary>Up to a number of tasks at once, each started when there is room, all awaited at the end.</summary>
+    private sealed class SideBySide(int atOnce)
+    {
+        private readonly SemaphoreSlim _room = new(atOnce, atOnce);
+        private readonly List<Task> _running = [];
+
+        public async Task StartAsync(Func<Task> work, CancellationToken ct)
+        {
+            await _room.WaitAsync(ct);
+            lock (_running)
+            {
+                _running.RemoveAll(t => t.IsCompleted);
+                _running.Add(RunAsync(work));
+            }
+        }
+
+        private async Task RunAsync(Func<Task> work)
+        {
+            try { await Task.Run(work); }
+            catch (OperationCanceledException) { }
+            finally { _room.Release(); }
+        }
+
+        public Task WhenAllAsync()
+        {
+            lock (_running) return Task.WhenAll(_running);
         }
     }
 
