@@ -103,6 +103,31 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
         Assert.True(clock.Elapsed >= SettleWait - TimeSpan.FromMilliseconds(100), "the resume did not wait: the test tests nothing");
     }
 
+    [Fact]
+    public async Task A_number_stored_before_a_resent_messages_new_stamp_is_found_and_not_voided()
+    {
+        var (tenant, store) = (fixture.Tenant, fixture.Host.Get<ConversationStore>());
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(tenant, "s1", "dave");
+        await using var _ = customer;
+        var bus = fixture.Host.Get<Messaging.ChatBus>();
+        ChatMessage Message(long seq, string id, DateTimeOffset stamped) => new()
+        {
+            MessageId = id, TenantId = tenant, ConversationId = conversation.Id, Seq = seq, Text = id,
+            Sender = new Participant { Kind = ParticipantKind.Customer, Id = "s1" }, SentAtUnixMs = stamped.ToUnixTimeMilliseconds(),
+        };
+        var (_, first, _) = await store.NumberAsync(tenant, conversation.Id, "a", "customer", "s1", privileged: false);
+        var (_, second, _) = await store.NumberAsync(tenant, conversation.Id, "b", "customer", "s1", privileged: false);
+        await bus.PublishMessageAsync(Message(first, "a", DateTimeOffset.UtcNow), default);
+        await bus.PublishMessageAsync(Message(second, "b", DateTimeOffset.UtcNow), default); // its poster killed before the append
+        // "a" resent much later after a lost ack: JetStream keeps the first copy, Redis gets the resend's stamp.
+        store.AppendRecent(Message(first, "a", DateTimeOffset.UtcNow + TimeSpan.FromMinutes(10)));
+
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+        var resumed = await customer.NextAsync("conversation", Patience);
+        Assert.Equal([first, second], resumed["messages"]!.AsArray().Select(m => (long)m!["seq"]!));
+        Assert.DoesNotContain(fixture.Host.Logs.All, l => l.Message.Contains($"{conversation.Id}: ") && l.Message.Contains("have no message"));
+    }
+
     /// <summary>Real NATS and Redis; <see cref="Count"/> conversations' messages interleaved in CHAT_MESSAGES.</summary>
     public sealed class Fixture : IAsyncLifetime
     {

@@ -65,6 +65,18 @@ public sealed partial class ConversationHistory(
                 Repair(recent, found);
                 var never = Unsettled(messages, voids, afterSeq, conversation.LastSeq).ToList();
                 if (never.Count == 0) break;
+                if (complete && since > conversation.CreatedAtUnixMs)
+                {
+                    // Nothing is voided on a read that started late: a message's time is when its last post stamped
+                    // it, and a resend after a lost ack (the first copy stored long before) stamps it anew, so a
+                    // number after it may be stored before the read's start. Numbers still missing are looked for
+                    // from the conversation's start before they count as void (once per such number: voided after).
+                    (found, complete) = await ReadFromStreamAsync(conversation, conversation.CreatedAtUnixMs, ct);
+                    Add(messages, found, afterSeq);
+                    Repair(recent, found);
+                    never = Unsettled(messages, voids, afterSeq, conversation.LastSeq).ToList();
+                    if (never.Count == 0) break;
+                }
                 if (!complete)
                 {
                     // The stream did not give back all it holds in time (nats-server busy): those numbers may carry a
