@@ -47,6 +47,8 @@ public sealed partial class ConversationHistory(
         // docs/performance.md "Session 11".)
         bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent[0].Seq == 1);
         if (latestOnly && !redisCoversGap) afterSeq = Math.Max(afterSeq, recent.Count > 0 ? recent[0].Seq - 1 : conversation.LastSeq);
+        // A welcome's entry holds the latest few; the client resumes from its own last seq for the rest.
+        if (latestOnly) afterSeq = Math.Max(afterSeq, conversation.LastSeq - RedisKeys.LatestShown);
         // Where a stream read starts: when the numbers to settle all follow the oldest of the latest messages, from that
         // message's time on; otherwise from the conversation's start.
         var since = (latestOnly || redisCoversGap) && recent.Count > 0 ? recent[0].SentAtUnixMs : conversation.CreatedAtUnixMs;
