@@ -20,7 +20,16 @@ public sealed class SessionOptions
     public double StaffFramesPerSecond { get; set; } = 50;
     public double StaffFrameBurst { get; set; } = 100;
 
-    /// <summary>Interval of WebSocket pings, and how long a socket may stay silent before it is closed as dead.</summary>
+    /// <summary>
+    /// Frames read from one socket and waiting to be handled (a hello or a message held up by a slow store); one more is
+    /// refused as <c>rate_limited</c>. The socket goes on being read meanwhile (<see cref="KeepAliveTimeout"/>).
+    /// </summary>
+    public int InboxFrames { get; set; } = 128;
+
+    /// <summary>
+    /// Interval of WebSocket pings (each socket's drawn within ±20% of it, so sockets opened together after a restart do
+    /// not ping together), and how long a ping may go unanswered before the socket is closed as dead.
+    /// </summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(15);
     public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

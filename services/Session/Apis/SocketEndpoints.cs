@@ -30,7 +30,7 @@ public static class SocketEndpoints
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
-            KeepAliveInterval = options.KeepAliveInterval,
+            KeepAliveInterval = options.KeepAliveInterval * (0.8 + 0.4 * Random.Shared.NextDouble()),
             KeepAliveTimeout = options.KeepAliveTimeout,
         });
         var connection = new ClientConnection(socket, identity, options.OutboxFrames);

@@ -40,9 +40,9 @@ public static class Frames
 
     public static byte[] Error(string code, string message, string? clientId = null) => Serialize(new ErrorFrame(code, message, clientId));
 
-    public static byte[] RateLimited(TimeSpan retryAfter, string? clientId)
+    public static byte[] RateLimited(TimeSpan retryAfter, string? clientId, string why = "too many frames from this socket")
     {
         int ms = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalMilliseconds));
-        return Serialize(new ErrorFrame("rate_limited", $"too many frames from this socket; send it again in {ms} ms", clientId, ms));
+        return Serialize(new ErrorFrame("rate_limited", $"{why}; send it again in {ms} ms", clientId, ms));
     }
 }

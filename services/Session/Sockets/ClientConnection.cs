@@ -78,6 +78,9 @@ public sealed class ClientConnection
 
     public string? CloseReason => _closeReason;
 
+    /// <summary>The socket was cut without a close handshake (by its keep-alive, or by <see cref="Close"/>'s fallback).</summary>
+    public bool Aborted => _socket.State == WebSocketState.Aborted;
+
     /// <summary>Queues a frame; never blocks. False when the connection is closing or too slow to keep up.</summary>
     public bool Send(byte[] frame)
     {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using System.Threading.Channels;
 using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
 using AgentPresence = CustomerService.Session.Conversations.AgentPresence;
@@ -43,41 +44,30 @@ public sealed partial class SocketSession(
         revocations.CloseIfRevoked(connection);
         if (!connection.Identity.IsCustomer) await presence.ConnectedAsync(connection.Identity);
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
-        var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
-        var budget = FrameBudget.For(connection.Identity, options.Value);
-        var resumes = new SideBySide(ResumesAtOnce);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
+        var inbox = Channel.CreateBounded<ClientFrame>(new BoundedChannelOptions(options.Value.InboxFrames)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+        });
+        var handling = HandleInboxAsync(connection, inbox.Reader, socketTrace, linked.Token);
         try
         {
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
-            while (!linked.IsCancellationRequested)
-            {
-                var length = await connection.ReceiveAsync(buffer.AsMemory(0, options.Value.MaxFrameBytes), linked.Token);
-                if (length is null) break;
-                if (length < 0)
-                {
-                    connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
-                    continue;
-                }
-                if (Parse(connection, buffer.AsSpan(0, length.Value)) is not { } frame) continue;
-                // Over budget: refused before any work, the clientId returned so the client can send it again.
-                if (frame.Type != FrameTypes.Ping && !budget.TryTake(out var retryAfter))
-                {
-                    connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
-                    continue;
-                }
-                // A resume may wait (numbers to settle, a stream read's turn): it runs beside the socket's next frames,
-                // so an agent's replies and its other resumes are not held behind it.
-                if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, linked.Token), linked.Token);
-                else await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
-            }
+            await ReadFramesAsync(connection, inbox.Writer, linked.Token);
+        }
+        // Aborted under a pending receive, neither by us nor by the client's going: the keep-alive found the client
+        // silent (no pong within KeepAliveTimeout). Said in the log, unlike a client's own drop.
+        catch (OperationCanceledException) when (connection.Aborted && connection.CloseReason is null)
+        {
+            connection.Close($"no answer to the keep-alive within {options.Value.KeepAliveTimeout.TotalSeconds:0.#} s");
         }
         catch (OperationCanceledException) { }
         catch (System.Net.WebSockets.WebSocketException) { }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            inbox.Writer.TryComplete();
             connection.Close(connection.CloseReason ?? "closed");
-            await resumes.WhenAllAsync();
+            await handling;
             await sendLoop;
             bool last = registry.Remove(connection);
             if (!connection.Identity.IsCustomer) await presence.DisconnectedAsync(connection.Identity, last);
@@ -85,7 +75,68 @@ public sealed partial class SocketSession(
         }
     }
 
-    /// <summary>Resumes one socket runs at once; the next waits for one to finish (the socket reads no further meanwhile).</summary>
+    /// <summary>
+    /// Reads the socket without pause and queues its frames for <see cref="HandleInboxAsync"/>: a WebSocket takes in
+    /// the client's pongs only while a receive is pending, so a socket whose hello or message waits on a slow store must
+    /// still be read, or its keep-alive closes it as dead (and every socket a Session restart brought back at once
+    /// would be closed together). A frame that finds the inbox full is refused as <c>rate_limited</c> (sent again by
+    /// the client, nothing lost), never read into a growing queue.
+    /// </summary>
+    private async Task ReadFramesAsync(ClientConnection connection, ChannelWriter<ClientFrame> inbox, CancellationToken ct)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
+        var budget = FrameBudget.For(connection.Identity, options.Value);
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var length = await connection.ReceiveAsync(buffer.AsMemory(0, options.Value.MaxFrameBytes), ct);
+                if (length is null) return;
+                if (length < 0)
+                {
+                    connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
+                    continue;
+                }
+                if (Parse(connection, buffer.AsSpan(0, length.Value)) is not { } frame) continue;
+                // Over budget: refused before any work, the clientId returned so the client can send it again.
+                if (frame.Type != FrameTypes.Ping && !budget.TryTake(out var retryAfter)) connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
+                else if (!inbox.TryWrite(frame))
+                    connection.Send(Frames.RateLimited(InboxFullRetry, frame.ClientId, $"{options.Value.InboxFrames} frames of this socket are waiting"));
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>When a frame refused for a full inbox may come again.</summary>
+    private static readonly TimeSpan InboxFullRetry = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// Handles a socket's frames in the order they came. A resume may wait (numbers to settle, a stream read's turn):
+    /// it runs beside the next frames, so an agent's replies and its other resumes are not held behind it.
+    /// </summary>
+    private async Task HandleInboxAsync(ClientConnection connection, ChannelReader<ClientFrame> inbox, ActivityContext socketTrace,
+        CancellationToken ct)
+    {
+        var resumes = new SideBySide(ResumesAtOnce);
+        try
+        {
+            await foreach (var frame in inbox.ReadAllAsync(ct))
+            {
+                if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, ct), ct);
+                else await HandleFrameAsync(connection, frame, socketTrace, ct);
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            await resumes.WhenAllAsync();
+        }
+    }
+
+    /// <summary>Resumes one socket runs at once; the next waits for one to finish (its frames wait in the inbox meanwhile).</summary>
     public const int ResumesAtOnce = 4;
 
     /// <summary>Up to a number of tasks at once, each started when there is room, all awaited at the end.</summary>
