@@ -88,12 +88,16 @@ public sealed class Infrastructure
                 .WithImage("library/nats", "2.11-alpine")
                 .WithEntrypoint("sh")
                 .WithArgs("-c", ContainerNatsCommand)
-                .WithEnvironment(NatsContainerResource.AuthorizationVariable, Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(authorization)))
+                .WithEnvironment(NatsContainerResource.AuthorizationVariable,
+                    Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(authorization)))
                 .WithEndpoint(targetPort: 4222, name: NatsContainerResource.ClientEndpoint, scheme: "tcp")
                 .WithHttpEndpoint(targetPort: 8222, name: "monitor")
                 .WithHttpHealthCheck("/healthz", endpointName: "monitor")
                 .WithVolume("nats-data", "/data");
-            foreach (var user in NatsUsers.All) container.WithEnvironment(user.PasswordVariable, _natsPasswords[user.Name]);
+            // Quoted: nats-server parses a variable's value as configuration, so an unquoted password that starts with
+            // digits is a number, a size or a date ("58e9…", "12k…": the server does not start); quoted it is a string.
+            foreach (var user in NatsUsers.All)
+                container.WithEnvironment(user.PasswordVariable, ReferenceExpression.Create($"\"{_natsPasswords[user.Name].Resource}\""));
             _natsServer = container;
             return container;
         }
@@ -141,7 +145,9 @@ public sealed class Infrastructure
     {
         var name = $"nats-{user.Name}-password";
         if (_builder.ExecutionContext.IsPublishMode) return _builder.AddParameter(name, secret: true);
-        var value = _builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured ? configured : GeneratedSecret($"nats-{user.Name}.password");
+        var value = _builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured
+            ? configured
+            : GeneratedSecret($"nats-{user.Name}.password");
         _natsPlainPasswords[user.Name] = value;
         return _builder.AddParameter(name, value, secret: true);
     }

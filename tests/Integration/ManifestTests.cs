@@ -81,7 +81,9 @@ public sealed class ManifestTests
         {
             Assert.Equal($"nats://{service}:{{nats-{service}-password.value}}@{{nats.bindings.tcp.host}}:{{nats.bindings.tcp.port}}",
                 (string?)manifest[service]!["env"]!["ConnectionStrings__nats"]);
-            Assert.Equal($"{{nats-{service}-password.value}}", (string?)nats["env"]![NatsUsers.Named(service).PasswordVariable]);
+            // Quoted, so that nats-server reads it as a string whatever its characters (the test below).
+            Assert.Equal($"\"{{nats-{service}-password.value}}\"",
+                (string?)nats["env"]![NatsUsers.Named(service).PasswordVariable]);
             // A secret parameter the deployment supplies, like the signing key: no password is in the manifest.
             Assert.True((bool?)manifest[$"nats-{service}-password"]!["inputs"]!["value"]!["secret"]);
         }
@@ -101,9 +103,18 @@ public sealed class ManifestTests
     {
         var nats = (await ResourcesAsync())["nats"]!;
         Assert.Contains("nats-server -c /tmp/nats-users.conf", string.Join(' ', nats["args"]!.AsArray().Select(a => (string?)a)));
-        var authorization = Encoding.UTF8.GetString(Convert.FromBase64String((string)nats["env"]![NatsContainerResource.AuthorizationVariable]!));
-        var passwords = NatsUsers.All.ToDictionary(u => u.Name, _ => Guid.NewGuid().ToString("N"));
-        var environment = NatsUsers.All.ToDictionary(u => u.PasswordVariable, u => passwords[u.Name]);
+        var authorization = Encoding.UTF8.GetString(
+            Convert.FromBase64String((string)nats["env"]![NatsContainerResource.AuthorizationVariable]!));
+        // URL-safe passwords as a deployment may choose them, each starting with what nats-server would read as
+        // something else than a string if the manifest did not quote it: a number, a size, a float, a date, a boolean.
+        string[] prefixes = ["58e9", "12k", "2024-01-01T", "1234567890", "true", "0x1f", "7.5-", "-3~"];
+        var passwords = NatsUsers.All
+            .Select((u, i) => (u.Name, Password: prefixes[i % prefixes.Length] + Guid.NewGuid().ToString("N")))
+            .ToDictionary(p => p.Name, p => p.Password);
+        passwords["observer"] = "1234567890"; // digits only: an integer, unquoted
+        // Each password variable as the manifest gives it to the container, with the deployment's value in place.
+        var environment = NatsUsers.All.ToDictionary(u => u.PasswordVariable,
+            u => ((string)nats["env"]![u.PasswordVariable]!).Replace($"{{nats-{u.Name}-password.value}}", passwords[u.Name]));
         environment["NATS_AUTHORIZATION"] = authorization;
         await using var server = await NatsServer.StartAsync(environment);
 
@@ -111,13 +122,15 @@ public sealed class ManifestTests
         foreach (var user in NatsUsers.All)
         {
             Assert.Empty(await NatsProbe.ErrorsAsync(server.Port, user.Name, passwords[user.Name]));
-            Assert.Equal(["-ERR 'Authorization Violation'"], await NatsProbe.ErrorsAsync(server.Port, user.Name, passwords[NatsUsers.All.First(u => u != user).Name]));
+            var another = passwords[NatsUsers.All.First(u => u != user).Name];
+            Assert.Equal(["-ERR 'Authorization Violation'"], await NatsProbe.ErrorsAsync(server.Port, user.Name, another));
         }
         Assert.Equal([NatsProbe.Violation(new NatsProbe.Pub("cs.session.post"))],
             await NatsProbe.ErrorsAsync(server.Port, "webhooks", passwords["webhooks"], new NatsProbe.Pub("cs.session.post")));
 
         // The client library reads the user from the URL, as the services' connection strings give it.
-        await using var bot = new NatsConnection(new NatsOpts { Url = $"nats://bot:{passwords["bot"]}@127.0.0.1:{server.Port}", InboxPrefix = "_INBOX.bot" });
+        await using var bot = new NatsConnection(
+            new NatsOpts { Url = $"nats://bot:{passwords["bot"]}@127.0.0.1:{server.Port}", InboxPrefix = "_INBOX.bot" });
         await bot.ConnectAsync();
         Assert.Equal(NatsConnectionState.Open, bot.ConnectionState);
     }
