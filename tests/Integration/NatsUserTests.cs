@@ -17,6 +17,8 @@ public sealed class NatsUserTests(PlatformFixture platform)
 {
     private async Task<int> PortAsync() => new Uri((await platform.App.GetConnectionStringAsync("nats"))!).Port;
 
+    private static string Messages(Exception? e) => e is null ? "" : $"{e.GetType().Name}: {e.Message} | {Messages(e.InnerException)}";
+
     [Fact]
     public async Task NATS_refuses_a_connection_without_credentials_and_one_with_a_wrong_password()
     {
@@ -27,8 +29,11 @@ public sealed class NatsUserTests(PlatformFixture platform)
         Assert.Empty(await ErrorsAsync(port, "session", platform.NatsPassword("session")));
 
         // And so does the client library the services use: the connection string without a user connects nowhere.
-        await using var anonymous = new NatsConnection(new NatsOpts { Url = (await platform.App.GetConnectionStringAsync("nats"))!, ConnectTimeout = TimeSpan.FromSeconds(3) });
-        await Assert.ThrowsAnyAsync<NatsException>(async () => await anonymous.ConnectAsync());
+        await using var anonymous = new NatsConnection(
+            new NatsOpts { Url = (await platform.App.GetConnectionStringAsync("nats"))!, ConnectTimeout = TimeSpan.FromSeconds(3) });
+        var refused = await Assert.ThrowsAnyAsync<NatsException>(async () => await anonymous.ConnectAsync());
+        // Refused by the server, not merely unable to connect.
+        Assert.Contains("Authorization Violation", Messages(refused), StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
@@ -44,15 +49,21 @@ public sealed class NatsUserTests(PlatformFixture platform)
             return expected.All(u => connections.Any(c => (string?)c!["authorized_user"] == u));
         }, "every service connected as its user", TimeSpan.FromSeconds(30), context: () => connections.ToJsonString());
 
+        var services = connections.Where(c => (string?)c!["name"] != "nats-probe").ToList(); // NatsProbe's, from other tests
         foreach (var c in connections)
         {
             var user = (string?)c!["authorized_user"];
             Assert.False(string.IsNullOrEmpty(user), $"a connection without a user: {c.ToJsonString()}");
-            // The service's name (ServiceDefaults names the connection after the application) matches its user.
-            if (expected.Contains(user) && (string?)c["name"] != "nats-probe") Assert.Equal(user, ((string?)c["name"])?.ToLowerInvariant());
+        }
+        foreach (var c in services.Where(c => expected.Contains((string?)c!["authorized_user"])))
+        {
+            // The service's name (ServiceDefaults names the connection after the application, and NATS.Net's
+            // connection pool, which AddNatsClient uses, appends "#{index}": "HistoryWriter#0") matches its user.
+            var user = (string)c!["authorized_user"]!;
+            Assert.Matches($"^{user}(#[0-9]+)?$", ((string?)c["name"] ?? "").ToLowerInvariant());
         }
         // Session runs two replicas here, each its own connection as "session".
-        Assert.Equal(2, connections.Count(c => (string?)c!["authorized_user"] == "session"));
+        Assert.Equal(2, services.Count(c => (string?)c!["authorized_user"] == "session"));
     }
 
     public static TheoryData<string, Operation[]> Refusals => new()
@@ -69,7 +80,8 @@ public sealed class NatsUserTests(PlatformFixture platform)
         // Session owns the message path, not the archive's or the webhooks' consumers, nor the order system's answers.
         { "session", [new Pub("$JS.API.STREAM.DELETE.CHAT_MESSAGES"), new Pub("$JS.API.STREAM.PURGE.CHAT_MESSAGES"),
             new Pub("$JS.API.CONSUMER.DELETE.CHAT_MESSAGES.history-messages"), new Pub("$JS.API.CONSUMER.MSG.NEXT.CHAT_MESSAGES.webhooks"),
-            new Pub("$JS.API.CONSUMER.CREATE.CHAT_MESSAGES.history-messages.cs.msg.t1.c1"), new Pub("$JS.ACK.CHAT_MESSAGES.history-messages.1.1.1.1.1"),
+            new Pub("$JS.API.CONSUMER.CREATE.CHAT_MESSAGES.history-messages.cs.msg.t1.c1"),
+            new Pub("$JS.ACK.CHAT_MESSAGES.history-messages.1.1.1.1.1"),
             new Pub("cs.ticket.t1.result"), new Pub("cs.session.post"), new Sub("cs.bot.inbox.*"), new Sub("_INBOX.bot.>")] },
         // HistoryWriter reads and archives: it publishes nothing into the streams and cannot delete or purge them.
         { "historywriter", [new Pub("cs.msg.t1.c1"), new Sub("cs.msg.>"), new Pub("$JS.API.STREAM.DELETE.CHAT_MESSAGES"),
