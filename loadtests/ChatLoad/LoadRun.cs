@@ -263,8 +263,13 @@ public sealed partial class LoadRun
                 {
                     await link.SendAsync(socket, AgentHello, ct);
                     link.Socket = socket;
-                    // Conversations whose resume answer (a conversation frame) is awaited: not an assignment.
-                    var resuming = new Dictionary<string, long>(); // conversation → the lastSeq its resume said
+                    // Conversations whose resume answer (a conversation frame) is awaited: not an assignment. One
+                    // resume per conversation at a time, as the web console does: a hole is resumed again only when
+                    // the answer has not come within ResumePatience (a resume sent every 2 s for the same hole while the
+                    // first waited its turn for a stream read piled up reads faster than they drained: docs/performance.md,
+                    // "Session 11").
+                    var resuming = new Dictionary<string, (long LastSeq, long SentAt)>();
+                    void Resuming(string conversation, long lastSeq) => resuming[conversation] = (lastSeq, Stopwatch.GetTimestamp());
                     bool welcomed = false;
                     int helloAttempt = 0;
                     long gapCheck = Stopwatch.GetTimestamp();
@@ -277,8 +282,9 @@ public sealed partial class LoadRun
                             gapCheck = Stopwatch.GetTimestamp();
                             foreach (var (conversation, lastSeq) in seen.Gaps(TimeSpan.FromSeconds(2)))
                             {
+                                if (resuming.TryGetValue(conversation, out var asked) && Stopwatch.GetElapsedTime(asked.SentAt) < ResumePatience) continue;
                                 Interlocked.Increment(ref _gapResumes);
-                                resuming[conversation] = lastSeq;
+                                Resuming(conversation, lastSeq);
                                 await link.SendAsync(socket, Resume(conversation, lastSeq), ct);
                             }
                         }
@@ -312,8 +318,8 @@ public sealed partial class LoadRun
                                 // The widget's reconnect: resume every conversation it had, from what it has.
                                 if (reconnected && known.Contains(id))
                                 {
-                                    resuming[id] = seen.LastSeq(id);
-                                    await link.SendAsync(socket, Resume(id, resuming[id]), ct);
+                                    Resuming(id, seen.LastSeq(id));
+                                    await link.SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
                                 }
                             }
                             // Not in the welcome: no longer the agent's (ended, or back in the queue while it was away).
@@ -323,9 +329,9 @@ public sealed partial class LoadRun
                         else if (type == "conversation")
                         {
                             var id = AgentSnapshot(agentId, json.RootElement, seen);
-                            if (resuming.Remove(id, out var fromSeq))
+                            if (resuming.Remove(id, out var resumed))
                             {
-                                seen.Settled(id, fromSeq, json.RootElement.GetProperty("lastSeq").GetInt64());
+                                seen.Settled(id, resumed.LastSeq, json.RootElement.GetProperty("lastSeq").GetInt64());
                                 continue;
                             }
                             // An assignment: the customer context (CRM profile and recent orders, live or cached) there?
@@ -381,6 +387,9 @@ public sealed partial class LoadRun
             if (!signalled) ready.Signal();
         }
     }
+
+    /// <summary>How long an agent waits for a resume's answer before it asks again for the same conversation.</summary>
+    private static readonly TimeSpan ResumePatience = TimeSpan.FromSeconds(30);
 
     private const string AgentHello = """{"type":"hello","status":"online","echo":false}""";
 

@@ -17,5 +17,6 @@ app.MapDefaultEndpoints();
 app.MapAuthApi();
 app.MapConfigurationAdmin();
 app.MapAgentsApi();
+app.MapIdentitySecretApi();
 
 app.Run();

@@ -45,7 +45,16 @@ public static class RedisKeys
 {
     /// <summary>List of the latest messages of a conversation (ChatMessage protobuf), oldest first, capped at <see cref="RecentMessagesKept"/>.</summary>
     public static string RecentMessages(string tenant, string conversation) => $"cs:{tenant}:conv:{conversation}:recent";
-    public const int RecentMessagesKept = 50;
+    /// <remarks>
+    /// 200: a socket away for a while (a reconnect wave after a Session restart under load takes tens of seconds,
+    /// at several messages a second per conversation) resumes from Redis instead of a stream read, which on
+    /// nats-server 2.9 walks the whole stream (docs/performance.md, "Session 12"). What a welcome shows and a bot's
+    /// handoff carries stays <see cref="LatestShown"/>.
+    /// </remarks>
+    public const int RecentMessagesKept = 200;
+
+    /// <summary>The latest messages a welcome's entry holds and a handoff's context carries.</summary>
+    public const int LatestShown = 50;
 
     /// <summary>The customer context preloaded for a conversation (CustomerContext protobuf).</summary>
     public static string CustomerContext(string tenant, string conversation) => $"cs:{tenant}:conv:{conversation}:context";

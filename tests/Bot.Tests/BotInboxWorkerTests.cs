@@ -1,6 +1,7 @@
 using CustomerService.Bot.Conversations;
 using CustomerService.Bot.Predictors;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -130,7 +131,8 @@ public sealed class BotInboxWorkerTests(Servers servers) : IAsyncLifetime
         await _session.NextCommandAsync<PostMessageCommand>();
         await _session.NextCommandAsync<HandoffCommand>();
 
-        await WaitForAsync(() => handedOff.GetMeasurementSnapshot().Count == 1);
+        await Eventually.UntilAsync(() => handedOff.GetMeasurementSnapshot().Count == 1, "the handoff counted", TimeSpan.FromSeconds(2),
+            TimeSpan.FromMilliseconds(20));
         var rule = Assert.Single(byRule.GetMeasurementSnapshot());
         Assert.Equal("acme", rule.Tags["tenant"]);
         var model = Assert.Single(byModel.GetMeasurementSnapshot());
@@ -175,12 +177,6 @@ public sealed class BotInboxWorkerTests(Servers servers) : IAsyncLifetime
     {
         var values = await servers.RedisConnection.GetDatabase().ListRangeAsync(RedisKeys.RecentMessages(tenant, conversation));
         return values.Select(v => ChatMessage.Parser.ParseFrom((byte[])v!)).ToList();
-    }
-
-    private static async Task WaitForAsync(Func<bool> condition)
-    {
-        for (var i = 0; i < 100 && !condition(); i++) await Task.Delay(20);
-        Assert.True(condition());
     }
 
     private static string NewConversation() => "c-" + Guid.NewGuid().ToString("N");

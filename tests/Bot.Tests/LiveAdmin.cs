@@ -31,9 +31,7 @@ public sealed class LiveAdmin : IAsyncLifetime
         _postgres = await PostgresServer.StartAsync("admindb");
         await servers;
 
-        // Below the ephemeral range: a port the kernel handed out and took back can go to an outgoing connection before
-        // Admin binds it ("address already in use" in a fresh-clone run).
-        int httpPort = LocalServer.FreePortBelowEphemeralRange(), grpcPort = LocalServer.FreePortBelowEphemeralRange();
+        int httpPort = LocalServer.FreePort(), grpcPort = LocalServer.FreePort();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Production });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {

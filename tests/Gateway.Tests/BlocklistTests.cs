@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using CustomerService.Gateway.Blocklist;
+using CustomerService.TestInfrastructure;
 using StackExchange.Redis;
 
 namespace CustomerService.Gateway.Tests;
@@ -17,16 +18,6 @@ public sealed class BlocklistTests(GatewayFixture fixture) : IDisposable
 
     private Task<HttpResponseMessage> UnblockAsync(string ip) =>
         _admin.SendAsync(HttpMethod.Delete, $"/api/gateway/blocklist/{ip}", fixture.Tokens.Operator());
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"not within 5 s: {what}");
-            await Task.Delay(50);
-        }
-    }
 
     [Fact]
     public async Task An_address_blocked_at_run_time_gets_403_on_everything_until_unblocked()
@@ -67,13 +58,13 @@ public sealed class BlocklistTests(GatewayFixture fixture) : IDisposable
         await BlockAsync("127.0.0.43");
         try
         {
-            await EventuallyAsync(Refused, "the other replica enforces the block");
+            await Eventually.UntilAsync(Refused, "the other replica enforces the block", TimeSpan.FromSeconds(5));
 
             // Someone changes the set without announcing it (or the message was lost): the periodic reload catches up.
             var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Redis.ConnectionString);
             await using (redis)
                 await redis.GetDatabase().SetRemoveAsync(BlocklistStore.Key, "127.0.0.43");
-            await EventuallyAsync(async () => !await Refused(), "the replica reloads the changed set");
+            await Eventually.UntilAsync(async () => !await Refused(), "the replica reloads the changed set", TimeSpan.FromSeconds(5));
         }
         finally
         {

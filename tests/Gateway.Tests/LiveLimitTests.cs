@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Text;
 using CustomerService.Contracts;
+using static CustomerService.Gateway.Tests.AgentSockets;
 
 namespace CustomerService.Gateway.Tests;
 
@@ -20,30 +20,11 @@ public sealed class LiveLimitTests(LiveGatewayFixture fixture) : IDisposable
 
     private async Task<(HttpStatusCode Status, ClientWebSocket Socket)> ConnectAsync(GatewayHost gateway, string tenant)
     {
-        var socket = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
+        var socket = AgentSockets.New();
         _sockets.Add(socket);
-        var token = fixture.Tokens.Mint(tenant: tenant, subject: $"agent-{Guid.NewGuid():N}", role: Roles.Agent);
-        try
-        {
-            await socket.ConnectAsync(gateway.SocketUri($"/ws/agent?access_token={token}"), CancellationToken.None);
-            await ReceiveAsync(socket);   // the downstream's "seen" frame
-        }
+        try { await socket.OpenAsync(gateway, fixture.Tokens.Mint(tenant: tenant, subject: $"agent-{Guid.NewGuid():N}", role: Roles.Agent)); }
         catch (WebSocketException) { }
         return (socket.HttpStatusCode, socket);
-    }
-
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        var buffer = new byte[16 * 1024];
-        var result = await socket.ReceiveAsync(buffer, timeout.Token);
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
-    }
-
-    private static async Task AssertEchoesAsync(ClientWebSocket socket, string text)
-    {
-        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-        Assert.Equal(text, await ReceiveAsync(socket));
     }
 
     public void Dispose()

@@ -1,11 +1,12 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using CustomerService.Contracts;
 using CustomerService.Gateway.Edge;
 using CustomerService.Gateway.Limits;
+using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using static CustomerService.Gateway.Tests.AgentSockets;
 
 namespace CustomerService.Gateway.Tests;
 
@@ -15,31 +16,15 @@ public sealed class SocketCapacityTests(GatewayFixture fixture)
 {
     private async Task<ClientWebSocket> ConnectAsync(GatewayHost gateway, int agent)
     {
-        var socket = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
-        var token = fixture.Tokens.Mint(subject: $"agent-{agent}", role: Roles.Agent);
-        await socket.ConnectAsync(gateway.SocketUri($"/ws/agent?access_token={token}"), CancellationToken.None);
-        await ReceiveAsync(socket);   // the downstream's "seen" frame
+        var socket = AgentSockets.New();
+        await socket.OpenAsync(gateway, fixture.Tokens.Mint(subject: $"agent-{agent}", role: Roles.Agent));
         return socket;
-    }
-
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        var buffer = new byte[16 * 1024];
-        var result = await socket.ReceiveAsync(buffer, timeout.Token);
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
     }
 
     private static async Task<HealthStatus> SocketsHealthAsync(GatewayHost gateway)
     {
         var report = await gateway.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(r => r.Name == "sockets");
         return report.Entries["sockets"].Status;
-    }
-
-    private static async Task AssertEchoesAsync(ClientWebSocket socket, string text)
-    {
-        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-        Assert.Equal(text, await ReceiveAsync(socket));
     }
 
     [Fact]
@@ -53,9 +38,8 @@ public sealed class SocketCapacityTests(GatewayFixture fixture)
         var held = new List<ClientWebSocket>();
         for (int i = 0; i < 3; i++) held.Add(await ConnectAsync(gateway, i));
 
-        var refused = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
-        await Assert.ThrowsAsync<WebSocketException>(() => refused.ConnectAsync(
-            gateway.SocketUri($"/ws/agent?access_token={fixture.Tokens.Mint(subject: "agent-late", role: Roles.Agent)}"), CancellationToken.None));
+        var refused = AgentSockets.New();
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.OpenAsync(gateway, fixture.Tokens.Mint(subject: "agent-late", role: Roles.Agent)));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
         Assert.Equal("7", Assert.Single(refused.HttpResponseHeaders!["Retry-After"]));
 
@@ -92,16 +76,15 @@ public sealed class SocketCapacityTests(GatewayFixture fixture)
         await using var gateway = fixture.StartGateway(new Dictionary<string, string?> { ["Limits:MaxSockets"] = "1" });
         using var first = await ConnectAsync(gateway, 1);
         // Even a forged token gets the capacity answer, not 401: the refusal comes before authentication.
-        using var refused = new ClientWebSocket { Options = { CollectHttpResponseDetails = true } };
-        await Assert.ThrowsAsync<WebSocketException>(() =>
-            refused.ConnectAsync(gateway.SocketUri("/ws/agent?access_token=forged.token.value"), CancellationToken.None));
+        using var refused = AgentSockets.New();
+        await Assert.ThrowsAsync<WebSocketException>(() => refused.OpenAsync(gateway, "forged.token.value"));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, refused.HttpStatusCode);
     }
 
     [Fact]
     public async Task Gateway_processes_share_one_port_and_the_kernel_spreads_sockets_over_them()
     {
-        var port = CustomerService.TestInfrastructure.LocalServer.FreePort();
+        var port = LocalServer.FreePort();
         var shared = new Dictionary<string, string?> { [SharedPort.Setting] = "true" };
         await using var first = fixture.StartGateway(shared, port: port);
         await using var second = fixture.StartGateway(shared, port: port);

@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.WebSockets;
-using System.Text;
 using System.Text.Json;
 using CustomerService.Contracts;
 using CustomerService.Gateway.Limits;
+using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using static CustomerService.Gateway.Tests.AgentSockets;
 
 namespace CustomerService.Gateway.Tests;
 
@@ -26,11 +27,10 @@ public sealed class SocketQuotaTests(GatewayFixture fixture) : IDisposable
     /// <summary>A socket from <paramref name="source"/> through <paramref name="gateway"/>, past the downstream's "seen" frame.</summary>
     private async Task<ClientWebSocket> ConnectAsync(GatewayHost gateway, string source, string tenant = "demo", string? token = null)
     {
-        var socket = Owned(new ClientWebSocket { Options = { CollectHttpResponseDetails = true } });
+        var socket = Owned(AgentSockets.New());
         var invoker = Owned(new HttpMessageInvoker(GatewayHost.Handler(source)));
         token ??= fixture.Tokens.Mint(tenant: tenant, subject: $"agent-{Guid.NewGuid():N}", role: Roles.Agent);
-        await socket.ConnectAsync(gateway.SocketUri($"/ws/agent?access_token={token}"), invoker, CancellationToken.None);
-        await ReceiveAsync(socket);
+        await socket.OpenAsync(gateway, token, invoker);
         return socket;
     }
 
@@ -66,26 +66,9 @@ public sealed class SocketQuotaTests(GatewayFixture fixture) : IDisposable
         return await response.ProblemAsync(HttpStatusCode.TooManyRequests);
     }
 
-    private static async Task<string> ReceiveAsync(ClientWebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        var buffer = new byte[16 * 1024];
-        var result = await socket.ReceiveAsync(buffer, timeout.Token);
-        return Encoding.UTF8.GetString(buffer, 0, result.Count);
-    }
-
-    private static async Task AssertEchoesAsync(ClientWebSocket socket, string text)
-    {
-        await socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-        Assert.Equal(text, await ReceiveAsync(socket));
-    }
-
     /// <summary>A socket's place is given back when the proxied request ends, a moment after the client let go.</summary>
-    private static async Task UntilAsync(Func<bool> condition, string what)
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(5); !condition(); await Task.Delay(20))
-            Assert.True(DateTime.UtcNow < until, what);
-    }
+    private static Task UntilHeldAsync(Func<int> held, int expected, string what) =>
+        Eventually.UntilAsync(() => held() == expected, what, TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20), () => $"{held()} held");
 
     private T Owned<T>(T disposable) where T : IDisposable
     {
@@ -119,19 +102,19 @@ public sealed class SocketQuotaTests(GatewayFixture fixture) : IDisposable
 
         // A closed socket frees its place.
         await held[0].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        await UntilAsync(() => quotas.HeldBy(address) == 2, $"the close frees a place ({quotas.HeldBy(address)} held)");
+        await UntilHeldAsync(() => quotas.HeldBy(address), 2, "the close frees a place");
         held[0] = await ConnectAsync(gateway, "127.0.0.41");
         await AssertEchoesAsync(held[0], "in the freed place");
 
         // So does an aborted one (no close handshake: the client just goes).
         held[1].Abort();
-        await UntilAsync(() => quotas.HeldBy(address) == 2, $"the abort frees a place ({quotas.HeldBy(address)} held)");
+        await UntilHeldAsync(() => quotas.HeldBy(address), 2, "the abort frees a place");
         held[1] = await ConnectAsync(gateway, "127.0.0.41");
         Assert.Equal(HttpStatusCode.TooManyRequests, (await TryConnectAsync(gateway, "127.0.0.41")).Status);
 
         // And one refused further in (a forged token, 401) gives back the place it held while it was checked.
         foreach (var socket in held) socket.Dispose();
-        await UntilAsync(() => quotas.HeldBy(address) == 0, $"every place is free ({quotas.HeldBy(address)} held)");
+        await UntilHeldAsync(() => quotas.HeldBy(address), 0, "every place is free");
         for (var i = 0; i < 5; i++)
             Assert.Equal(HttpStatusCode.Unauthorized, (await TryConnectAsync(gateway, "127.0.0.41", token: "forged.token.value")).Status);
         for (var i = 0; i < 3; i++) await ConnectAsync(gateway, "127.0.0.41");
@@ -215,7 +198,7 @@ public sealed class SocketQuotaTests(GatewayFixture fixture) : IDisposable
 
         held[0].Abort();
         var quotas = gateway.Services.GetRequiredService<SocketQuotas>();
-        await UntilAsync(() => quotas.HeldBy("crowded") == 1, $"the abort frees the tenant's place ({quotas.HeldBy("crowded")} held)");
+        await UntilHeldAsync(() => quotas.HeldBy("crowded"), 1, "the abort frees the tenant's place");
         await ConnectAsync(gateway, "127.0.0.48", "crowded");
     }
 }

@@ -21,7 +21,7 @@ public sealed class ArchiveBacklogTests(HistoryServiceFixture fixture) : IClassF
         var data = new HistoryData();
         await fixture.Publisher.PublishAsync(data.Message("t-backlog", "conv-1", 1, ParticipantKind.Customer, "c-1", "hi", DateTimeOffset.UtcNow));
         var watch = fixture.App.Services.GetRequiredService<ArchiveBacklogWatch>();
-        await CustomerService.TestInfrastructure.Eventually.UntilAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             try { return (await watch.AssessAsync(ChatStreams.Messages, "history-messages", default)).Messages == 0; }
             catch (NatsJSApiException) { return false; } // the archive's consumer not created yet

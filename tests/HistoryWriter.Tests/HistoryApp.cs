@@ -83,31 +83,14 @@ internal sealed class StreamPublisher(string natsUrl) : IAsyncDisposable
     public ValueTask DisposeAsync() => _client.DisposeAsync();
 }
 
-internal static class Eventually
+/// <summary>The history API as the tests read it.</summary>
+internal static class HistoryApi
 {
-    public static async Task<T> GetAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null, string? what = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            object? last;
-            try
-            {
-                var value = await read();
-                if (done(value)) return value;
-                last = value;
-            }
-            catch (HttpRequestException ex)
-            {
-                // Not there yet (a 404 before the archive stored it).
-                last = ex.Message;
-            }
-            if (DateTime.UtcNow > deadline) throw new TimeoutException($"{what ?? "condition"} not reached; last: {last}");
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>How long a test waits for the archive to show what was published.</summary>
+    public static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private static readonly System.Text.Json.JsonSerializerOptions Web = new(System.Text.Json.JsonSerializerDefaults.Web);
 
+    /// <summary>The JSON answer; an error status throws (<see cref="Eventually.HttpFailed"/>: a 404 before the archive stored it).</summary>
     public static async Task<T> JsonAsync<T>(HttpClient client, string url) => (await client.GetFromJsonAsync<T>(url, Web))!;
 }

@@ -47,18 +47,18 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         for (var seq = 1; seq <= 3; seq++)
             await Publisher.PublishAsync(data.Message("t-dup", "conv-1", seq, ParticipantKind.Customer, "cust-1", $"hello {seq} 你好", now.AddSeconds(seq)));
         var agent = App.ClientFor("t-dup", Roles.Agent);
-        await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/conv-1/messages"),
-            p => p.Messages.Count == 3, what: "three messages stored");
+        await Eventually.GetAsync(() => HistoryApi.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/conv-1/messages"),
+            p => p.Messages.Count == 3, "three messages stored", HistoryApi.Patience, notYet: Eventually.HttpFailed);
 
         // The same message again under another Nats-Msg-Id: JetStream keeps both, so the archive receives it a second
         // time in a later batch, exactly as after a crash between storing and acking.
         await Publisher.PublishAsync(data.Messages[1], msgId: "redelivered-" + data.Messages[1].MessageId);
         await Eventually.GetAsync(() => Publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, "history-messages").AsTask(),
-            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "the second copy archived and acked");
+            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, "the second copy archived and acked", HistoryApi.Patience);
 
-        var page = await Eventually.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/conv-1/messages");
+        var page = await HistoryApi.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/conv-1/messages");
         Assert.Equal([1L, 2L, 3L], page.Messages.Select(m => m.Seq));
-        var search = await Eventually.JsonAsync<SearchResult>(agent, "/api/history/search?q=" + Uri.EscapeDataString("hello 2")
+        var search = await HistoryApi.JsonAsync<SearchResult>(agent, "/api/history/search?q=" + Uri.EscapeDataString("hello 2")
             + "&to=" + Uri.EscapeDataString(now.AddMinutes(1).ToString("O")));
         Assert.Single(search.Hits);
     }
@@ -78,18 +78,19 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Publisher.PublishAsync(data.Message("t-poison", "conv-p", 4, ParticipantKind.Customer, "c", "after", now.AddSeconds(3)));
 
         var admin = App.ClientFor("t-poison", Roles.Admin);
-        var parked = await Eventually.GetAsync(async () => (await Eventually.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked, p => p.Count >= 3,
-            what: "three parked messages");
+        var parked = await Eventually.GetAsync(async () => (await HistoryApi.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked,
+            p => p.Count >= 3, "three parked messages", HistoryApi.Patience, notYet: Eventually.HttpFailed);
         Assert.Equal(3, parked.Count);
         Assert.Contains(parked, p => p.Reason.StartsWith("unparseable", StringComparison.Ordinal) && p.PayloadBase64 == Convert.ToBase64String([0xff, 0xff, 0xff, 0x01, 0x02]));
         Assert.Contains(parked, p => p.Reason.StartsWith("rejected by the store", StringComparison.Ordinal) && p.Reason.Contains("VIOLATED_CONSTRAINT"));
         Assert.Contains(parked, p => p.Reason.Contains("differs from the subject"));
 
         var page = await Eventually.GetAsync(
-            () => Eventually.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/conv-p/messages"), p => p.Messages.Count == 2);
+            () => HistoryApi.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/conv-p/messages"), p => p.Messages.Count == 2,
+            "both messages stored", HistoryApi.Patience, notYet: Eventually.HttpFailed);
         Assert.Equal(["before", "after"], page.Messages.Select(m => m.Text));
         var consumer = await Eventually.GetAsync(() => Publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, "history-messages").AsTask(),
-            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "every message acked");
+            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, "every message acked", HistoryApi.Patience);
         Assert.Equal(0, consumer.Info.NumAckPending);
         Assert.Equal(0, await App.RawCountAsync("messages", "t-victim"));
     }
@@ -107,13 +108,14 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Task.WhenAll(messages.Chunk(50).Select(async chunk => { foreach (var m in chunk) await Publisher.PublishAsync(m); }));
 
         var admin = App.ClientFor("t-any", Roles.Admin);
-        await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-any"), n => n >= messages.Count, what: "every message stored");
+        await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-any"), n => n >= messages.Count, "every message stored",
+            HistoryApi.Patience, notYet: Eventually.HttpFailed);
         await Eventually.GetAsync(() => Publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, "history-messages").AsTask(),
-            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "every message acked");
-        Assert.Empty((await Eventually.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked);
+            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, "every message acked", HistoryApi.Patience);
+        Assert.Empty((await HistoryApi.JsonAsync<ParkedPage>(admin, "/api/history/parked")).Parked);
         foreach (var conversation in messages.GroupBy(m => m.ConversationId))
         {
-            var page = await Eventually.JsonAsync<TranscriptPage>(admin, $"/api/history/conversations/{conversation.Key}/messages?limit=500");
+            var page = await HistoryApi.JsonAsync<TranscriptPage>(admin, $"/api/history/conversations/{conversation.Key}/messages?limit=500");
             var want = conversation.OrderBy(m => m.Seq).ToList();
             Assert.Equal(want.Select(m => m.MessageId), page.Messages.Select(m => m.MessageId));
             Assert.Equal(want.Select(m => m.Text), page.Messages.Select(m => m.Text));
@@ -128,8 +130,9 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         for (var seq = 1; seq <= 120; seq++)
             await Publisher.PublishAsync(data.Message("t-large", "big", seq, ParticipantKind.Agent, "a", new string((char)('a' + seq % 26), 60_000), now));
         var agent = App.ClientFor("t-large", Roles.Agent);
-        var page = await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/big/messages?limit=500"),
-            p => p.Messages.Count == 120, what: "120 messages of 60 KB (7 MB) stored");
+        var page = await Eventually.GetAsync(() => HistoryApi.JsonAsync<TranscriptPage>(agent, "/api/history/conversations/big/messages?limit=500"),
+            p => p.Messages.Count == 120, "120 messages of 60 KB (7 MB) stored", HistoryApi.Patience,
+            interval: TimeSpan.FromMilliseconds(100), notYet: Eventually.HttpFailed);
         Assert.All(page.Messages, m => Assert.Equal(60_000, m.Text.Length));
     }
 
@@ -157,8 +160,9 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Publisher.PublishAsync(data.Started("t-owner", "secret-conv", now, "vip", "billing", bot: false));
         await Publisher.PublishAsync(data.Message("t-owner", "secret-conv", 1, ParticipantKind.Customer, "vip", "my card is 4111 秘密", now));
         var owner = App.ClientFor("t-owner", Roles.Admin);
-        await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(owner, "/api/history/conversations/secret-conv/messages"),
-            p => p.Messages.Count == 1);
+        await Eventually.GetAsync(() => HistoryApi.JsonAsync<TranscriptPage>(owner, "/api/history/conversations/secret-conv/messages"),
+            p => p.Messages.Count == 1,
+            "the message stored", HistoryApi.Patience, notYet: Eventually.HttpFailed);
 
         var other = App.ClientFor("t-other", Roles.Admin);
         Assert.Equal(HttpStatusCode.Forbidden, (await other.GetAsync("/api/history/conversations/secret-conv/messages")).StatusCode);
@@ -166,7 +170,7 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         Assert.Equal(HttpStatusCode.NotFound, (await other.GetAsync("/api/history/conversations/no-such-conv/messages")).StatusCode);
         foreach (var query in (string[])["q=秘密", "q=4111&tenant=t-owner", "customer=vip", "q=%27%20OR%201%3D1%20--", "q=%25", "q=_"])
         {
-            var result = await Eventually.JsonAsync<SearchResult>(other, "/api/history/search?" + query);
+            var result = await HistoryApi.JsonAsync<SearchResult>(other, "/api/history/search?" + query);
             Assert.DoesNotContain(result.Hits, h => h.ConversationId == "secret-conv");
         }
         var spoofed = App.ClientFor("t-other", Roles.Admin);
@@ -189,19 +193,21 @@ public sealed class HistoryServiceTests(HistoryServiceFixture fixture) : IClassF
         await Publisher.PublishAsync(data.Message("t-retain", "old", 1, ParticipantKind.Customer, "c", "ten days old", now.AddDays(-10)));
         await Publisher.PublishAsync(data.Message("t-retain", "old", 2, ParticipantKind.Customer, "c", "fresh", now));
         var admin = App.ClientFor("t-retain", Roles.Admin);
-        await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/old/messages"), p => p.Messages.Count == 2);
-        Assert.Equal(365, (await Eventually.JsonAsync<RetentionSetting>(admin, "/api/history/retention")).Days);
+        await Eventually.GetAsync(() => HistoryApi.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/old/messages"),
+            p => p.Messages.Count == 2, "both messages stored", HistoryApi.Patience, notYet: Eventually.HttpFailed);
+        Assert.Equal(365, (await HistoryApi.JsonAsync<RetentionSetting>(admin, "/api/history/retention")).Days);
 
         var set = await admin.PutAsJsonAsync("/api/history/retention", new RetentionSetting(7));
         Assert.Equal(HttpStatusCode.OK, set.StatusCode);
-        Assert.Equal(7, (await Eventually.JsonAsync<RetentionSetting>(admin, "/api/history/retention")).Days);
-        var page = await Eventually.GetAsync(() => Eventually.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/old/messages"),
-            p => p.Messages.Count == 1, what: "the old message hidden");
+        Assert.Equal(7, (await HistoryApi.JsonAsync<RetentionSetting>(admin, "/api/history/retention")).Days);
+        var page = await Eventually.GetAsync(() => HistoryApi.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/old/messages"),
+            p => p.Messages.Count == 1, "the old message hidden", HistoryApi.Patience, notYet: Eventually.HttpFailed);
         Assert.Equal("fresh", page.Messages[0].Text);
 
         // The TTL deletes it for good at the next merge; forcing the merge shows the rows are gone, not just hidden.
         await App.Store.Database.ExecuteAsync($"OPTIMIZE TABLE {App.Store.Schema.Messages} FINAL", null, default);
-        Assert.Equal(1, await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-retain"), n => n == 1, what: "TTL applied"));
+        Assert.Equal(1, await Eventually.GetAsync(() => App.RawCountAsync("messages", "t-retain"), n => n == 1, "TTL applied", HistoryApi.Patience,
+            notYet: Eventually.HttpFailed));
         Assert.Equal(HttpStatusCode.BadRequest, (await admin.PutAsJsonAsync("/api/history/retention", new RetentionSetting(0))).StatusCode);
     }
 }

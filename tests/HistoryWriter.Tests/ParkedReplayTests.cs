@@ -4,6 +4,7 @@ using System.Text.Json;
 using CustomerService.Contracts;
 using CustomerService.HistoryWriter.Archive;
 using CustomerService.HistoryWriter.History;
+using CustomerService.TestInfrastructure;
 using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -35,7 +36,8 @@ public sealed class ParkedReplayTests(HistoryServiceFixture fixture) : IClassFix
             .Select(seq => data.Message(tenant, "conv-r", seq, ParticipantKind.Agent, "a", $"parked but fine {seq}", now.AddSeconds(seq))).ToList();
         await ParkAsOfOldAsync(good, firstStreamSeq: 1_000_000);
 
-        var all = await Eventually.GetAsync(() => ListAllAsync(admin, pageSize: 2), p => p.Count >= 5, what: "five parked messages");
+        var all = await Eventually.GetAsync(() => ListAllAsync(admin, pageSize: 2), p => p.Count >= 5, "five parked messages", HistoryApi.Patience,
+            notYet: Eventually.HttpFailed);
         Assert.Equal(5, all.Count);
         Assert.Equal(5, all.Select(p => p.Id).Distinct().Count());
         Assert.Equal(all.OrderByDescending(p => p.ParkedAt).Select(p => p.ParkedAt), all.Select(p => p.ParkedAt));
@@ -45,7 +47,7 @@ public sealed class ParkedReplayTests(HistoryServiceFixture fixture) : IClassFix
 
         // Only the tenant's admins see or replay them.
         var other = App.ClientFor("t-replay-other", Roles.Admin);
-        Assert.Empty((await Eventually.JsonAsync<ParkedPage>(other, "/api/history/parked")).Parked);
+        Assert.Empty((await HistoryApi.JsonAsync<ParkedPage>(other, "/api/history/parked")).Parked);
         Assert.Equal(HttpStatusCode.NotFound, (await other.PostAsync($"/api/history/parked/{all[0].Id}/replay", null)).StatusCode);
         Assert.Equal(0, (await (await other.PostAsync("/api/history/parked/replay", null)).Content.ReadFromJsonAsync<ParkedReplayReport>(Web))!.Replayed);
         var supervisor = App.ClientFor(tenant, Roles.Supervisor);
@@ -74,7 +76,7 @@ public sealed class ParkedReplayTests(HistoryServiceFixture fixture) : IClassFix
         var left = await ListAllAsync(admin, pageSize: 100);
         Assert.Equal(report.StillParked.Select(p => p.Id).Order(), left.Select(p => p.Id).Order());
 
-        var page = await Eventually.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/conv-r/messages");
+        var page = await HistoryApi.JsonAsync<TranscriptPage>(admin, "/api/history/conversations/conv-r/messages");
         Assert.Equal([1L, 3L, 4L, 5L], page.Messages.Select(m => m.Seq));
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync($"/api/history/parked/{first.Id}/replay", null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/history/parked/not-an-id/replay", null)).StatusCode);
@@ -120,7 +122,7 @@ public sealed class ParkedReplayTests(HistoryServiceFixture fixture) : IClassFix
         string? before = null;
         do
         {
-            var page = await Eventually.JsonAsync<ParkedPage>(client,
+            var page = await HistoryApi.JsonAsync<ParkedPage>(client,
                 $"/api/history/parked?limit={pageSize}" + (before is null ? "" : "&before=" + Uri.EscapeDataString(before)));
             Assert.True(page.Parked.Count <= pageSize);
             all.AddRange(page.Parked);

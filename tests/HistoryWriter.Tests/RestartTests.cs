@@ -39,7 +39,8 @@ public sealed class RestartTests : IAsyncLifetime
         var client = first.ClientFor(tenant, Roles.Admin);
         var stream = PublishSteadilyAsync(tenant);
 
-        await Eventually.GetAsync(() => LastSeqAsync(client, tenant, 0), seq => seq >= 300, TimeSpan.FromSeconds(60), "a third stored");
+        await Eventually.GetAsync(() => LastSeqAsync(client, tenant, 0), seq => seq >= 300, "a third stored", TimeSpan.FromSeconds(60),
+            notYet: Eventually.HttpFailed);
         await first.DisposeAsync();
 
         await using var second = new HistoryApp(_nats.Url, database, "history-restart");
@@ -61,7 +62,8 @@ public sealed class RestartTests : IAsyncLifetime
         try
         {
             var stream = PublishSteadilyAsync(tenant);
-            await Eventually.GetAsync(() => LastSeqAsync(http, tenant, 0), seq => seq >= 300, TimeSpan.FromSeconds(60), "a third stored");
+            await Eventually.GetAsync(() => LastSeqAsync(http, tenant, 0), seq => seq >= 300, "a third stored", TimeSpan.FromSeconds(60),
+            notYet: Eventually.HttpFailed);
             service.Kill(entireProcessTree: true);
             await service.WaitForExitAsync();
 
@@ -131,8 +133,8 @@ public sealed class RestartTests : IAsyncLifetime
         for (var c = 0; c < Conversations; c++)
         {
             var expected = Enumerable.Range(1, PerConversation).Select(i => (long)i).ToList();
-            var seqs = await Eventually.GetAsync(() => AllSeqsAsync(client, c), s => s.SequenceEqual(expected), TimeSpan.FromSeconds(60),
-                $"steady-{c} complete");
+            var seqs = await Eventually.GetAsync(() => AllSeqsAsync(client, c), s => s.SequenceEqual(expected),
+                $"steady-{c} complete", TimeSpan.FromSeconds(60), notYet: Eventually.HttpFailed);
             Assert.Equal(expected, seqs);
         }
     }

@@ -51,7 +51,8 @@ public sealed class StoreOutageTests : IAsyncLifetime
         var admin = _app.ClientFor(tenant, Roles.Admin);
         for (var seq = 1; seq <= before; seq++)
             await _publisher.PublishAsync(data.Message(tenant, "conv-o", seq, ParticipantKind.Customer, "c", $"before {seq}", now.AddMilliseconds(seq)));
-        await Eventually.GetAsync(() => CountAsync(tenant), n => n == before, what: "the messages before the outage stored");
+        await Eventually.GetAsync(() => CountAsync(tenant), n => n == before, "the messages before the outage stored", HistoryApi.Patience,
+            notYet: Eventually.HttpFailed);
 
         var (start, end) = Outage(outage);
         await _app.Store.Database.ExecuteAsync(start, null, default);
@@ -76,11 +77,11 @@ public sealed class StoreOutageTests : IAsyncLifetime
         await _app.Store.Database.ExecuteAsync(end, null, default);
 
         var expected = Enumerable.Range(1, before + during).Select(i => (long)i).ToList();
-        var seqs = await Eventually.GetAsync(() => AllSeqsAsync(admin), s => s.Count >= expected.Count, TimeSpan.FromSeconds(60),
-            "every message archived after the outage");
+        var seqs = await Eventually.GetAsync(() => AllSeqsAsync(admin), s => s.Count >= expected.Count,
+            "every message archived after the outage", TimeSpan.FromSeconds(60), notYet: Eventually.HttpFailed);
         Assert.Equal(expected, seqs);
         await Eventually.GetAsync(() => _publisher.JetStream.GetConsumerAsync(ChatStreams.Messages, Consumer + "-messages").AsTask(),
-            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, what: "every message acked");
+            c => c.Info.NumAckPending == 0 && c.Info.NumPending == 0, "every message acked", HistoryApi.Patience);
         Assert.Equal(before + during, await CountAsync(tenant));
         var parked = Assert.Single(await ParkedAsync(tenant));
         Assert.Contains("VIOLATED_CONSTRAINT", parked.Reason);
@@ -116,7 +117,7 @@ public sealed class StoreOutageTests : IAsyncLifetime
         long? after = 0;
         while (after is not null)
         {
-            var page = await Eventually.JsonAsync<TranscriptPage>(client, $"/api/history/conversations/conv-o/messages?after={after}&limit=500");
+            var page = await HistoryApi.JsonAsync<TranscriptPage>(client, $"/api/history/conversations/conv-o/messages?after={after}&limit=500");
             seqs.AddRange(page.Messages.Select(m => m.Seq));
             after = page.NextAfter;
         }

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
-using System.Text;
 using CustomerService.ChatLoad;
 using CustomerService.ChatLoad.Drills;
 using CustomerService.ChatLoad.Profiles;
+using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
 
 namespace CustomerService.LoadTool.Tests;
 
@@ -134,58 +134,29 @@ public sealed class DrillTests
     /// <summary>The drilled Redis's password, as the AppHost passes one to eng/run-redis.sh.</summary>
     private const string RedisPassword = "drill-password";
 
-    /// <summary>One command after AUTH; the answer without AUTH's +OK.</summary>
-    private static async Task<string> RedisAsync(int port, string command)
-    {
-        using var client = new TcpClient();
-        await client.ConnectAsync(IPAddress.Loopback, port);
-        var stream = client.GetStream();
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"AUTH {RedisPassword}\r\n{command}\r\n"));
-        var answer = new StringBuilder();
-        var buffer = new byte[256];
-        do
-        {
-            var n = await stream.ReadAsync(buffer);
-            if (n == 0) break;
-            answer.Append(Encoding.ASCII.GetString(buffer, 0, n));
-        }
-        while (answer.ToString().Split("\r\n").Length < 3);
-        var text = answer.ToString();
-        return text.StartsWith("+OK\r\n") ? text[5..] : text;
-    }
+    private static readonly TimeSpan RedisPatience = TimeSpan.FromSeconds(15);
 
-    private static async Task<bool> AnswersPingAsync(int port, bool auth = true)
+    /// <summary>A connection to the drilled Redis, with its password unless it is null; throws when Redis does not answer.</summary>
+    private static Task<ConnectionMultiplexer> ConnectRedisAsync(int port, string? password = RedisPassword) =>
+        ConnectionMultiplexer.ConnectAsync(new ConfigurationOptions
+        {
+            EndPoints = { { IPAddress.Loopback, port } },
+            Password = password,
+            AllowAdmin = true,     // CONFIG GET
+            ConnectRetry = 1,
+            ConnectTimeout = 3000,
+        });
+
+    /// <summary>A new connection gets PONG: refused, reset, closed unanswered or refused for want of AUTH all say no.</summary>
+    private static async Task<bool> AnswersPingAsync(int port, string? password = RedisPassword)
     {
         try
         {
-            if (auth) return (await RedisAsync(port, "PING")).StartsWith("+PONG");
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            await client.GetStream().WriteAsync("PING\r\n"u8.ToArray());
-            var buffer = new byte[64];
-            var n = await client.GetStream().ReadAsync(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, n).StartsWith("+PONG");
+            await using var redis = await ConnectRedisAsync(port, password);
+            await redis.GetDatabase().PingAsync();
+            return true;
         }
-        catch (SocketException) { return false; }
-        catch (IOException) { return false; }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string what)
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < until; await Task.Delay(50))
-        {
-            try { if (await condition()) return; }
-            catch (SocketException) { }
-            catch (IOException) { }
-        }
-        throw new TimeoutException(what);
+        catch (Exception e) when (e is RedisConnectionException or RedisServerException or RedisTimeoutException) { return false; }
     }
 
     /// <summary>
@@ -197,7 +168,7 @@ public sealed class DrillTests
     public async Task A_killed_redis_is_started_again_with_the_same_settings()
     {
         var data = Directory.CreateTempSubdirectory("cs-drill-redis-").FullName;
-        int port = FreePort();
+        int port = LocalServer.FreePort();
         var info = new ProcessStartInfo("bash") { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])["eng/run-redis.sh", port.ToString(), data]) info.ArgumentList.Add(a);
         info.Environment["REDIS_PASSWORD"] = RedisPassword;
@@ -205,8 +176,9 @@ public sealed class DrillTests
         int? relaunched = null;
         try
         {
-            await EventuallyAsync(async () => (await RedisAsync(port, "PING")).StartsWith("+PONG"), "redis answers");
-            Assert.StartsWith("+OK", await RedisAsync(port, "SET drill kept"));
+            await Eventually.UntilAsync(() => AnswersPingAsync(port), "redis answers", RedisPatience);
+            await using (var redis = await ConnectRedisAsync(port))
+                Assert.True(await redis.GetDatabase().StringSetAsync("drill", "kept"));
             await Task.Delay(1200); // appendfsync everysec
 
             var image = Assert.Single(ServerRestart.Find(data, ServerRestart.Redis));
@@ -218,10 +190,13 @@ public sealed class DrillTests
             Assert.False(await AnswersPingAsync(port), "redis still answered PING after kill -9");
 
             relaunched = launch.Relaunch(Path.Combine(data, "relaunch.log"));
-            await EventuallyAsync(async () => (await RedisAsync(port, "PING")).StartsWith("+PONG"), "redis answers again");
-            Assert.Contains("kept", await RedisAsync(port, "GET drill"));
-            Assert.Contains("yes", await RedisAsync(port, "CONFIG GET appendonly"));
-            Assert.False(await AnswersPingAsync(port, auth: false), "the relaunched Redis answered without the password");
+            await Eventually.UntilAsync(() => AnswersPingAsync(port), "redis answers again", RedisPatience);
+            await using (var redis = await ConnectRedisAsync(port))
+            {
+                Assert.Equal("kept", (string?)await redis.GetDatabase().StringGetAsync("drill"));
+                Assert.Equal("yes", Assert.Single(await redis.GetServer(IPAddress.Loopback, port).ConfigGetAsync("appendonly")).Value);
+            }
+            Assert.False(await AnswersPingAsync(port, password: null), "the relaunched Redis answered without the password");
         }
         finally
         {
@@ -236,7 +211,7 @@ public sealed class DrillTests
     [Fact]
     public async Task The_crm_simulators_fault_endpoint_makes_it_slow_or_down_for_a_while()
     {
-        int port = FreePort();
+        int port = LocalServer.FreePort();
         var info = new ProcessStartInfo("php") { WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in (string[])["-S", $"127.0.0.1:{port}", "adapters/Crm/simulator/crm.php"]) info.ArgumentList.Add(a);
         info.Environment["PHP_CLI_SERVER_WORKERS"] = "2";
@@ -244,7 +219,8 @@ public sealed class DrillTests
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         try
         {
-            await EventuallyAsync(async () => { try { return (await http.GetAsync("/health")).IsSuccessStatusCode; } catch (HttpRequestException) { return false; } }, "simulator answers");
+            await Eventually.UntilAsync(async () => (await http.GetAsync("/health")).IsSuccessStatusCode, "simulator answers",
+                TimeSpan.FromSeconds(15), notYet: Eventually.HttpFailed);
             // Found as the drill finds it: php -S with crm.php, run from the checkout.
             Assert.Contains(ProcessImage.Find((pid, _, _) => pid == php.Id), i => i.Args.Contains($"127.0.0.1:{port}"));
 

@@ -1,6 +1,7 @@
 using OrderList = CustomerService.Contracts.RecentOrders;
 using System.Diagnostics;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using Grpc.Core;
 using Microsoft.Extensions.Logging;
 using Xunit;
@@ -11,6 +12,9 @@ namespace CustomerService.Orders.Tests;
 [Collection(OrderSystemCollection.Name)]
 public class DrillTests(OrderSystemFixture fixture)
 {
+    /// <summary>How long a drill waits for the legacy side to catch up after an outage.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     [Fact]
     public async Task Tickets_raised_while_RabbitMQ_is_down_are_all_delivered_once_when_it_returns()
     {
@@ -116,11 +120,13 @@ public class DrillTests(OrderSystemFixture fixture)
         try
         {
             await fixture.PublishRequestAsync(request);
-            await Eventually(async () => await fixture.TicketRowAsync(id) is { Sent: true }, "the work order was not handed over");
+            await Eventually.UntilAsync(async () => await fixture.TicketRowAsync(id) is { Sent: true }, "the work order handed over", Patience,
+                TimeSpan.FromMilliseconds(200));
             await fixture.Nats.StopAsync();
             natsStopped = true;
             await fixture.Simulator.StartAgainAsync();
-            await Eventually(async () => await fixture.TicketRowAsync(id) is { State: "created" }, "the answer was not recorded");
+            await Eventually.UntilAsync(async () => await fixture.TicketRowAsync(id) is { State: "created" }, "the answer recorded", Patience,
+                TimeSpan.FromMilliseconds(200));
             Assert.Empty(await fixture.ResultsForAsync([id], TimeSpan.Zero));
         }
         finally
@@ -136,12 +142,5 @@ public class DrillTests(OrderSystemFixture fixture)
         Assert.Equal((await fixture.TicketRowAsync(id))?.Number, result.WorkOrderNumber);
         await Task.Delay(TimeSpan.FromSeconds(2));
         Assert.Single((await fixture.ResultsForAsync([id], TimeSpan.Zero))[id]);
-    }
-
-    private static async Task Eventually(Func<Task<bool>> condition, string failure)
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < until; await Task.Delay(200))
-            if (await condition()) return;
-        Assert.Fail(failure);
     }
 }

@@ -28,28 +28,11 @@ public abstract class LocalServer : IAsyncDisposable
 
     public static string RepoRoot { get; } = FindRepoRoot();
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>A free port in 20000–32767: below Linux's ephemeral range, so not handed out by FreePort or to outgoing sockets.</summary>
-    public static int FreePortBelowEphemeralRange()
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            int port = Random.Shared.Next(20_000, 32_768);
-            try
-            {
-                using var listener = new TcpListener(IPAddress.Loopback, port);
-                listener.Start();
-                return port;
-            }
-            catch (SocketException) when (attempt < 100) { }
-        }
-    }
+    /// <summary>
+    /// A loopback port nothing holds, below the kernel's ephemeral range, and held for this process alone while it runs
+    /// (see <see cref="FreePorts"/>): a server started on it later, or again after a stop, still finds it free.
+    /// </summary>
+    public static int FreePort() => FreePorts.Next();
 
     protected async Task StartScriptAsync(string script, IEnumerable<string> args, Func<CancellationToken, Task<bool>> ready,
         IDictionary<string, string>? environment = null, TimeSpan? timeout = null)

@@ -30,10 +30,10 @@ public sealed class NatsServer : LocalServer
     }
 
     /// <summary>
-    /// Ports and a data directory, not started yet: for what must cope with NATS coming up late. The ports lie below
-    /// the kernel's ephemeral range, so that nothing starting meanwhile is handed them before the server binds them.
+    /// Ports and a data directory, not started yet: for what must cope with NATS coming up late (the ports are this
+    /// process's alone meanwhile, see <see cref="LocalServer.FreePort"/>).
     /// </summary>
-    public static NatsServer Reserve() => new(FreePortBelowEphemeralRange(), FreePortBelowEphemeralRange());
+    public static NatsServer Reserve() => new(FreePort(), FreePort());
 
     /// <summary>Starts (first after <see cref="Reserve"/>, or again after <see cref="LocalServer.StopAsync"/>) on the same port and data.</summary>
     public async Task StartAgainAsync()

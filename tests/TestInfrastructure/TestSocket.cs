@@ -65,6 +65,18 @@ public sealed class TestSocket : IAsyncDisposable
     }
 
     /// <summary>
+    /// Sends <paramref name="frame"/> (a message with <paramref name="clientId"/>) again and again, each time waiting
+    /// <paramref name="perTry"/> for its ack, until one comes: for a service whose connection to a dependency comes back
+    /// a moment after the dependency does. The service stores a resent message once, so the ack is the one to check.
+    /// </summary>
+    public Task<JsonNode> SendUntilAckedAsync(object frame, string clientId, string what, TimeSpan patience, TimeSpan perTry) =>
+        Eventually.GetAsync(async () =>
+        {
+            await SendAsync(frame);
+            return await NextAsync("ack", perTry, f => (string?)f["clientId"] == clientId);
+        }, _ => true, what, patience, interval: TimeSpan.Zero, notYet: e => e is TimeoutException);
+
+    /// <summary>
     /// A frame of the given type that a Next call has already passed over, or else the next one to come: for frames
     /// whose order against the ones read first is not promised (a signal and a JetStream message, say).
     /// </summary>

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using Xunit;
 using static CustomerService.Webhooks.Tests.WebhookFixture;
 
@@ -142,8 +143,8 @@ public sealed class ApiTests(WebhookFixture fixture)
         await fixture.PublishAsync(Event(b, conversationB, ConversationState.New, e => e.Started = new ConversationStarted()));
         await fixture.PublishAsync(Message(b, conversationB, 1, "for b"));
         await fixture.PublishAsync(Message(a, conversationA, 1, "for a"));
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At("iso-" + b).Count >= 2 && fixture.Receiver.At("iso-" + a).Count >= 1,
-            TimeSpan.FromSeconds(20)));
+        await Eventually.UntilAsync(() => fixture.Receiver.At("iso-" + b).Count >= 2 && fixture.Receiver.At("iso-" + a).Count >= 1,
+            "each tenant's webhooks delivered to", TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.Equal(2, fixture.Receiver.At("iso-" + b).Count);
         Assert.All(fixture.Receiver.At("iso-" + b), r => Assert.Contains($"\"tenant\":\"{b}\"", r.Text));
@@ -176,7 +177,8 @@ public sealed class ApiTests(WebhookFixture fixture)
             Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
 
         await fixture.PublishAsync(Message(tenant, "c-" + Guid.NewGuid().ToString("N")[..8], 1, "hello"));
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At("on-" + tenant).Count == 1, TimeSpan.FromSeconds(20)));
+        await Eventually.UntilAsync(() => fixture.Receiver.At("on-" + tenant).Count == 1, "the enabled webhook delivered to",
+            TimeSpan.FromSeconds(20));
         await Task.Delay(300);
         Assert.Empty(fixture.Receiver.At("off-" + tenant));
         Assert.Empty(fixture.Receiver.At("gone-" + tenant));

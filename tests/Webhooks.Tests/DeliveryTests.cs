@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using CustomerService.Webhooks.Delivery;
 using Xunit;
 using static CustomerService.Webhooks.Tests.WebhookFixture;
@@ -51,8 +52,8 @@ public sealed class DeliveryTests(WebhookFixture fixture)
         };
         foreach (var m in messages) expected.Add(("message_created", m.MessageId));
 
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= expected.Count, Patience),
-            $"only {fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {expected.Count} delivered");
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= expected.Count, "every event delivered", Patience,
+            context: () => $"only {fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {expected.Count} delivered");
         await Task.Delay(300); // anything sent twice would show now
         var seen = fixture.Receiver.At(hook);
         var successes = seen.Where(r => r.Status == 200).ToArray();
@@ -149,11 +150,11 @@ public sealed class DeliveryTests(WebhookFixture fixture)
         await fixture.PublishAsync(second);
 
         JsonElement dead = default;
-        Assert.True(await EventuallyAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             dead = await api.GetFromJsonAsync<JsonElement>("/api/admin/webhooks/dead-letters");
             return dead.GetArrayLength() == 2;
-        }, Patience), dead.ToString());
+        }, "two dead letters", Patience, context: () => dead.ToString());
         Assert.All(dead.EnumerateArray(), d =>
         {
             Assert.Equal("dead", d.GetProperty("state").GetString());
@@ -174,20 +175,22 @@ public sealed class DeliveryTests(WebhookFixture fixture)
         fixture.Receiver.Answer(hook, 200);
         using (var replay = await api.PostAsync($"/api/admin/webhooks/deliveries/{ids[0]}/replay", null))
             Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Any(r => r.DeliveryId == ids[0] && r.Status == 200), Patience));
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Any(r => r.DeliveryId == ids[0] && r.Status == 200),
+            "the dead letter replayed alone delivered", Patience);
         using (var replayAll = await api.PostAsync("/api/admin/webhooks/dead-letters/replay", null))
         {
             Assert.Equal(HttpStatusCode.Accepted, replayAll.StatusCode);
             Assert.Equal(1, (await replayAll.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("replayed").GetInt32());
         }
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Any(r => r.DeliveryId == ids[1] && r.Status == 200), Patience));
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Any(r => r.DeliveryId == ids[1] && r.Status == 200),
+            "the other dead letter delivered", Patience);
 
         Assert.Equal(0, (await api.GetFromJsonAsync<JsonElement>("/api/admin/webhooks/dead-letters")).GetArrayLength());
-        Assert.True(await EventuallyAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             var one = await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries/{ids[0]}");
             return one.GetProperty("state").GetString() == "delivered";
-        }, Patience));
+        }, "the replayed delivery recorded as delivered", Patience);
         var delivered = await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries/{ids[0]}");
         Assert.Equal(1, delivered.GetProperty("attempts").GetInt32());
         Assert.Contains(ids[0], delivered.GetProperty("body").GetString());
@@ -216,7 +219,7 @@ public sealed class DeliveryTests(WebhookFixture fixture)
         await fixture.PublishAsync(marker);
 
         // The consumer reads in stream order: once the marker is delivered, the second copy has been handled.
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Any(r => r.Text.Contains(marker.MessageId)), Patience));
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Any(r => r.Text.Contains(marker.MessageId)), "the marker delivered", Patience);
         await Task.Delay(200);
         Assert.Single(fixture.Receiver.At(hook), r => r.Text.Contains(message.MessageId));
         Assert.Equal(2, (await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries?webhook_id={webhookId}")).GetArrayLength());
@@ -244,7 +247,7 @@ public sealed class DeliveryTests(WebhookFixture fixture)
         Assert.Empty(fixture.Receiver.At(hook));
 
         await using var second = await WebhooksHost.StartAsync(settings);
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Count >= messages.Length, Patience));
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count >= messages.Length, "every message delivered", Patience);
         await Task.Delay(200);
         Assert.Equal(messages.Select(m => m.MessageId).Order(),
             fixture.Receiver.At(hook).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("message").GetProperty("id").GetString()!).Order());

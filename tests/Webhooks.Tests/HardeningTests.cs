@@ -5,6 +5,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
+using Google.Protobuf;
+using NATS.Client.JetStream;
 using CustomerService.Webhooks.Delivery;
 using Npgsql;
 using Xunit;
@@ -22,6 +25,32 @@ public sealed class HardeningTests(WebhookFixture fixture)
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(20);
 
     private static string NewTenant(string prefix) => $"{prefix}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    [Fact]
+    public async Task A_payload_naming_another_tenant_than_its_subject_reaches_no_tenants_webhooks()
+    {
+        var (victim, writer) = (NewTenant("t-victim"), NewTenant("t-writer"));
+        var (victimHook, writerHook) = ("victim-" + victim, "writer-" + writer);
+        using var victimApi = fixture.Host.Api(victim);
+        var (victimWebhook, _) = await RegisterAsync(victimApi, fixture.Receiver.Url(victimHook), "message_created");
+        using (var api = fixture.Host.Api(writer)) await RegisterAsync(api, fixture.Receiver.Url(writerHook), "message_created");
+        var conversation = "c-" + Guid.NewGuid().ToString("N")[..8];
+
+        // On the writer's subject, a message whose payload says it is the victim's.
+        var forged = Message(victim, conversation, 1, "forged");
+        var ack = await fixture.JetStream.PublishAsync(Subjects.Message(writer, conversation), forged.ToByteArray(),
+            opts: new NatsJSPubOpts { MsgId = "forged-" + forged.MessageId });
+        ack.EnsureSuccess();
+        var marker = Message(writer, conversation, 2, "marker");
+        await fixture.PublishAsync(marker);
+
+        // In stream order: once the writer's marker is delivered, the forged message has been handled.
+        await Eventually.UntilAsync(() => fixture.Receiver.At(writerHook).Any(r => r.Text.Contains(marker.MessageId)), "the writer's marker delivered", Patience);
+        // Deliveries are stored in stream order before the message is acknowledged: none was stored for the victim.
+        Assert.Equal(0, (await victimApi.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries?webhook_id={victimWebhook}")).GetArrayLength());
+        Assert.Empty(fixture.Receiver.At(victimHook));
+        Assert.DoesNotContain(fixture.Receiver.At(writerHook), r => r.Text.Contains(forged.MessageId));
+    }
 
     [Theory]
     [InlineData("http://10.0.0.5/hook")]
@@ -82,11 +111,11 @@ public sealed class HardeningTests(WebhookFixture fixture)
 
         using var api = fixture.Host.Api(tenant);
         JsonElement[] deliveries = [];
-        Assert.True(await EventuallyAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             deliveries = await api.GetFromJsonAsync<JsonElement[]>($"/api/admin/webhooks/deliveries?webhook_id={webhookId}") ?? [];
             return deliveries.Length == 1 && deliveries[0].GetProperty("attempts").GetInt32() >= 1;
-        }, Patience), "no attempt recorded");
+        }, "an attempt recorded", Patience);
         var error = deliveries[0].GetProperty("last_error").GetString();
         Assert.Contains("refused to connect", error);
         Assert.Contains("127.0.0.2", error);
@@ -158,16 +187,16 @@ public sealed class HardeningTests(WebhookFixture fixture)
         for (var i = 1; i <= Messages; i++) await fixture.PublishAsync(Message(tenant, "c-breaker", i, $"m{i}"));
 
         JsonElement circuit = default;
-        Assert.True(await EventuallyAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             circuit = (await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/{id}")).GetProperty("circuit");
             return circuit.GetProperty("state").GetString() == "open";
-        }, Patience), "the breaker did not open");
+        }, "the breaker open", Patience);
         Assert.Contains("503", circuit.GetProperty("last_error").GetString());
         Assert.True(circuit.GetProperty("retry_at").GetDateTimeOffset() > circuit.GetProperty("opened_at").GetDateTimeOffset());
         Assert.True(openCircuits.Read() >= 1, "the metric shows no open circuit");
         // The healthy webhook of the same tenant is not held back.
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(healthy).Count == Messages, Patience));
+        await Eventually.UntilAsync(() => fixture.Receiver.At(healthy).Count == Messages, "every message delivered to the healthy webhook", Patience);
         Assert.Equal("closed", (await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/{healthyId}")).GetProperty("circuit").GetProperty("state").GetString());
 
         // While it is open the receiver hears at most one probe a second (the batch in flight when it opened was sent
@@ -186,8 +215,8 @@ public sealed class HardeningTests(WebhookFixture fixture)
 
         // The receiver recovers: the next probe closes the breaker and every delivery arrives, once each.
         fixture.Receiver.Answer(hook, 200);
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= Messages, Patience),
-            $"{fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {Messages} delivered after recovery");
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= Messages, "every message delivered after recovery",
+            Patience, context: () => $"{fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {Messages} delivered");
         await Task.Delay(300);
         var delivered = fixture.Receiver.At(hook).Where(r => r.Status == 200).ToArray();
         Assert.Equal(Messages, delivered.Length);
@@ -198,7 +227,7 @@ public sealed class HardeningTests(WebhookFixture fixture)
 
     private async Task<Received> NextAsync(string hook, int count)
     {
-        Assert.True(await EventuallyAsync(() => fixture.Receiver.At(hook).Count >= count, Patience), $"delivery {count} did not arrive");
+        await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count >= count, $"delivery {count} arrived", Patience);
         return fixture.Receiver.At(hook).OrderBy(r => r.At).ElementAt(count - 1);
     }
 

@@ -43,7 +43,7 @@ public sealed class StandaloneTests(WebhookFixture fixture)
             opts: new NatsJSPubOpts { MsgId = started.EventId });
         ack.EnsureSuccess();
 
-        Assert.True(await WebhookFixture.EventuallyAsync(() => receiver.At("alone").Any(r => r.Event == "conversation_created"), TimeSpan.FromSeconds(30)),
-            $"no delivery; the service said:\n{service.Output}");
+        await Eventually.UntilAsync(() => receiver.At("alone").Any(r => r.Event == "conversation_created"), "a delivery", TimeSpan.FromSeconds(30),
+            context: () => $"the service said:\n{service.Output}");
     }
 }

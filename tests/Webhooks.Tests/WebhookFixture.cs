@@ -136,20 +136,6 @@ public sealed class WebhookFixture : IAsyncLifetime
         return e;
     }
 
-    /// <summary>Polls until <paramref name="done"/> holds or the time is up; returns whether it held.</summary>
-    public static async Task<bool> EventuallyAsync(Func<Task<bool>> done, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (await done()) return true;
-            if (DateTime.UtcNow > until) return false;
-            await Task.Delay(50);
-        }
-    }
-
-    public static Task<bool> EventuallyAsync(Func<bool> done, TimeSpan timeout) => EventuallyAsync(() => Task.FromResult(done()), timeout);
-
     public async Task DisposeAsync()
     {
         if (Host is not null) await Host.DisposeAsync();

@@ -65,19 +65,23 @@ public sealed class EventConsumer(
         }
     }
 
-    /// <summary>The webhook events of one stream message; the tenant comes from the payload, else from the subject.</summary>
+    /// <summary>
+    /// The webhook events of one stream message, for the tenant its subject names. The subject is what the platform
+    /// routes and permits by; a payload naming another tenant is no event of either (none is sent: a publisher that
+    /// could write to one tenant's subject must not reach another tenant's webhooks by writing its name inside).
+    /// </summary>
     public static IReadOnlyList<WebhookEvent> ToWebhookEvents(string stream, string subject, byte[] data, ulong streamSequence)
     {
         // cs.msg.{tenant}.{conversation} and cs.conv.{tenant}.{conversation}.{kind}
-        var subjectTenant = subject.Split('.') is [_, _, var t, ..] ? t : "";
+        var tenant = subject.Split('.') is [_, _, var t, ..] ? t : "";
+        if (tenant.Length == 0) return [];
+        static bool Agrees(string payloadTenant, string tenant) => payloadTenant.Length == 0 || payloadTenant == tenant;
         if (stream == ChatStreams.Messages)
         {
             var chat = ChatMessage.Parser.ParseFrom(data);
-            var tenant = string.IsNullOrEmpty(chat.TenantId) ? subjectTenant : chat.TenantId;
-            return tenant.Length == 0 ? [] : [WebhookPayloads.From(chat, tenant)];
+            return Agrees(chat.TenantId, tenant) ? [WebhookPayloads.From(chat, tenant)] : [];
         }
         var conversationEvent = ConversationEvent.Parser.ParseFrom(data);
-        var eventTenant = string.IsNullOrEmpty(conversationEvent.TenantId) ? subjectTenant : conversationEvent.TenantId;
-        return eventTenant.Length == 0 ? [] : WebhookPayloads.From(conversationEvent, eventTenant, $"{stream}:{streamSequence}");
+        return Agrees(conversationEvent.TenantId, tenant) ? WebhookPayloads.From(conversationEvent, tenant, $"{stream}:{streamSequence}") : [];
     }
 }

@@ -17,4 +17,16 @@ public sealed record Account(
     int TokenVersion = 0);
 
 /// <summary>What a visitor token request needs to know about the tenant behind a site key.</summary>
-public sealed record VisitorSite(string TenantId, string IdentitySecret);
+/// <summary>
+/// A tenant's widget site: its identity secret, and the one before the last rotation while it still verifies
+/// (<paramref name="PreviousUntil"/>).
+/// </summary>
+public sealed record VisitorSite(string TenantId, string IdentitySecret, string? PreviousIdentitySecret = null, DateTimeOffset? PreviousUntil = null)
+{
+    /// <summary>The secrets that verify an identifierHash at <paramref name="now"/>: the current one, then the previous during its overlap.</summary>
+    public IEnumerable<string> SecretsAt(DateTimeOffset now)
+    {
+        yield return IdentitySecret;
+        if (PreviousIdentitySecret is not null && PreviousUntil > now) yield return PreviousIdentitySecret;
+    }
+}

@@ -42,11 +42,44 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
 
     public async Task<VisitorSite?> FindSiteAsync(string siteKey, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id, identity_secret FROM tenants WHERE site_key = $1");
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, identity_secret, previous_identity_secret, previous_identity_secret_until FROM tenants WHERE site_key = $1");
         command.Parameters.Add(new() { Value = siteKey });
+        return await ReadSiteAsync(command, cancellationToken);
+    }
+
+    public async Task<VisitorSite?> GetSiteOfTenantAsync(string tenantId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, identity_secret, previous_identity_secret, previous_identity_secret_until FROM tenants WHERE id = $1");
+        command.Parameters.Add(new() { Value = tenantId });
+        return await ReadSiteAsync(command, cancellationToken);
+    }
+
+    /// <summary>
+    /// A new identity secret for the tenant; the one it replaces still verifies until <paramref name="previousUntil"/>
+    /// (a rotation during an overlap ends the older secret's at once). Null for an unknown tenant.
+    /// </summary>
+    public async Task<VisitorSite?> RotateIdentitySecretAsync(string tenantId, string newSecret, DateTimeOffset previousUntil,
+        CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE tenants SET previous_identity_secret = identity_secret, previous_identity_secret_until = $3, identity_secret = $2
+            WHERE id = $1
+            RETURNING id, identity_secret, previous_identity_secret, previous_identity_secret_until
+            """);
+        command.Parameters.Add(new() { Value = tenantId });
+        command.Parameters.Add(new() { Value = newSecret });
+        command.Parameters.Add(new() { Value = previousUntil.UtcDateTime });
+        return await ReadSiteAsync(command, cancellationToken);
+    }
+
+    private static async Task<VisitorSite?> ReadSiteAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken)
-            ? new VisitorSite(reader.GetString(0), reader.GetString(1))
-            : null;
+        if (!await reader.ReadAsync(cancellationToken)) return null;
+        return new VisitorSite(reader.GetString(0), reader.GetString(1),
+            reader.IsDBNull(2) ? null : reader.GetString(2),
+            reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero));
     }
 }

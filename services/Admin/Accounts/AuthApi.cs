@@ -8,7 +8,9 @@ public sealed record LoginRequest(string? Tenant, string? Login, string? Passwor
 public sealed record LoginResponse(
     string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string AccountId, string Role, string Name, string[] SkillGroups);
 
-public sealed record VisitorTokenRequest(string? SiteKey, string? VisitorId, string? Identifier, string? IdentifierHash);
+/// <param name="IdentifierExpires">Unix seconds until which <paramref name="IdentifierHash"/> holds, signed with the identifier
+/// (<see cref="VisitorIdentity.SignedText"/>); without it the signature never expires.</param>
+public sealed record VisitorTokenRequest(string? SiteKey, string? VisitorId, string? Identifier, string? IdentifierHash, long? IdentifierExpires = null);
 
 public sealed record VisitorTokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string VisitorId, bool Identified);
 
@@ -85,8 +87,9 @@ public static class AuthApi
     }
 
     internal static async Task<Results<Ok<VisitorTokenResponse>, ValidationProblem, ProblemHttpResult>> VisitorTokenAsync(
-        VisitorTokenRequest request, AccountStore store, TokenIssuer tokens, CancellationToken cancellationToken)
+        VisitorTokenRequest request, AccountStore store, TokenIssuer tokens, TimeProvider time, CancellationToken cancellationToken)
     {
+        var now = time.GetUtcNow();
         if (string.IsNullOrWhiteSpace(request.SiteKey))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["siteKey"] = ["The site key is required."] });
         if (request.IdentifierHash is not null && string.IsNullOrEmpty(request.Identifier))
@@ -96,6 +99,14 @@ public static class AuthApi
             {
                 ["identifier"] = [$"At most {VisitorIdentity.MaxIdentifierLength} characters."],
             });
+        if (request.Identifier is not null && VisitorIdentity.HasControlCharacters(request.Identifier))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["identifier"] = ["No control characters."] });
+        if (request.IdentifierExpires is { } expires && (request.Identifier is null
+                || DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(expires, 0, 253402300799)) > now + VisitorIdentity.LongestSignatureLifetime))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["identifierExpires"] = [$"Unix seconds, signed with an identifier, at most {VisitorIdentity.LongestSignatureLifetime.TotalDays:F0} days ahead."],
+            });
 
         var site = await store.FindSiteAsync(request.SiteKey, cancellationToken);
         if (site is null)
@@ -104,9 +115,14 @@ public static class AuthApi
 
         if (!string.IsNullOrEmpty(request.Identifier))
         {
-            if (!VisitorIdentity.IsSignedByTenant(site.IdentitySecret, request.Identifier, request.IdentifierHash))
+            var signedText = VisitorIdentity.SignedText(request.Identifier, request.IdentifierExpires);
+            if (!VisitorIdentity.IsSignedByTenant(site.SecretsAt(now), signedText, request.IdentifierHash))
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
-                    detail: "identifierHash must be hex(HMAC-SHA256(the tenant's identity secret, identifier)), computed by the tenant's backend.");
+                    detail: "identifierHash must be hex(HMAC-SHA256(the tenant's identity secret, identifier)), or with identifierExpires of "
+                            + "identifier + \"\\n\" + identifierExpires, computed by the tenant's backend.");
+            if (request.IdentifierExpires is { } until && DateTimeOffset.FromUnixTimeSeconds(until) <= now)
+                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
+                    detail: "The identity signature has expired (identifierExpires): the tenant's backend signs the identifier again.");
             var identifiedId = VisitorIdentity.IdentifiedId(request.Identifier);
             var identified = tokens.ForVisitor(site.TenantId, identifiedId, request.Identifier);
             return TypedResults.Ok(new VisitorTokenResponse(identified.AccessToken, identified.ExpiresAt, site.TenantId, identifiedId, true));

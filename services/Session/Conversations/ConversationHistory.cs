@@ -47,27 +47,54 @@ public sealed partial class ConversationHistory(
         // docs/performance.md "Session 11".)
         bool redisCoversGap = recent.Count > 0 && (recent[0].Seq <= afterSeq + 1 || recent[0].Seq == 1);
         if (latestOnly && !redisCoversGap) afterSeq = Math.Max(afterSeq, recent.Count > 0 ? recent[0].Seq - 1 : conversation.LastSeq);
+        // A welcome's entry holds the latest few; the client resumes from its own last seq for the rest.
+        if (latestOnly) afterSeq = Math.Max(afterSeq, conversation.LastSeq - RedisKeys.LatestShown);
+        // Where a stream read starts: when the numbers to settle all follow the oldest of the latest messages, from that
+        // message's time on; otherwise from the conversation's start.
+        var since = (latestOnly || redisCoversGap) && recent.Count > 0 ? recent[0].SentAtUnixMs : conversation.CreatedAtUnixMs;
         Add(messages, recent, afterSeq);
-        if (!latestOnly && !redisCoversGap && conversation.LastSeq > afterSeq) Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
+        if (!latestOnly && !redisCoversGap && conversation.LastSeq > afterSeq)
+            Add(messages, (await ReadFromStreamAsync(conversation, since, ct)).Messages, afterSeq);
 
         var deadline = time.GetUtcNow() + options.Value.SnapshotSettleWait;
-        for (var pause = FirstPause; Unsettled(messages, voids, afterSeq, conversation.LastSeq) > 0;
+        for (var pause = FirstPause; Unsettled(messages, voids, afterSeq, conversation.LastSeq).Any();
              pause = TimeSpan.FromTicks(Math.Min(pause.Ticks * 2, LongestPause.Ticks)))
         {
             if (time.GetUtcNow() >= deadline)
             {
-                Add(messages, await ReadFromStreamAsync(conversation, ct), afterSeq);
-                if (Unsettled(messages, voids, afterSeq, conversation.LastSeq) is var never and > 0)
+                var (found, complete) = await ReadFromStreamAsync(conversation, since, ct);
+                Add(messages, found, afterSeq);
+                Repair(recent, found);
+                var never = Unsettled(messages, voids, afterSeq, conversation.LastSeq).ToList();
+                if (never.Count == 0) break;
+                if (complete && since > conversation.CreatedAtUnixMs)
                 {
-                    // Taken by a post that never published (its Session killed between numbering and storing): in
-                    // neither Redis nor the stream after the wait. Marked void, so the next snapshot of the conversation
-                    // neither waits for them nor reads the stream again — a killed replica's numbers had every resume
-                    // of those conversations read the stream, hundreds at once, until JetStream stopped storing (docs/
-                    // performance.md, "Session 11"). A message that lands later still comes live and in later snapshots.
-                    LogUnsettled(tenant, conversationId, never, conversation.LastSeq);
-                    foreach (var seq in UnsettledSeqs(messages, voids, afterSeq, conversation.LastSeq))
-                        await store.VoidAsync(tenant, conversationId, seq);
+                    // Nothing is voided on a read that started late: a message's time is when its last post stamped
+                    // it, and a resend after a lost ack (the first copy stored long before) stamps it anew, so a
+                    // number after it may be stored before the read's start. Numbers still missing are looked for
+                    // from the conversation's start before they count as void (once per such number: voided after).
+                    (found, complete) = await ReadFromStreamAsync(conversation, conversation.CreatedAtUnixMs, ct);
+                    Add(messages, found, afterSeq);
+                    Repair(recent, found);
+                    never = Unsettled(messages, voids, afterSeq, conversation.LastSeq).ToList();
+                    if (never.Count == 0) break;
                 }
+                if (!complete)
+                {
+                    // The stream did not give back all it holds in time (nats-server busy): those numbers may carry a
+                    // message, so none is voided. A resume must hold every message after its lastSeq, so it fails and
+                    // the client asks again; a welcome holds what was found, and the client resumes from its own last.
+                    LogReadShort(tenant, conversationId, never.Count, conversation.LastSeq);
+                    if (!latestOnly) throw new TimeoutException($"the stream read of {tenant}/{conversationId} stopped short");
+                    break;
+                }
+                // Taken by a post that never published (its Session killed between numbering and storing): in
+                // neither Redis nor the stream after the wait. Marked void, so the next snapshot of the conversation
+                // neither waits for them nor reads the stream again — a killed replica's numbers had every resume
+                // of those conversations read the stream, hundreds at once, until JetStream stopped storing (docs/
+                // performance.md, "Session 11"). A message that lands later still comes live and in later snapshots.
+                LogUnsettled(tenant, conversationId, never.Count, conversation.LastSeq);
+                foreach (var seq in never) await store.VoidAsync(tenant, conversationId, seq);
                 break;
             }
             await Task.Delay(pause, time, ct);
@@ -80,36 +107,46 @@ public sealed partial class ConversationHistory(
             conversation.SkillGroup, messages.Values.Select(Frames.Message).ToArray());
     }
 
+    /// <summary>
+    /// Messages the stream holds among the latest ones and Redis lacks (stored, and their poster stopped before its
+    /// append: a killed replica's) are put back, so the next snapshot of the conversation — the resume that follows an
+    /// agent's welcome — finds them there and reads the stream no more.
+    /// </summary>
+    private void Repair(IReadOnlyList<ChatMessage> recent, IReadOnlyList<ChatMessage> found)
+    {
+        if (recent.Count == 0) return;
+        var kept = recent.Select(m => m.Seq).ToHashSet();
+        foreach (var m in found)
+            if (m.Seq > recent[0].Seq && !kept.Contains(m.Seq)) store.AppendRecent(m);
+    }
+
     private static void Add(SortedDictionary<long, ChatMessage> messages, IEnumerable<ChatMessage> found, long afterSeq)
     {
         foreach (var m in found) if (m.Seq > afterSeq) messages.TryAdd(m.Seq, m);
     }
 
-    private static IEnumerable<long> UnsettledSeqs(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
+    /// <summary>Numbers after <paramref name="afterSeq"/> up to <paramref name="lastSeq"/> with neither a message nor a void mark.</summary>
+    private static IEnumerable<long> Unsettled(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
     {
         for (long seq = afterSeq + 1; seq <= lastSeq; seq++)
             if (!messages.ContainsKey(seq) && !voids.Contains(seq)) yield return seq;
     }
 
-    /// <summary>Numbers after <paramref name="afterSeq"/> up to <paramref name="lastSeq"/> with neither a message nor a void mark.</summary>
-    private static long Unsettled(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
-    {
-        long settled = 0;
-        foreach (var seq in messages.Keys) if (seq <= lastSeq) settled++;
-        foreach (var seq in voids) if (seq > afterSeq && seq <= lastSeq && !messages.ContainsKey(seq)) settled++;
-        return Math.Max(0, lastSeq - afterSeq) - settled;
-    }
-
     /// <summary>
-    /// Every stored message of the conversation, through a short-lived consumer filtered on its subject. (The ordered
-    /// consumer's filter list needs nats-server 2.10; 2.9 ignores it and would hand over every conversation's messages.)
+    /// The conversation's stored messages from <paramref name="sinceUnixMs"/> (less <see cref="ClockSlack"/>) on, through
+    /// a short-lived consumer filtered on its subject, and whether the read got all the stream holds: each message says
+    /// how many more the consumer has pending, and the read goes on until that is none. (The ordered consumer's filter
+    /// list needs nats-server 2.10; 2.9 ignores it and would hand over every conversation's messages.) Starting at a
+    /// time spares the server the part of the stream before the conversation: a filtered read on 2.9 walks every
+    /// message from where it starts.
     /// </summary>
-    private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamAsync(Conversation conversation, CancellationToken ct)
+    private async Task<(IReadOnlyList<ChatMessage> Messages, bool Complete)> ReadFromStreamAsync(Conversation conversation,
+        long sinceUnixMs, CancellationToken ct)
     {
         // A bulkhead: each read is a consumer filtered on one subject of the whole stream; a few at a time per replica
         // keep JetStream storing messages while a storm of resumes waits its turn.
         await _streamReads.WaitAsync(ct);
-        try { return await ReadFromStreamOnceAsync(conversation, ct); }
+        try { return await ReadFromStreamOnceAsync(conversation, sinceUnixMs, ct); }
         finally { _streamReads.Release(); }
     }
 
@@ -118,32 +155,58 @@ public sealed partial class ConversationHistory(
     /// <summary>Stream reads one replica runs at once (<see cref="ReadFromStreamAsync"/>).</summary>
     public const int StreamReadsAtOnce = 4;
 
-    private async Task<IReadOnlyList<ChatMessage>> ReadFromStreamOnceAsync(Conversation conversation, CancellationToken ct)
+    /// <summary>
+    /// How far before a message's own timestamp (Session's clock) a read starts, for the JetStream server's clock (it
+    /// stamps what it stores) running behind Session's, and a message numbered before another and stored after it.
+    /// </summary>
+    public static readonly TimeSpan ClockSlack = TimeSpan.FromSeconds(30);
+
+    private const int FetchBatch = 1_000, EmptyFetchesAllowed = 3;
+
+    private async Task<(IReadOnlyList<ChatMessage>, bool)> ReadFromStreamOnceAsync(Conversation conversation, long sinceUnixMs, CancellationToken ct)
     {
-        var consumer = await jetStream.CreateOrUpdateConsumerAsync(ChatStreams.Messages, new ConsumerConfig($"snapshot-{Guid.NewGuid():N}")
+        var config = new ConsumerConfig($"snapshot-{Guid.NewGuid():N}")
         {
             FilterSubject = Subjects.Message(conversation.Tenant, conversation.Id),
             DeliverPolicy = ConsumerConfigDeliverPolicy.All,
             AckPolicy = ConsumerConfigAckPolicy.None,
             InactiveThreshold = TimeSpan.FromSeconds(30),
-        }, ct);
+        };
+        if (sinceUnixMs > 0)
+        {
+            config.DeliverPolicy = ConsumerConfigDeliverPolicy.ByStartTime;
+            config.OptStartTime = DateTimeOffset.FromUnixTimeMilliseconds(sinceUnixMs) - ClockSlack;
+        }
+        var consumer = await jetStream.CreateOrUpdateConsumerAsync(ChatStreams.Messages, config, ct);
         var found = new List<ChatMessage>();
         try
         {
-            await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(new NatsJSFetchOpts { MaxMsgs = 100_000 }, cancellationToken: ct))
+            ulong pending = consumer.Info.NumPending;
+            for (int empty = 0; pending > 0 && empty < EmptyFetchesAllowed;)
             {
-                if (msg.Data is null) continue;
-                var message = ChatMessage.Parser.ParseFrom(msg.Data);
-                if (message.TenantId == conversation.Tenant && message.ConversationId == conversation.Id) found.Add(message);
+                int got = 0;
+                var batch = new NatsJSFetchOpts { MaxMsgs = (int)Math.Min(pending, FetchBatch), Expires = TimeSpan.FromSeconds(5) };
+                await foreach (var msg in consumer.FetchNoWaitAsync<byte[]>(batch, cancellationToken: ct))
+                {
+                    got++;
+                    pending = msg.Metadata?.NumPending ?? pending - 1;
+                    if (msg.Data is null) continue;
+                    var message = ChatMessage.Parser.ParseFrom(msg.Data);
+                    if (message.TenantId == conversation.Tenant && message.ConversationId == conversation.Id) found.Add(message);
+                }
+                empty = got == 0 ? empty + 1 : 0;
             }
+            return (found, pending == 0);
         }
         finally
         {
             await jetStream.DeleteConsumerAsync(ChatStreams.Messages, consumer.Info.Name, CancellationToken.None);
         }
-        return found;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "snapshot of {Tenant}/{Conversation}: {Count} of the numbers up to {LastSeq} have no message in Redis or JetStream (taken by a post that never published)")]
     private partial void LogUnsettled(string tenant, string conversation, long count, long lastSeq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "snapshot of {Tenant}/{Conversation}: the stream read stopped short with {Count} of the numbers up to {LastSeq} unsettled; none voided")]
+    private partial void LogReadShort(string tenant, string conversation, long count, long lastSeq);
 }

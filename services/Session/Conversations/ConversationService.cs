@@ -270,7 +270,7 @@ public sealed partial class ConversationService(
         if (conversation.State != ConversationStates.Bot) return $"conversation is {conversation.State}, not with the bot";
         var handoff = NewEvent(conversation, ConversationStates.Bot);
         handoff.Handoff = new BotHandoff { Reason = reason };
-        handoff.Handoff.Context.AddRange(await store.GetRecentAsync(tenant, conversationId));
+        handoff.Handoff.Context.AddRange((await store.GetRecentAsync(tenant, conversationId)).TakeLast(RedisKeys.LatestShown));
         await bus.PublishEventAsync(handoff, ct);
         var recent = handoff.Handoff.Context.FirstOrDefault(m => m.Sender.Kind == ParticipantKind.Customer)?.Text;
         await EnqueueAsync(conversation, recent, ct);

@@ -45,6 +45,7 @@ public sealed partial class SocketSession(
         var sendLoop = connection.RunSendLoopAsync(cancellationToken);
         var buffer = ArrayPool<byte>.Shared.Rent(options.Value.MaxFrameBytes);
         var budget = FrameBudget.For(connection.Identity, options.Value);
+        var resumes = new SideBySide(ResumesAtOnce);
         try
         {
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connection.Closing);
@@ -64,7 +65,10 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
                     continue;
                 }
-                await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
+                // A resume may wait (numbers to settle, a stream read's turn): it runs beside the socket's next frames,
+                // so an agent's replies and its other resumes are not held behind it.
+                if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, linked.Token), linked.Token);
+                else await HandleFrameAsync(connection, frame, socketTrace, linked.Token);
             }
         }
         catch (OperationCanceledException) { }
@@ -73,10 +77,43 @@ public sealed partial class SocketSession(
         {
             ArrayPool<byte>.Shared.Return(buffer);
             connection.Close(connection.CloseReason ?? "closed");
+            await resumes.WhenAllAsync();
             await sendLoop;
             bool last = registry.Remove(connection);
             if (!connection.Identity.IsCustomer) await presence.DisconnectedAsync(connection.Identity, last);
             if (connection.CloseReason is { } reason && reason != "closed") LogClosed(connection.Identity.UserId, reason);
+        }
+    }
+
+    /// <summary>Resumes one socket runs at once; the next waits for one to finish (the socket reads no further meanwhile).</summary>
+    public const int ResumesAtOnce = 4;
+
+    /// <summary>Up to a number of tasks at once, each started when there is room, all awaited at the end.</summary>
+    private sealed class SideBySide(int atOnce)
+    {
+        private readonly SemaphoreSlim _room = new(atOnce, atOnce);
+        private readonly List<Task> _running = [];
+
+        public async Task StartAsync(Func<Task> work, CancellationToken ct)
+        {
+            await _room.WaitAsync(ct);
+            lock (_running)
+            {
+                _running.RemoveAll(t => t.IsCompleted);
+                _running.Add(RunAsync(work));
+            }
+        }
+
+        private async Task RunAsync(Func<Task> work)
+        {
+            try { await Task.Run(work); }
+            catch (OperationCanceledException) { }
+            finally { _room.Release(); }
+        }
+
+        public Task WhenAllAsync()
+        {
+            lock (_running) return Task.WhenAll(_running);
         }
     }
 
@@ -160,11 +197,18 @@ public sealed partial class SocketSession(
         else
         {
             await store.SetAgentNameAsync(identity.Tenant, identity.UserId, identity.Name);
+            // Every conversation joined before any is read: a snapshot can take a while (numbers a killed replica took
+            // wait to settle, a stream read waits its turn), and a conversation joined only after the others' reads had
+            // no live delivery meanwhile: after a Session restart under load, minutes of messages that its client then
+            // had to read back from the stream (docs/performance.md, "Session 12"). Then the reads, side by side.
+            var joined = new List<Conversation>();
             foreach (var id in await store.GetAgentConversationIdsAsync(identity.Tenant, identity.UserId))
-            {
-                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct, latestOnly: true) is not { } snapshot || !ConversationStates.IsOpen(snapshot.State)) continue;
-                frames.Add(snapshot with { Context = await customerContext.GetAsync(identity.Tenant, id, atAssignment: false) });
-            }
+                if (await JoinAsync(connection, id) is { } conversation) joined.Add(conversation);
+            var snapshots = await Task.WhenAll(joined.Select(async conversation =>
+                await SnapshotJoinedAsync(connection, conversation, afterSeq: 0, ct, latestOnly: true) is { } snapshot && ConversationStates.IsOpen(snapshot.State)
+                    ? snapshot with { Context = await customerContext.GetAsync(identity.Tenant, conversation.Id, atAssignment: false) }
+                    : null));
+            frames.AddRange(snapshots.OfType<ConversationFrame>());
         }
         frames.Reverse(); // oldest first
         connection.Send(Frames.Serialize(new WelcomeFrame(identity.Role, identity.UserId, identity.Tenant, Replica, frames)));
@@ -192,18 +236,33 @@ public sealed partial class SocketSession(
     /// not the socket's; one that moved on or ended between the two reads is left again.
     /// </summary>
     private async Task<ConversationFrame?> JoinAndSnapshotAsync(ClientConnection connection, string conversationId, long afterSeq, CancellationToken ct,
-        bool latestOnly = false)
+        bool latestOnly = false) =>
+        await JoinAsync(connection, conversationId) is { } conversation
+            ? await SnapshotJoinedAsync(connection, conversation, afterSeq, ct, latestOnly)
+            : null;
+
+    /// <summary>The conversation as it is, its live delivery joined while open; null when it is none of the socket's.</summary>
+    private async Task<Conversation?> JoinAsync(ClientConnection connection, string conversationId)
     {
         var identity = connection.Identity;
         var conversation = await store.GetAsync(identity.Tenant, conversationId);
         if (conversation is null || !IsParticipant(identity, conversation.VisitorId, conversation.AgentId)) return null;
         await probe.BeforeJoinAsync(identity.Tenant, conversationId, identity.UserId);
-        bool joined = ConversationStates.IsOpen(conversation.State);
-        if (joined) registry.Join(connection, conversationId);
-        var snapshot = await history.SnapshotAsync(identity.Tenant, conversationId, afterSeq, ct, latestOnly);
+        if (ConversationStates.IsOpen(conversation.State)) registry.Join(connection, conversationId);
+        return conversation;
+    }
+
+    /// <summary>The snapshot of a conversation <see cref="JoinAsync"/> joined (left again when it is no longer the socket's).</summary>
+    private async Task<ConversationFrame?> SnapshotJoinedAsync(ClientConnection connection, Conversation joinedAs, long afterSeq, CancellationToken ct,
+        bool latestOnly)
+    {
+        var identity = connection.Identity;
+        bool joined = ConversationStates.IsOpen(joinedAs.State);
+        // A read that fails (a dependency away) leaves the socket joined: live delivery goes on while the client asks again.
+        var snapshot = await history.SnapshotAsync(identity.Tenant, joinedAs.Id, afterSeq, ct, latestOnly);
         bool theirs = snapshot is not null && IsParticipant(identity, snapshot.Customer.Id, snapshot.Agent?.Id);
         if (joined && !(theirs && ConversationStates.IsOpen(snapshot!.State)))
-            registry.Leave(connection, ConnectionRegistry.ConversationKey(identity.Tenant, conversationId));
+            registry.Leave(connection, ConnectionRegistry.ConversationKey(identity.Tenant, joinedAs.Id));
         return theirs ? snapshot : null;
     }
 
