@@ -59,3 +59,32 @@ public static class RedisKeys
     /// <summary>The customer context preloaded for a conversation (CustomerContext protobuf).</summary>
     public static string CustomerContext(string tenant, string conversation) => $"cs:{tenant}:conv:{conversation}:context";
 }
+
+/// <summary>
+/// The tenant and conversation of a stream subject (cs.msg.{tenant}.{conversation}, cs.conv.{tenant}.{conversation}.{kind}).
+/// The subject is what the platform routes and permits by: a payload that claims another tenant than its subject is
+/// neither archived (HistoryWriter) nor sent to any tenant's webhooks (Webhooks), or per-tenant permissions on subjects
+/// would be moot.
+/// </summary>
+public static class SubjectTokens
+{
+    public static string Tenant(string subject) => Token(subject, 2).ToString();
+
+    public static string? Mismatch(string subject, string tenant, string conversation) =>
+        !Token(subject, 2).SequenceEqual(tenant) ? $"tenant_id '{tenant}' differs from the subject {subject}"
+        : !Token(subject, 3).SequenceEqual(conversation) ? $"conversation_id '{conversation}' differs from the subject {subject}"
+        : null;
+
+    private static ReadOnlySpan<char> Token(string subject, int index)
+    {
+        var rest = subject.AsSpan();
+        for (var i = 0; i < index; i++)
+        {
+            var dot = rest.IndexOf('.');
+            if (dot < 0) return default;
+            rest = rest[(dot + 1)..];
+        }
+        var end = rest.IndexOf('.');
+        return end < 0 ? rest : rest[..end];
+    }
+}

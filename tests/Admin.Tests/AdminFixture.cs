@@ -65,6 +65,19 @@ public sealed class AdminFixture : IAsyncLifetime
 
     public NpgsqlDataSource AdminDatabase() => NpgsqlDataSource.Create(Postgres.ConnectionString(Database));
 
+    /// <summary>A new tenant (id <paramref name="prefix"/> and 8 hex digits), with the site key and identity secret the database gave it.</summary>
+    public async Task<(string Id, string SiteKey, string IdentitySecret)> CreateTenantAsync(string prefix, string name)
+    {
+        await using var db = AdminDatabase();
+        await using var insert = db.CreateCommand(
+            "INSERT INTO tenants (id, name) VALUES ($1 || substr(md5(random()::text), 1, 8), $2) RETURNING id, site_key, identity_secret");
+        insert.Parameters.Add(new() { Value = prefix });
+        insert.Parameters.Add(new() { Value = name });
+        await using var reader = await insert.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetString(0), reader.GetString(1), reader.GetString(2));
+    }
+
     public async Task DisposeAsync()
     {
         Client?.Dispose();

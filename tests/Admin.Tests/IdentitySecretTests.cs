@@ -19,15 +19,7 @@ public sealed class IdentitySecretTests(AdminFixture fixture) : IAsyncLifetime
 {
     private string _tenant = "", _siteKey = "", _secret = "";
 
-    public async Task InitializeAsync()
-    {
-        await using var db = fixture.AdminDatabase();
-        await using var insert = db.CreateCommand(
-            "INSERT INTO tenants (id, name) VALUES ('ids-' || substr(md5(random()::text), 1, 8), 'Ids') RETURNING id, site_key, identity_secret");
-        await using var reader = await insert.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        (_tenant, _siteKey, _secret) = (reader.GetString(0), reader.GetString(1), reader.GetString(2));
-    }
+    public async Task InitializeAsync() => (_tenant, _siteKey, _secret) = await fixture.CreateTenantAsync("ids-", "Ids");
 
     public Task DisposeAsync() => Task.CompletedTask;
 

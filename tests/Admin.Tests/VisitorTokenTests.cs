@@ -105,12 +105,7 @@ public sealed class VisitorTokenTests(AdminFixture fixture)
     [Fact]
     public async Task Tenants_get_their_own_site_key_and_identity_secret()
     {
-        await using var db = fixture.AdminDatabase();
-        await using var insert = db.CreateCommand(
-            "INSERT INTO tenants (id, name) VALUES ('fresh-' || substr(md5(random()::text), 1, 8), 'Fresh') RETURNING site_key, identity_secret");
-        await using var reader = await insert.ExecuteReaderAsync();
-        await reader.ReadAsync();
-        var (siteKey, secret) = (reader.GetString(0), reader.GetString(1));
+        var (_, siteKey, secret) = await fixture.CreateTenantAsync("fresh-", "Fresh");
 
         Assert.Matches("^sk_[0-9a-f]{32}$", siteKey);
         Assert.Matches("^[0-9a-f]{64}$", secret);

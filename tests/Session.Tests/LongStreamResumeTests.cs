@@ -53,11 +53,9 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
 
         var clock = Stopwatch.StartNew();
         await bob.SendAsync(new { type = "hello" });
-        while (!ids.All(id => registry.ForConversation(tenant, id).Any(c => c.Identity.UserId == "bob")))
-        {
-            Assert.True(clock.Elapsed < SettleWait, $"joined {ids.Count(id => registry.ForConversation(tenant, id).Any())} of 3 conversations while the first snapshot waited");
-            await Task.Delay(10);
-        }
+        await Eventually.UntilAsync(() => ids.All(id => registry.ForConversation(tenant, id).Any(c => c.Identity.UserId == "bob")),
+            "all 3 conversations joined while the first snapshot waited", SettleWait, TimeSpan.FromMilliseconds(10),
+            () => $"joined {ids.Count(id => registry.ForConversation(tenant, id).Any())} of 3");
         var welcome = await bob.NextAsync("welcome", Patience);
         Assert.Equal(ids.Order(), welcome["conversations"]!.AsArray().Select(c => (string)c!["conversationId"]!).Order());
         Assert.True(clock.Elapsed < 2 * SettleWait, $"the welcome took {clock.Elapsed.TotalSeconds:F1} s: its snapshots were read one after another");

@@ -72,8 +72,7 @@ public sealed class EventConsumer(
     /// </summary>
     public static IReadOnlyList<WebhookEvent> ToWebhookEvents(string stream, string subject, byte[] data, ulong streamSequence)
     {
-        // cs.msg.{tenant}.{conversation} and cs.conv.{tenant}.{conversation}.{kind}
-        var tenant = subject.Split('.') is [_, _, var t, ..] ? t : "";
+        var tenant = SubjectTokens.Tenant(subject);
         if (tenant.Length == 0) return [];
         static bool Agrees(string payloadTenant, string tenant) => payloadTenant.Length == 0 || payloadTenant == tenant;
         if (stream == ChatStreams.Messages)

@@ -42,16 +42,14 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
 
     public async Task<VisitorSite?> FindSiteAsync(string siteKey, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, identity_secret, previous_identity_secret, previous_identity_secret_until FROM tenants WHERE site_key = $1");
+        await using var command = dataSource.CreateCommand($"SELECT {SiteColumns} FROM tenants WHERE site_key = $1");
         command.Parameters.Add(new() { Value = siteKey });
         return await ReadSiteAsync(command, cancellationToken);
     }
 
     public async Task<VisitorSite?> GetSiteOfTenantAsync(string tenantId, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, identity_secret, previous_identity_secret, previous_identity_secret_until FROM tenants WHERE id = $1");
+        await using var command = dataSource.CreateCommand($"SELECT {SiteColumns} FROM tenants WHERE id = $1");
         command.Parameters.Add(new() { Value = tenantId });
         return await ReadSiteAsync(command, cancellationToken);
     }
@@ -63,16 +61,19 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
     public async Task<VisitorSite?> RotateIdentitySecretAsync(string tenantId, string newSecret, DateTimeOffset previousUntil,
         CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             UPDATE tenants SET previous_identity_secret = identity_secret, previous_identity_secret_until = $3, identity_secret = $2
             WHERE id = $1
-            RETURNING id, identity_secret, previous_identity_secret, previous_identity_secret_until
+            RETURNING {SiteColumns}
             """);
         command.Parameters.Add(new() { Value = tenantId });
         command.Parameters.Add(new() { Value = newSecret });
         command.Parameters.Add(new() { Value = previousUntil.UtcDateTime });
         return await ReadSiteAsync(command, cancellationToken);
     }
+
+    /// <summary>What <see cref="ReadSiteAsync"/> reads, in its order.</summary>
+    private const string SiteColumns = "id, identity_secret, previous_identity_secret, previous_identity_secret_until";
 
     private static async Task<VisitorSite?> ReadSiteAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {

@@ -101,8 +101,11 @@ public static class AuthApi
             });
         if (request.Identifier is not null && VisitorIdentity.HasControlCharacters(request.Identifier))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["identifier"] = ["No control characters."] });
-        if (request.IdentifierExpires is { } expires && (request.Identifier is null
-                || DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(expires, 0, 253402300799)) > now + VisitorIdentity.LongestSignatureLifetime))
+        // Clamped to what a DateTimeOffset holds: a number out of range is a past or too distant expiry, not a 500.
+        DateTimeOffset? expiresAt = request.IdentifierExpires is { } expires
+            ? DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(expires, 0, DateTimeOffset.MaxValue.ToUnixTimeSeconds()))
+            : null;
+        if (expiresAt is not null && (request.Identifier is null || expiresAt > now + VisitorIdentity.LongestSignatureLifetime))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["identifierExpires"] = [$"Unix seconds, signed with an identifier, at most {VisitorIdentity.LongestSignatureLifetime.TotalDays:F0} days ahead."],
@@ -120,7 +123,7 @@ public static class AuthApi
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
                     detail: "identifierHash must be hex(HMAC-SHA256(the tenant's identity secret, identifier)), or with identifierExpires of "
                             + "identifier + \"\\n\" + identifierExpires, computed by the tenant's backend.");
-            if (request.IdentifierExpires is { } until && DateTimeOffset.FromUnixTimeSeconds(until) <= now)
+            if (expiresAt <= now)
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
                     detail: "The identity signature has expired (identifierExpires): the tenant's backend signs the identifier again.");
             var identifiedId = VisitorIdentity.IdentifiedId(request.Identifier);

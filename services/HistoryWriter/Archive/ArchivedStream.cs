@@ -86,30 +86,3 @@ internal sealed class ArchivedEvents : IArchivedStream<ConversationEvent>
     public void Write(RowBinaryWriter row, ConversationEvent record, ushort retentionDays, long archivedAtMs) =>
         EventRows.Write(row, record, retentionDays, archivedAtMs);
 }
-
-/// <summary>
-/// Subjects are cs.msg.{tenant}.{conversation} and cs.conv.{tenant}.{conversation}.{kind}. A payload that claims
-/// another tenant than its subject is not archived: per-tenant permissions on subjects would otherwise be moot.
-/// </summary>
-internal static class SubjectTokens
-{
-    public static string Tenant(string subject) => Token(subject, 2).ToString();
-
-    public static string? Mismatch(string subject, string tenant, string conversation) =>
-        !Token(subject, 2).SequenceEqual(tenant) ? $"tenant_id '{tenant}' differs from the subject {subject}"
-        : !Token(subject, 3).SequenceEqual(conversation) ? $"conversation_id '{conversation}' differs from the subject {subject}"
-        : null;
-
-    private static ReadOnlySpan<char> Token(string subject, int index)
-    {
-        var rest = subject.AsSpan();
-        for (var i = 0; i < index; i++)
-        {
-            var dot = rest.IndexOf('.');
-            if (dot < 0) return default;
-            rest = rest[(dot + 1)..];
-        }
-        var end = rest.IndexOf('.');
-        return end < 0 ? rest : rest[..end];
-    }
-}

@@ -1,3 +1,4 @@
+using CustomerService.Contracts;
 using CustomerService.HistoryWriter.Storage;
 
 namespace CustomerService.HistoryWriter.Archive;

@@ -106,7 +106,7 @@ public sealed partial class SocketSession(
 
         private async Task RunAsync(Func<Task> work)
         {
-            try { await Task.Run(work); }
+            try { await work(); }
             catch (OperationCanceledException) { }
             finally { _room.Release(); }
         }
