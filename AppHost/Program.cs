@@ -4,6 +4,7 @@ using CustomerService.AppHost.Infrastructure;
 var builder = DistributedApplication.CreateBuilder(args);
 
 // Infrastructure: containers where a runtime answers (and always in the manifest), local executables otherwise.
+// NATS refuses connections without a user: each service below connects as its own (WithNats, NatsUsers.cs).
 var infra = Infrastructure.Choose(builder);
 var nats = infra.AddNats("nats");
 var redis = infra.AddRedis("redis");
@@ -19,47 +20,46 @@ var internalKey = builder.AddInternalKey(infra);
 var admin = builder.AddService<Projects.Admin>("admin", grpc: true)
     .WithEnvironment("Auth__SigningKey", signingKey)
     .Uses(adminDb)
-    .WithReference(nats).WaitFor(nats)
+    .WithNats(infra, nats, "admin")
     .WithReference(redis).WaitFor(redis);
 
-// Routing: agents, skill groups, queues (presence and load in Redis).
+// Routing: agents, skill groups, queues (presence and load in Redis). It has no NATS client, so no NATS user.
 var routing = builder.AddService<Projects.Routing>("routing", grpc: true)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(nats).WaitFor(nats)
     .WithReference(admin);
 
 // Adapters: each legacy system behind its own deployable service.
 var crm = builder.AddService<Projects.Crm>("crm", grpc: true)
     .WithReference(redis).WaitFor(redis)
-    .WithReference(nats).WaitFor(nats)
+    .WithNats(infra, nats, "crm")
     .WithLegacySystem("crm-sim", "Crm__BaseUrl", infra.CrmSimulator);
 var orders = builder.AddService<Projects.Orders>("orders", grpc: true)
     .Uses(ticketDb)
-    .WithReference(nats).WaitFor(nats)
+    .WithNats(infra, nats, "orders")
     .WithReference(rabbitMq).WaitFor(rabbitMq)
     .WithLegacySystem("orders-sim", "Orders__BaseUrl", infra.OrderSystemSimulator(rabbitMq));
 
 // Webhooks: tenants' outgoing webhooks for conversation and message events (JetStream -> signed HTTP POSTs).
 var webhooks = builder.AddService<Projects.Webhooks>("webhooks")
     .Uses(webhookDb)
-    .WithReference(nats).WaitFor(nats);
+    .WithNats(infra, nats, "webhooks");
 
 // Session: customer and agent sockets, the conversation state machine, the message path.
 var session = builder.AddService<Projects.Session>("session", replicas: builder.Configuration.GetValue("Session:Replicas", 1))
-    .WithReference(nats).WaitFor(nats)
+    .WithNats(infra, nats, "session")
     .WithReference(redis).WaitFor(redis)
     .WithReference(routing).WithReference(admin)
     .WithReference(crm).WithReference(orders);
 
 // Bot: rules first, AI predictor second; hands off to Routing.
 builder.AddService<Projects.Bot>("bot")
-    .WithReference(nats).WaitFor(nats)
+    .WithNats(infra, nats, "bot")
     .WithReference(redis).WaitFor(redis)
     .WithReference(admin).WithReference(routing);
 
 // HistoryWriter: JetStream -> ClickHouse, and the history query API.
 var history = builder.AddService<Projects.HistoryWriter>("historywriter")
-    .WithReference(nats).WaitFor(nats);
+    .WithNats(infra, nats, "historywriter");
 if (!builder.ExecutionContext.IsPublishMode)
     history.WithEnvironment("History__DataDir", Path.Combine(infra.DataDirectory, "clickhouse"));
 

@@ -25,6 +25,10 @@ public sealed class Infrastructure
     private IResourceBuilder<PostgresServerResource>? _postgresContainer;
     private IResourceBuilder<LocalPostgresResource>? _postgresLocal;
     private readonly List<string> _localDatabases = [];
+    private readonly Dictionary<string, IResourceBuilder<ParameterResource>> _natsPasswords = [];
+    private readonly Dictionary<string, string> _natsPlainPasswords = [];
+    private IResourceBuilder<IResourceWithConnectionString>? _natsServer;
+    private int _natsLocalPort;
 
     public bool UsesContainers { get; }
 
@@ -63,27 +67,92 @@ public sealed class Infrastructure
         return infra;
     }
 
+    /// <summary>
+    /// NATS with JetStream and one user per service (<see cref="NatsUsers"/>): a connection without credentials is
+    /// refused. Each user's password is a secret parameter <c>nats-{user}-password</c> (generated on first start
+    /// beside the local data, a deployment's own in the manifest); a service gets its user through
+    /// <see cref="NatsConnectionString"/>. The resource's own connection string names no user: a reference to it
+    /// alone connects nowhere.
+    /// </summary>
     public IResourceBuilder<IResourceWithConnectionString> AddNats(string name)
     {
+        foreach (var user in NatsUsers.All) _natsPasswords[user.Name] = NatsPassword(user);
+
         if (UsesContainers)
         {
-            return _builder.AddResource(new NatsContainerResource(name))
-                .WithImage("library/nats", "2.11")
-                .WithArgs("-js", "-sd", "/data", "-m", "8222")
+            // The official image without a shell cannot write a configuration file: the alpine one writes the users'
+            // block (passed base64-encoded, so that no deployment tool reads its braces as placeholders) and starts
+            // the server with it; the server reads each password from its environment (CS_NATS_PASSWORD_{USER}).
+            var authorization = NatsUsers.Authorization(u => "$" + u.PasswordVariable);
+            var container = _builder.AddResource(new NatsContainerResource(name))
+                .WithImage("library/nats", "2.11-alpine")
+                .WithEntrypoint("sh")
+                .WithArgs("-c", ContainerNatsCommand)
+                .WithEnvironment(NatsContainerResource.AuthorizationVariable,
+                    Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(authorization)))
                 .WithEndpoint(targetPort: 4222, name: NatsContainerResource.ClientEndpoint, scheme: "tcp")
                 .WithHttpEndpoint(targetPort: 8222, name: "monitor")
                 .WithHttpHealthCheck("/healthz", endpointName: "monitor")
                 .WithVolume("nats-data", "/data");
+            // Quoted: nats-server parses a variable's value as configuration, so an unquoted password that starts with
+            // digits is a number, a size or a date ("58e9…", "12k…": the server does not start); quoted it is a string.
+            foreach (var user in NatsUsers.All)
+                container.WithEnvironment(user.PasswordVariable, ReferenceExpression.Create($"\"{_natsPasswords[user.Name].Resource}\""));
+            _natsServer = container;
+            return container;
         }
 
         int port = FreePort(), monitor = FreePort();
-        return _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
+        _natsLocalPort = port;
+        // The server's configuration holds bcrypt hashes only (eng/run-nats.sh writes it, mode 0600); the passwords
+        // themselves stay in .data/nats-{user}.password for the AppHost. Without libcrypt: the passwords, same file mode.
+        var hashes = NatsUsers.All.ToDictionary(u => u.Name, u => NatsUsers.Bcrypt(_natsPlainPasswords[u.Name]) ?? _natsPlainPasswords[u.Name]);
+        var server = _builder.AddResource(new LocalServerResource(name, "bash", _repoRoot,
                 ReferenceExpression.Create($"nats://127.0.0.1:{port.ToString()}")))
             .WithArgs("eng/run-nats.sh", port.ToString(), monitor.ToString(), Path.Combine(_dataDir, "nats"))
+            .WithEnvironment("NATS_AUTHORIZATION", NatsUsers.Authorization(u => Quoted(hashes[u.Name])))
             .WithEndpoint(port: port, targetPort: port, name: "tcp", scheme: "tcp", isProxied: false)
             .WithHttpEndpoint(port: monitor, targetPort: monitor, name: "monitor", isProxied: false)
             .WithHttpHealthCheck("/healthz", endpointName: "monitor");
+        _natsServer = server;
+        return server;
     }
+
+    /// <summary>The container's command: the users' block from its environment into a file, then the server with it.</summary>
+    public const string ContainerNatsCommand =
+        "printf '%s' \"$" + NatsContainerResource.AuthorizationVariable + "\" | base64 -d > /tmp/nats-users.conf "
+        + "&& exec nats-server -c /tmp/nats-users.conf -js -sd /data -m 8222";
+
+    /// <summary>
+    /// The <c>nats</c> connection string of one user, <c>nats://{user}:{password}@host:port</c>: the service connects
+    /// as it, and ServiceDefaults' AddNats takes its inbox prefix (<c>_INBOX.{user}</c>) from it.
+    /// </summary>
+    public ReferenceExpression NatsConnectionString(string user)
+    {
+        NatsUsers.Named(user);
+        if (_natsServer is null) throw new InvalidOperationException("AddNats first");
+        var password = _natsPasswords[user].Resource;
+        if (_natsServer.Resource is NatsContainerResource container)
+        {
+            var client = container.GetEndpoint(NatsContainerResource.ClientEndpoint);
+            return ReferenceExpression.Create(
+                $"nats://{user}:{password}@{client.Property(EndpointProperty.Host)}:{client.Property(EndpointProperty.Port)}");
+        }
+        return ReferenceExpression.Create($"nats://{user}:{password}@127.0.0.1:{_natsLocalPort.ToString()}");
+    }
+
+    private IResourceBuilder<ParameterResource> NatsPassword(NatsUser user)
+    {
+        var name = $"nats-{user.Name}-password";
+        if (_builder.ExecutionContext.IsPublishMode) return _builder.AddParameter(name, secret: true);
+        var value = _builder.Configuration[$"Parameters:{name}"] is { Length: > 0 } configured
+            ? configured
+            : GeneratedSecret($"nats-{user.Name}.password");
+        _natsPlainPasswords[user.Name] = value;
+        return _builder.AddParameter(name, value, secret: true);
+    }
+
+    private static string Quoted(string value) => "\"" + value.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
 
     public IResourceBuilder<IResourceWithConnectionString> AddRedis(string name)
     {

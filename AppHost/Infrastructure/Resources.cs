@@ -15,6 +15,9 @@ public sealed class NatsContainerResource(string name) : ContainerResource(name)
 {
     public const string ClientEndpoint = "tcp";
 
+    /// <summary>The environment variable holding the users' configuration block, base64-encoded (Infrastructure.AddNats).</summary>
+    public const string AuthorizationVariable = "CS_NATS_AUTHORIZATION";
+
     private EndpointReference Client => new(this, ClientEndpoint);
 
     public ReferenceExpression ConnectionStringExpression =>

@@ -100,6 +100,14 @@ public static class ServiceExtensions
         return adapter.WithReference(sim.GetEndpoint("http"));
     }
 
+    /// <summary>
+    /// The service's <c>nats</c> connection string as its own NATS user (<see cref="NatsUsers"/>), and a wait for the
+    /// server: in place of a reference to the server, whose connection string names no user.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithNats(this IResourceBuilder<ProjectResource> service, Infrastructure infra,
+        IResourceBuilder<IResourceWithConnectionString> nats, string user) =>
+        service.WithEnvironment("ConnectionStrings__nats", infra.NatsConnectionString(user)).WaitFor(nats);
+
     public static IResourceBuilder<ProjectResource> Uses(this IResourceBuilder<ProjectResource> service, InfrastructureReference dependency)
     {
         dependency.Reference(service);

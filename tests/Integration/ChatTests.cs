@@ -27,7 +27,7 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
     [Fact]
     public async Task A_customer_and_an_agent_talk_both_ways_and_every_state_change_is_an_event_on_NATS()
     {
-        await using var nats = new NatsConnection(new NatsOpts { Url = (await platform.App.GetConnectionStringAsync("nats"))! });
+        await using var nats = new NatsConnection(await platform.NatsOptsAsync("observer"));
         var events = new List<ConversationEvent>();
         using var listening = new CancellationTokenSource();
         var subscribed = new TaskCompletionSource();

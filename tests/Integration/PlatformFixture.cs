@@ -53,6 +53,22 @@ public sealed class PlatformFixture : IAsyncLifetime
     /// <summary>The internal key the AppHost generated for this run: the gateway signs identity headers with it.</summary>
     public byte[] InternalKey() => Convert.FromBase64String(File.ReadAllText(Path.Combine(_dataDir, "internal-identity.key")).Trim());
 
+    /// <summary>
+    /// The platform's NATS as one of its users (AppHost's NatsUsers), with the password the AppHost generated for it:
+    /// the server refuses a connection without one. Tests that watch events connect as <c>observer</c>.
+    /// </summary>
+    public async Task<string> NatsUrlAsync(string user = "observer")
+    {
+        var server = new Uri((await App.GetConnectionStringAsync("nats"))!);
+        return $"nats://{user}:{NatsPassword(user)}@{server.Host}:{server.Port}";
+    }
+
+    /// <summary>Client options as <paramref name="user"/>, with the inbox prefix its permissions allow (<c>_INBOX.{user}</c>).</summary>
+    public async Task<NATS.Client.Core.NatsOpts> NatsOptsAsync(string user = "observer") =>
+        new() { Url = await NatsUrlAsync(user), InboxPrefix = $"_INBOX.{user}" };
+
+    public string NatsPassword(string user) => File.ReadAllText(Path.Combine(_dataDir, $"nats-{user}.password")).Trim();
+
     public async Task DisposeAsync()
     {
         if (App is not null)

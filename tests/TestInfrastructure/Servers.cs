@@ -8,15 +8,23 @@ namespace CustomerService.TestInfrastructure;
 /// <summary>nats-server with JetStream (eng/run-nats.sh).</summary>
 public sealed class NatsServer : LocalServer
 {
-    private NatsServer(int port, int monitorPort) { Port = port; MonitorPort = monitorPort; }
+    private readonly IDictionary<string, string>? _environment;
+
+    private NatsServer(int port, int monitorPort, IDictionary<string, string>? environment = null)
+    {
+        Port = port;
+        MonitorPort = monitorPort;
+        _environment = environment;
+    }
 
     public int Port { get; }
     public int MonitorPort { get; }
     public string Url => $"nats://127.0.0.1:{Port}";
 
-    public static async Task<NatsServer> StartAsync()
+    /// <param name="environment">For run-nats.sh, e.g. NATS_AUTHORIZATION (a users' block) and the passwords it names.</param>
+    public static async Task<NatsServer> StartAsync(IDictionary<string, string>? environment = null)
     {
-        var server = new NatsServer(FreePort(), FreePort());
+        var server = new NatsServer(FreePort(), FreePort(), environment);
         await server.StartAgainAsync();
         return server;
     }
@@ -32,7 +40,7 @@ public sealed class NatsServer : LocalServer
     {
         using var http = new HttpClient();
         await StartScriptAsync("run-nats.sh", [Port.ToString(), MonitorPort.ToString(), Path.Combine(DataDirectory, "js")],
-            async ct => (await http.GetAsync($"http://127.0.0.1:{MonitorPort}/healthz", ct)).IsSuccessStatusCode);
+            async ct => (await http.GetAsync($"http://127.0.0.1:{MonitorPort}/healthz", ct)).IsSuccessStatusCode, _environment);
     }
 }
 
