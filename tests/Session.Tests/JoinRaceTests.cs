@@ -264,30 +264,16 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
     }
 
     /// <summary>Real NATS and Redis, Session hosted against them with a probe that can hold a join.</summary>
-    public sealed class Fixture : IAsyncLifetime
+    public sealed class Fixture : SessionOnServers
     {
-        public NatsServer Nats { get; private set; } = null!;
-        public RedisServer Redis { get; private set; } = null!;
-        public SessionHost Host { get; private set; } = null!;
-        public HeldJoins Probe { get; } = new();
+        public Fixture() : this(new HeldJoins()) { }
+
+        // No CRM here: the hand-over does not wait for the customer context.
+        private Fixture(HeldJoins probe) : base(new Dictionary<string, string?> { ["Session:ContextWaitAtAssignment"] = "00:00:00" },
+            services => services.AddSingleton<JoinProbe>(probe)) => Probe = probe;
+
+        public HeldJoins Probe { get; }
         public ConversationStore Store => Host.Get<ConversationStore>();
-
-        public async Task InitializeAsync()
-        {
-            Nats = await NatsServer.StartAsync();
-            Redis = await RedisServer.StartAsync();
-            // No CRM here: the hand-over does not wait for the customer context.
-            Host = await SessionHost.StartAsync(Nats.Url, Redis.ConnectionString,
-                new Dictionary<string, string?> { ["Session:ContextWaitAtAssignment"] = "00:00:00" },
-                services => services.AddSingleton<JoinProbe>(Probe));
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Host.DisposeAsync();
-            await Redis.DisposeAsync();
-            await Nats.DisposeAsync();
-        }
     }
 
     /// <summary>Holds the next join of one user to one conversation until the test releases it.</summary>

@@ -63,36 +63,17 @@ public sealed class KeepAliveTests(KeepAliveTests.Fixture fixture) : IClassFixtu
             () => "Session's log:\n" + string.Join("\n", fixture.Host.Logs.All.Select(l => l.Message).TakeLast(20)));
     }
 
-    public sealed class Fixture : IAsyncLifetime
+    public sealed class Fixture() : SessionOnServers(new Dictionary<string, string?>
+    {
+        ["Session:ContextWaitAtAssignment"] = "00:00:00",
+        ["Session:KeepAliveInterval"] = "00:00:00.200",
+        ["Session:KeepAliveTimeout"] = PongPatience.ToString(),
+        ["Session:InboxFrames"] = Inbox.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    }, services => services.AddSingleton<JoinProbe>(new SlowJoins(SlowAgent, HeldFor)))
     {
         public const string SlowAgent = "k-slow";
         public const int Inbox = 4;
-        public NatsServer Nats { get; private set; } = null!;
-        public RedisServer Redis { get; private set; } = null!;
-        public SessionHost Host { get; private set; } = null!;
         public string Tenant { get; } = "keep" + Guid.NewGuid().ToString("N")[..8];
-
-        public async Task InitializeAsync()
-        {
-            Nats = await NatsServer.StartAsync();
-            Redis = await RedisServer.StartAsync();
-            Host = await SessionHost.StartAsync(Nats.Url, Redis.ConnectionString,
-                new Dictionary<string, string?>
-                {
-                    ["Session:ContextWaitAtAssignment"] = "00:00:00",
-                    ["Session:KeepAliveInterval"] = "00:00:00.200",
-                    ["Session:KeepAliveTimeout"] = PongPatience.ToString(),
-                    ["Session:InboxFrames"] = Inbox.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                },
-                services => services.AddSingleton<JoinProbe>(new SlowJoins(SlowAgent, HeldFor)));
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Host.DisposeAsync();
-            await Redis.DisposeAsync();
-            await Nats.DisposeAsync();
-        }
     }
 
     /// <summary>Every join of one user waits, as one would behind a slow store.</summary>

@@ -126,26 +126,20 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
         Assert.DoesNotContain(fixture.Host.Logs.All, l => l.Message.Contains($"{conversation.Id}: ") && l.Message.Contains("have no message"));
     }
 
-    /// <summary>Real NATS and Redis; <see cref="Count"/> conversations' messages interleaved in CHAT_MESSAGES.</summary>
-    public sealed class Fixture : IAsyncLifetime
+    /// <summary><see cref="Count"/> conversations' messages interleaved in CHAT_MESSAGES.</summary>
+    public sealed class Fixture() : SessionOnServers(new Dictionary<string, string?>
+    {
+        ["Session:ContextWaitAtAssignment"] = "00:00:00",
+        ["Session:SnapshotSettleWait"] = SettleWait.ToString(),
+    })
     {
         public const int Count = 400, PerConversation = 300;
-        public NatsServer Nats { get; private set; } = null!;
-        public RedisServer Redis { get; private set; } = null!;
-        public SessionHost Host { get; private set; } = null!;
         public string Tenant { get; } = "long" + Guid.NewGuid().ToString("N")[..8];
         public List<Conversation> Conversations { get; } = [];
 
-        public async Task InitializeAsync()
+        public override async Task InitializeAsync()
         {
-            Nats = await NatsServer.StartAsync();
-            Redis = await RedisServer.StartAsync();
-            Host = await SessionHost.StartAsync(Nats.Url, Redis.ConnectionString,
-                new Dictionary<string, string?>
-                {
-                    ["Session:ContextWaitAtAssignment"] = "00:00:00",
-                    ["Session:SnapshotSettleWait"] = SettleWait.ToString(),
-                });
+            await base.InitializeAsync();
             var store = Host.Get<ConversationStore>();
             for (int c = 0; c < Count; c++)
             {
@@ -176,13 +170,6 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
             await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(Redis.ConnectionString);
             foreach (var conversation in Conversations)
                 await redis.GetDatabase().HashSetAsync($"cs:{Tenant}:conv:{conversation.Id}", "seq", PerConversation);
-        }
-
-        public async Task DisposeAsync()
-        {
-            await Host.DisposeAsync();
-            await Redis.DisposeAsync();
-            await Nats.DisposeAsync();
         }
     }
 }

@@ -79,3 +79,28 @@ public sealed class SessionHost : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _service.DisposeAsync();
 }
+
+/// <summary>
+/// Real nats-server and redis-server, and Session hosted against them with a test's settings and registrations: the
+/// base of a test class's fixture.
+/// </summary>
+public abstract class SessionOnServers(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null) : IAsyncLifetime
+{
+    public NatsServer Nats { get; private set; } = null!;
+    public RedisServer Redis { get; private set; } = null!;
+    public SessionHost Host { get; private set; } = null!;
+
+    public virtual async Task InitializeAsync()
+    {
+        Nats = await NatsServer.StartAsync();
+        Redis = await RedisServer.StartAsync();
+        Host = await SessionHost.StartAsync(Nats.Url, Redis.ConnectionString, settings, services);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Host is not null) await Host.DisposeAsync();
+        if (Redis is not null) await Redis.DisposeAsync();
+        if (Nats is not null) await Nats.DisposeAsync();
+    }
+}
