@@ -41,4 +41,17 @@ else
   fi
 fi
 
+set +e
 dotnet run --no-build -c "$config" --project loadtests/ChatLoad -- --gateway "$gateway" "$@"
+rc=$?
+set -e
+if [ -n "$started" ]; then
+  # Session's warnings of the run (numbers voided, stream reads that stopped short,
+  # calls past their deadline), kept beside its report: the dashboard holds them only while the platform runs.
+  report=$(ls -td TestResults/load/*/ 2>/dev/null | head -1)
+  if [ -n "$report" ] && curl -fs -m 120 "http://localhost:15080/api/telemetry/logs?resource=session&severity=Warning&limit=100000" \
+      > "${report}session-warnings.json"; then
+    echo "Session's warnings: ${report}session-warnings.json"
+  fi
+fi
+exit $rc
