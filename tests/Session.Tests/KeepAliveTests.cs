@@ -32,6 +32,7 @@ public sealed class KeepAliveTests(KeepAliveTests.Fixture fixture) : IClassFixtu
 
         var clock = Stopwatch.StartNew();
         await agent.SendAsync(new { type = "hello" });
+        await Fixture.HelloWaiting.WaitAsync(HeldFor);
         // Replies sent while the hello waits: the inbox holds Fixture.Inbox of them, the rest are refused to be sent again.
         for (int i = 0; i < 10; i++) await agent.SendAsync(new { type = "message", clientId = $"r{i}", conversationId = conversation.Id, text = $"reply {i}" });
         var welcome = await agent.NextAsync("welcome", 3 * HeldFor);
@@ -69,8 +70,11 @@ public sealed class KeepAliveTests(KeepAliveTests.Fixture fixture) : IClassFixtu
         ["Session:KeepAliveInterval"] = "00:00:00.200",
         ["Session:KeepAliveTimeout"] = PongPatience.ToString(),
         ["Session:InboxFrames"] = Inbox.ToString(System.Globalization.CultureInfo.InvariantCulture),
-    }, services => services.AddSingleton<JoinProbe>(new SlowJoins(SlowAgent, HeldFor)))
+    }, services => services.AddSingleton<JoinProbe>(Joins))
     {
+        private static readonly SlowJoins Joins = new(SlowAgent, HeldFor);
+        public static Task HelloWaiting => Joins.Waiting.Task;
+
         public const string SlowAgent = "k-slow";
         public const int Inbox = 4;
         public string Tenant { get; } = "keep" + Guid.NewGuid().ToString("N")[..8];
@@ -79,9 +83,14 @@ public sealed class KeepAliveTests(KeepAliveTests.Fixture fixture) : IClassFixtu
     /// <summary>Every join of one user waits, as one would behind a slow store.</summary>
     private sealed class SlowJoins(string userId, TimeSpan delay) : JoinProbe
     {
+        /// <summary>Set when the user's join starts waiting: its hello has left the socket's inbox.</summary>
+        public TaskCompletionSource Waiting { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
         public override async ValueTask BeforeJoinAsync(string tenant, string conversationId, string user)
         {
-            if (user == userId) await Task.Delay(delay);
+            if (user != userId) return;
+            Waiting.TrySetResult();
+            await Task.Delay(delay);
         }
     }
 }
