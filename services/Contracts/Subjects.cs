@@ -70,6 +70,15 @@ public static class SubjectTokens
 {
     public static string Tenant(string subject) => Token(subject, 2).ToString();
 
+    /// <summary>The tenant and conversation of a subject of at least four tokens (cs.{kind}.{tenant}.{conversation}[...]).</summary>
+    public static bool TryConversation(string subject, out string tenant, out string conversation)
+    {
+        bool enough = subject.AsSpan().Count('.') >= 3;
+        tenant = enough ? Token(subject, 2).ToString() : "";
+        conversation = enough ? Token(subject, 3).ToString() : "";
+        return enough;
+    }
+
     public static string? Mismatch(string subject, string tenant, string conversation) =>
         !Token(subject, 2).SequenceEqual(tenant) ? $"tenant_id '{tenant}' differs from the subject {subject}"
         : !Token(subject, 3).SequenceEqual(conversation) ? $"conversation_id '{conversation}' differs from the subject {subject}"

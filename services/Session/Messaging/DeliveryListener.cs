@@ -72,7 +72,7 @@ public sealed partial class DeliveryListener(
 
     private ValueTask OnMessage(string subject, byte[] data)
     {
-        if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
+        if (!SubjectTokens.TryConversation(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
         var receivers = registry.ForConversation(tenant, conversation);
         if (!receivers.Any()) return ValueTask.CompletedTask;
         var message = ChatMessage.Parser.ParseFrom(data);
@@ -106,13 +106,13 @@ public sealed partial class DeliveryListener(
 
     private ValueTask OnSignal(string subject, byte[] frame)
     {
-        if (TryParseSubject(subject, out var tenant, out var conversation)) registry.Broadcast(tenant, conversation, frame);
+        if (SubjectTokens.TryConversation(subject, out var tenant, out var conversation)) registry.Broadcast(tenant, conversation, frame);
         return ValueTask.CompletedTask;
     }
 
     private ValueTask OnAgentSignal(string subject, byte[] frame)
     {
-        if (!TryParseSubject(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
+        if (!SubjectTokens.TryConversation(subject, out var tenant, out var conversation)) return ValueTask.CompletedTask;
         foreach (var connection in registry.ForConversation(tenant, conversation))
             if (!connection.Identity.IsCustomer) connection.Send(frame);
         return ValueTask.CompletedTask;
@@ -192,15 +192,6 @@ public sealed partial class DeliveryListener(
 
     private static bool IsWith(string? conversationAgent, string state, string agentId) =>
         conversationAgent == agentId && ConversationStates.IsOpen(state);
-
-    /// <summary>cs.{kind}.{tenant}.{conversation}[.{event}]</summary>
-    private static bool TryParseSubject(string subject, out string tenant, out string conversation)
-    {
-        var parts = subject.Split('.');
-        tenant = parts.Length >= 4 ? parts[2] : "";
-        conversation = parts.Length >= 4 ? parts[3] : "";
-        return parts.Length >= 4;
-    }
 
     private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
