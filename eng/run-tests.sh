@@ -31,6 +31,11 @@ for trx in "$results"/*.trx; do
   f=$(grep -o '<Counters [^>]*' "$trx" | grep -o 'failed="[0-9]*"' | grep -o '[0-9]*')
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
+# The failed tests by name, near the end where a CI log's tail shows them.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  grep -o '<UnitTestResult [^>]*outcome="Failed"' "$trx" | sed -n 's/.*testName="\([^"]*\)".*/FAILED \1/p' | head -20
+done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; echo "a test run failed without a result file (build or host crash)"; fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
