@@ -42,6 +42,8 @@ internal static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueWatcher>());
         builder.Services.AddScoped<ConversationService>();
         builder.Services.AddScoped<SocketSession>();
+        builder.Services.AddSingleton<DeliveryReadiness>();
+        builder.Services.AddHealthChecks().AddCheck<DeliveryReadiness>("deliveries", tags: ["ready"]);
         builder.Services.AddHostedService<DeliveryListener>();
         builder.Services.AddHostedService<SessionCommands>();
         builder.Services.AddSingleton<TicketDesk>();

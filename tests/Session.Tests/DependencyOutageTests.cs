@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.WebSockets;
 using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
 using CustomerService.TestInfrastructure;
@@ -59,6 +61,28 @@ public sealed class DependencyOutageTests
     }
 
     /// <summary>Session giving up on a JetStream publish after 2 s, so NATS's absence shows quickly.</summary>
+    [Fact]
+    public async Task A_replica_that_does_not_listen_to_deliveries_yet_refuses_sockets_with_503_and_takes_them_once_it_does()
+    {
+        await using var nats = NatsServer.Reserve();   // NATS not up yet: the replica cannot subscribe
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString, listening: false);
+
+        using var early = new ClientWebSocket();
+        early.Options.CollectHttpResponseDetails = true;
+        TestIdentity.SetIdentity(early.Options, "starting", "v1", Roles.Visitor, "v1");
+        await Assert.ThrowsAsync<WebSocketException>(() => early.ConnectAsync(new Uri($"ws://127.0.0.1:{host.Port}/ws/customer"), CancellationToken.None));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.HttpStatusCode);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{host.Port}") };
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("/health")).StatusCode);
+
+        await nats.StartAgainAsync();
+        await Eventually.UntilAsync(() => host.Get<Messaging.DeliveryReadiness>().Ready, "listening once NATS is up", TimeSpan.FromSeconds(30));
+        await using var customer = await host.ConnectAsync("starting", "v1", Roles.Visitor);
+        await customer.SendAsync(new { type = "hello" });
+        await customer.NextAsync("welcome");
+    }
+
     private static Task<SessionHost> SessionWithShortPublishTimeoutAsync(NatsServer nats, RedisServer redis) =>
         SessionHost.StartAsync(nats.Url, redis.ConnectionString, new Dictionary<string, string?> { ["Session:DurablePublishTimeout"] = "00:00:02" });
 }

@@ -76,6 +76,33 @@ public sealed class SequenceRecoveryTests
         Assert.Contains(2L, snapshot!.Value.Voids); // the next snapshot neither waits for it nor reads the stream again
     }
 
+    [Fact]
+    public async Task The_resend_of_a_voided_number_takes_the_void_mark_off_and_a_resume_then_holds_its_message()
+    {
+        await using var nats = await NatsServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString);
+        const string tenant = "seq-unvoid";
+        var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        Assert.Equal(1, await PostAsync(customer, conversation.Id, "m1"));
+        // Number 2 taken by a replica killed before it published; a snapshot voids it (singles-day run, Session 13).
+        var store = host.Get<ConversationStore>();
+        await store.NumberAsync(tenant, conversation.Id, "lost-2", "customer", "v1", privileged: false);
+        Assert.Equal(3, await PostAsync(customer, conversation.Id, "m3"));
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 1 });
+        await customer.NextAsync("conversation", TimeSpan.FromSeconds(10));
+        Assert.Contains(2L, (await store.ReadSnapshotAsync(tenant, conversation.Id))!.Value.Voids);
+
+        // The customer, back on a new socket, sends its unacked message again: it gets number 2 and carries it now.
+        Assert.Equal(2, await PostAsync(customer, conversation.Id, "lost-2"));
+        Assert.DoesNotContain(2L, (await store.ReadSnapshotAsync(tenant, conversation.Id))!.Value.Voids);
+        customer.Pending();
+        await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 1 });
+        var answer = await customer.NextAsync("conversation", TimeSpan.FromSeconds(10));
+        Assert.Equal([2L, 3L], answer["messages"]!.AsArray().Select(m => (long)m!["seq"]!).ToArray());
+    }
+
     private static async Task<long> PostAsync(TestSocket customer, string conversationId, string clientId)
     {
         await customer.SendAsync(new { type = "message", clientId, text = $"text of {clientId}", conversationId });

@@ -25,8 +25,9 @@ public sealed class SessionHost : IAsyncDisposable
     public IServiceProvider Services => _service.Services;
 
     /// <param name="services">Registrations over the service's own (a test's <see cref="Sockets.JoinProbe"/>).</param>
+    /// <param name="listening">Waits until the replica listens to deliveries (it refuses sockets until then).</param>
     public static async Task<SessionHost> StartAsync(string natsUrl, string redis, IDictionary<string, string?>? settings = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null, bool listening = true)
     {
         int port = LocalServer.FreePort();
         var configuration = new Dictionary<string, string?>
@@ -51,7 +52,11 @@ public sealed class SessionHost : IAsyncDisposable
                 app.MapDefaultEndpoints();
                 Apis.SocketEndpoints.MapChatSockets(app);
             });
-        return new SessionHost(service, port);
+        var host = new SessionHost(service, port);
+        if (listening)
+            await Eventually.UntilAsync(() => host.Get<Messaging.DeliveryReadiness>().Ready, "Session listening to deliveries",
+                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20));
+        return host;
     }
 
     public T Get<T>() where T : notnull => Services.GetRequiredService<T>();

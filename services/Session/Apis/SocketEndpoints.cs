@@ -1,4 +1,5 @@
 using CustomerService.Contracts;
+using CustomerService.Session.Messaging;
 using CustomerService.Session.Sockets;
 using Microsoft.Extensions.Options;
 
@@ -12,15 +13,23 @@ public static class SocketEndpoints
 {
     public static IEndpointRouteBuilder MapChatSockets(this IEndpointRouteBuilder app)
     {
-        app.Map("/ws/customer", (HttpContext http, SocketSession session, IOptions<SessionOptions> options) =>
-            AcceptAsync(http, session, options.Value, customer: true));
-        app.Map("/ws/agent", (HttpContext http, SocketSession session, IOptions<SessionOptions> options) =>
-            AcceptAsync(http, session, options.Value, customer: false));
+        app.Map("/ws/customer", (HttpContext http, SocketSession session, DeliveryReadiness deliveries, IOptions<SessionOptions> options) =>
+            AcceptAsync(http, session, deliveries, options.Value, customer: true));
+        app.Map("/ws/agent", (HttpContext http, SocketSession session, DeliveryReadiness deliveries, IOptions<SessionOptions> options) =>
+            AcceptAsync(http, session, deliveries, options.Value, customer: false));
         return app;
     }
 
-    private static async Task<IResult> AcceptAsync(HttpContext http, SocketSession session, SessionOptions options, bool customer)
+    private static async Task<IResult> AcceptAsync(HttpContext http, SocketSession session, DeliveryReadiness deliveries,
+        SessionOptions options, bool customer)
     {
+        if (!deliveries.Ready)
+        {
+            // Just started: a socket taken now would miss what is published before the replica listens.
+            http.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem("Session is starting and does not receive deliveries yet; connect again",
+                statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
         if (!http.WebSockets.IsWebSocketRequest)
             return TypedResults.Problem("this endpoint speaks WebSocket (docs/protocol.md)", statusCode: StatusCodes.Status400BadRequest);
         if (ReadIdentity(http.Request.Headers) is not { } identity)

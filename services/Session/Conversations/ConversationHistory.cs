@@ -54,7 +54,17 @@ public sealed partial class ConversationHistory(
         var since = (latestOnly || redisCoversGap) && recent.Count > 0 ? recent[0].SentAtUnixMs : conversation.CreatedAtUnixMs;
         Add(messages, recent, afterSeq);
         if (!latestOnly && !redisCoversGap && conversation.LastSeq > afterSeq)
-            Add(messages, (await ReadFromStreamAsync(conversation, since, ct)).Messages, afterSeq);
+        {
+            var (found, complete) = await ReadFromStreamAsync(conversation, since, ct);
+            Add(messages, found, afterSeq);
+            // A read that stopped short cannot answer a resume: what it missed may be a number marked void and carrying
+            // a message after all, which the wait below would not look for.
+            if (!complete)
+            {
+                LogReadShort(tenant, conversationId, Unsettled(messages, voids, afterSeq, conversation.LastSeq).Count(), conversation.LastSeq);
+                throw new TimeoutException($"the stream read of {tenant}/{conversationId} stopped short");
+            }
+        }
 
         var deadline = time.GetUtcNow() + options.Value.SnapshotSettleWait;
         for (var pause = FirstPause; Unsettled(messages, voids, afterSeq, conversation.LastSeq).Any();

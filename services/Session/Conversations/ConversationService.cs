@@ -125,6 +125,9 @@ public sealed partial class ConversationService(
         if (result == ConversationStore.NumberingResult.Duplicate
             && (await store.GetRecentAsync(sender.Tenant, conversationId)).FirstOrDefault(m => m.Seq == seq) is { } stored)
             return PostResult.Ok(stored, state, duplicate: true); // stored and delivered already: a lost ack, not a lost message
+        // A resend of a number not in the latest messages: perhaps never published (its replica killed), and voided by a
+        // snapshot since; it carries this message now (docs/performance.md, "Session 13").
+        if (result == ConversationStore.NumberingResult.Duplicate) await store.UnvoidAsync(sender.Tenant, conversationId, seq);
 
         var participant = new Participant { Kind = kind, Id = sender.UserId, DisplayName = sender.Name };
         Screened? screened = null;

@@ -160,6 +160,14 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, RedisIncarna
     public async Task VoidAsync(string tenant, string conversation, long seq) =>
         await Db.SetAddAsync(VoidSeqsKey(tenant, conversation), seq);
 
+    /// <summary>
+    /// A number about to carry a message after all: the resend of a post whose replica was killed between numbering and
+    /// publishing gets its first number again, which a snapshot may have voided meanwhile (it was in neither Redis nor
+    /// the stream then). Left void, it would pass for "no message" in every later answer whose stream read stopped short.
+    /// </summary>
+    public async Task UnvoidAsync(string tenant, string conversation, long seq) =>
+        await Db.SetRemoveAsync(VoidSeqsKey(tenant, conversation), seq);
+
     private static HashSet<long> ParseVoids(RedisValue[] values)
     {
         var seqs = new HashSet<long>(values.Length);

@@ -24,6 +24,7 @@ public sealed partial class DeliveryListener(
     TenantPolicies policies,
     ShortMessageMerger merger,
     JoinProbe probe,
+    DeliveryReadiness readiness,
     IOptions<SessionOptions> options,
     ILogger<DeliveryListener> logger) : BackgroundService
 {
@@ -56,7 +57,11 @@ public sealed partial class DeliveryListener(
 
     private async Task ListenAsync(string subject, Func<string, byte[], ValueTask> handle, CancellationToken ct)
     {
-        await foreach (var msg in nats.SubscribeAsync<byte[]>(subject, cancellationToken: ct))
+        await using var subscription = await nats.SubscribeCoreAsync<byte[]>(subject, cancellationToken: ct);
+        // A round trip after SUB: once the server answers the ping, it routes the subject to this replica.
+        await nats.PingAsync(ct);
+        readiness.Subscribed();
+        await foreach (var msg in subscription.Msgs.ReadAllAsync(ct))
         {
             if (msg.Data is null) continue;
             try
