@@ -133,8 +133,8 @@ internal sealed class SessionProcess : IAsyncDisposable
         });
         try
         {
-            await process.EventuallyAsync(async http => (await http.GetAsync("/alive")).IsSuccessStatusCode, "Session answers /alive",
-                TimeSpan.FromSeconds(60));
+            // /health, not /alive: a Session that is alive but not yet listening to deliveries refuses sockets (503).
+            await process.WaitHealthyAsync(TimeSpan.FromSeconds(60));
         }
         catch
         {
