@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using CustomerService.Contracts;
 using CustomerService.Session.Conversations;
 using CustomerService.TestInfrastructure;
+using StackExchange.Redis;
 
 namespace CustomerService.Session.Tests;
 
@@ -81,6 +82,54 @@ public sealed class DependencyOutageTests
         await using var customer = await host.ConnectAsync("starting", "v1", Roles.Visitor);
         await customer.SendAsync(new { type = "hello" });
         await customer.NextAsync("welcome");
+    }
+
+    /// <summary>
+    /// Redis going away between a message's publish and its append to the latest messages (seen under load in the Redis
+    /// restart drill): the message is stored and delivered, so the sender gets its ack, not an error that makes it resend,
+    /// and once Redis is back a resume holds the message (put back from the stream).
+    /// </summary>
+    [Fact]
+    public async Task A_message_stored_while_Redis_goes_away_is_acknowledged_and_a_resume_holds_it_once_Redis_is_back()
+    {
+        await using var nats = await NatsServer.StartAsync();
+        await using var redis = await RedisServer.StartAsync();
+        await using var host = await SessionHost.StartAsync(nats.Url, redis.ConnectionString);
+        const string tenant = "outage-recent";
+        var (conversation, customer) = await host.AssignedConversationAsync(tenant, "v1", "alice");
+        await using var _ = customer;
+        await host.Get<ConversationStore>().AddAgentConversationAsync(tenant, "alice", conversation.Id);
+        await using var alice = await host.ConnectAsync(tenant, "alice", Roles.Agent);
+        await alice.SendAsync(new { type = "hello" });
+        Assert.Single((await alice.NextAsync("welcome"))["conversations"]!.AsArray());
+        await using var observer = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+
+        // NATS frozen: the post is numbered in Redis and then waits for JetStream's answer.
+        nats.Pause();
+        try
+        {
+            await customer.SendAsync(new { type = "message", clientId = "m1", text = "the teapot is broken", conversationId = conversation.Id });
+            await Eventually.UntilAsync(async () => await observer.GetDatabase().HashExistsAsync($"cs:{tenant}:conv:{conversation.Id}:ids", "m1"),
+                "the message numbered", TimeSpan.FromSeconds(10));
+            redis.Kill();
+            await Eventually.UntilAsync(() => !host.Get<IConnectionMultiplexer>().IsConnected, "Session sees Redis gone", TimeSpan.FromSeconds(10));
+        }
+        finally { nats.Resume(); }
+
+        var ack = await customer.NextAsync("ack", TimeSpan.FromSeconds(15), f => (string?)f["clientId"] == "m1");
+        Assert.Equal(1, (long?)ack["seq"]);
+        Assert.Equal("the teapot is broken", (string?)(await alice.NextAsync("message", TimeSpan.FromSeconds(10)))["text"]);
+        Assert.Contains(host.Logs.All, l => l.Message.Contains("message 1 of") && l.Message.Contains("stored but not among Redis's latest messages"));
+
+        await redis.StartAgainAsync();
+        // A resume sent before Session's connection is back is answered "unavailable": asked again until answered.
+        var resumed = await Eventually.GetAsync(async () =>
+        {
+            await customer.SendAsync(new { type = "resume", conversationId = conversation.Id, lastSeq = 0 });
+            return await customer.NextAsync("conversation", TimeSpan.FromSeconds(3));
+        }, _ => true, "a resume answered once Redis is back", TimeSpan.FromSeconds(30), notYet: e => e is TimeoutException);
+        Assert.Equal(1, (long?)resumed["lastSeq"]);
+        Assert.Equal(["the teapot is broken"], resumed["messages"]!.AsArray().Select(m => (string?)m!["text"]));
     }
 
     private static Task<SessionHost> SessionWithShortPublishTimeoutAsync(NatsServer nats, RedisServer redis) =>

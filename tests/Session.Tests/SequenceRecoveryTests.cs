@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using CustomerService.Session.Conversations;
 using CustomerService.TestInfrastructure;
 using StackExchange.Redis;
@@ -111,16 +110,9 @@ public sealed class SequenceRecoveryTests
     }
 
     /// <summary>Sends until acked: Session's connection to Redis comes back a moment after the server does.</summary>
-    private static async Task<long> PostWhenRedisAnswersAsync(TestSocket customer, string conversationId, string clientId)
-    {
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; Assert.True(DateTime.UtcNow < deadline, "no ack within 30 s of Redis coming back"))
-        {
-            await customer.SendAsync(new { type = "message", clientId, text = $"text of {clientId}", conversationId });
-            JsonNode? answer = await customer.NextAsync("ack", TimeSpan.FromSeconds(3), f => (string?)f["clientId"] == clientId)
-                .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : null);
-            if (answer is not null) return (long)answer["seq"]!;
-        }
-    }
+    private static async Task<long> PostWhenRedisAnswersAsync(TestSocket customer, string conversationId, string clientId) =>
+        (long)(await customer.SendUntilAckedAsync(new { type = "message", clientId, text = $"text of {clientId}", conversationId }, clientId,
+            "an ack once Redis is back", TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(3)))["seq"]!;
 
     private static void CopyDirectory(string from, string to)
     {

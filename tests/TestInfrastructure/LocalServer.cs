@@ -77,6 +77,14 @@ public abstract class LocalServer : IAsyncDisposable
         if (_process is { HasExited: false }) _process.Kill(entireProcessTree: true);
     }
 
+    /// <summary>Freezes the server (SIGSTOP): its connections stay open and nothing is answered, as on a stalled machine.</summary>
+    public void Pause() => Signal(RunningProcess.Id, "STOP");
+
+    /// <summary>Lets a paused server go on (SIGCONT).</summary>
+    public void Resume() => Signal(RunningProcess.Id, "CONT");
+
+    private Process RunningProcess => _process is { HasExited: false } p ? p : throw new InvalidOperationException("the server is not running");
+
     public virtual async ValueTask DisposeAsync()
     {
         await StopAsync();

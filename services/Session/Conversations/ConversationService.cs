@@ -3,6 +3,7 @@ using CustomerService.Session.Messaging;
 using CustomerService.Session.Protocol;
 using CustomerService.Session.Sockets;
 using Grpc.Core;
+using StackExchange.Redis;
 
 namespace CustomerService.Session.Conversations;
 
@@ -158,7 +159,13 @@ public sealed partial class ConversationService(
         if (quickReplies is not null) message.QuickReplies.AddRange(quickReplies);
         // Durable before acknowledged: a resend after a lost ack publishes again and JetStream keeps one copy.
         await bus.PublishMessageAsync(message, ct);
-        store.AppendRecent(message);
+        try { store.AppendRecent(message); }
+        catch (RedisException e)
+        {
+            // Stored and delivered already: failing the post now would only make the sender resend it. A snapshot
+            // finds it in the stream and puts it back (docs/performance.md, "Session 14").
+            LogRecentNotKept(e, sender.Tenant, conversationId, seq);
+        }
         return PostResult.Ok(message, state, duplicate: result == ConversationStore.NumberingResult.Duplicate);
     }
 
@@ -296,6 +303,9 @@ public sealed partial class ConversationService(
         ConversationId = conversation.Id,
         State = ConversationStates.ToContract(state),
     };
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "message {Seq} of {Tenant}/{Conversation} is stored but not among Redis's latest messages (Redis unavailable); acknowledged, a snapshot puts it back from the stream")]
+    private partial void LogRecentNotKept(Exception e, string tenant, string conversation, long seq);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "conversation {Tenant}/{Conversation} started (bot first: {BotFirst})")]
     private partial void LogStarted(string tenant, string conversation, bool botFirst);
