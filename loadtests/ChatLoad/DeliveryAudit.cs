@@ -22,7 +22,14 @@ public sealed class DeliveryAudit
         /// <summary>agent → (seq → client id) of the customer messages each agent socket received.</summary>
         public readonly ConcurrentDictionary<string, ConcurrentDictionary<long, string>> Received = new();
         public int RepeatedLive;
+        /// <summary>What the conversation's sockets did around drops and holes (see <see cref="Note"/>), the latest kept.</summary>
+        public readonly ConcurrentQueue<string> Trail = new();
     }
+
+    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>How many trail lines a conversation keeps (the latest).</summary>
+    public const int TrailKept = 40;
 
     private ConversationRecord For(string conversation) => _conversations.GetOrAdd(conversation, _ => new ConversationRecord());
 
@@ -47,6 +54,18 @@ public sealed class DeliveryAudit
         var record = For(conversation);
         var received = record.Received.GetOrAdd(agent, _ => new ConcurrentDictionary<long, string>());
         if (!received.TryAdd(seq, clientId) && live) Interlocked.Increment(ref record.RepeatedLive);
+    }
+
+    /// <summary>
+    /// One line of the conversation's trail, stamped with the seconds since the run started: a welcome's entry, a resume
+    /// and its answer, a customer's resend or refused post. A lost message's report shows its conversation's trail, so
+    /// a run says how a number went missing, not only which.
+    /// </summary>
+    public void Note(string conversation, string what)
+    {
+        var trail = For(conversation).Trail;
+        trail.Enqueue($"{System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds:0.0}s {what}");
+        while (trail.Count > TrailKept) trail.TryDequeue(out _);
     }
 
     /// <summary>Acked messages not (yet) on their agent's socket.</summary>
@@ -89,7 +108,8 @@ public sealed class DeliveryAudit
             {
                 var missing = record.Acked.Keys.Where(seq => !received.ContainsKey(seq)).Order().ToArray();
                 var sockets = string.Join("; ", record.Received.Select(r => $"{r.Key} has {Ranges(r.Value.Keys)}"));
-                examples.Add($"{id}: told {string.Join(" → ", record.Told)}; acked {Ranges(record.Acked.Keys)}; missing at {record.Agent}: {Ranges(missing)}; {sockets}");
+                examples.Add($"{id}: told {string.Join(" → ", record.Told)}; acked {Ranges(record.Acked.Keys)}; missing at {record.Agent}: {Ranges(missing)}; {sockets}"
+                    + string.Concat(record.Trail.Select(line => $"\n      {line}")));
             }
             doubled += received.Values.GroupBy(id => id).Sum(g => g.Count() - 1);
         }
@@ -97,7 +117,7 @@ public sealed class DeliveryAudit
     }
 
     /// <summary>Seqs as ranges: 1-4,7,9-12.</summary>
-    private static string Ranges(IEnumerable<long> seqs)
+    public static string Ranges(IEnumerable<long> seqs)
     {
         var sorted = seqs.Order().ToArray();
         var parts = new List<string>();

@@ -285,6 +285,7 @@ public sealed partial class LoadRun
                                 if (resuming.TryGetValue(conversation, out var asked) && Stopwatch.GetElapsedTime(asked.SentAt) < ResumePatience) continue;
                                 Interlocked.Increment(ref _gapResumes);
                                 Resuming(conversation, lastSeq);
+                                _audit.Note(conversation, $"{agentId} resume from {lastSeq} (a hole)");
                                 await link.SendAsync(socket, Resume(conversation, lastSeq), ct);
                             }
                         }
@@ -315,10 +316,12 @@ public sealed partial class LoadRun
                             {
                                 var id = AgentSnapshot(agentId, c, seen);
                                 now.Add(id);
+                                _audit.Note(id, $"{agentId} welcome: {Described(c)}");
                                 // The widget's reconnect: resume every conversation it had, from what it has.
                                 if (reconnected && known.Contains(id))
                                 {
                                     Resuming(id, seen.LastSeq(id));
+                                    _audit.Note(id, $"{agentId} resume from {seen.LastSeq(id)} (reconnected)");
                                     await link.SendAsync(socket, Resume(id, seen.LastSeq(id)), ct);
                                 }
                             }
@@ -329,6 +332,7 @@ public sealed partial class LoadRun
                         else if (type == "conversation")
                         {
                             var id = AgentSnapshot(agentId, json.RootElement, seen);
+                            _audit.Note(id, $"{agentId} {(resuming.ContainsKey(id) ? "resume answer" : "conversation frame")}: {Described(json.RootElement)}");
                             if (resuming.Remove(id, out var resumed))
                             {
                                 seen.Settled(id, resumed.LastSeq, json.RootElement.GetProperty("lastSeq").GetInt64());
@@ -395,6 +399,11 @@ public sealed partial class LoadRun
 
     private static string Resume(string conversation, long lastSeq) => $$"""{"type":"resume","conversationId":"{{conversation}}","lastSeq":{{lastSeq}}}""";
 
+    /// <summary>A conversation frame for a trail line: its lastSeq and the seqs it holds.</summary>
+    private static string Described(JsonElement conversation) =>
+        $"lastSeq {conversation.GetProperty("lastSeq").GetInt64()}, holds "
+        + DeliveryAudit.Ranges(conversation.GetProperty("messages").EnumerateArray().Select(m => m.GetProperty("seq").GetInt64()));
+
     /// <summary>A conversation frame (an assignment, a welcome's entry, a resume's answer) on an agent's socket: its customer messages are received.</summary>
     private string AgentSnapshot(string agentId, JsonElement conversation, SeqTracker seen)
     {
@@ -444,6 +453,7 @@ public sealed partial class LoadRun
         var visitor = $"load-visitor-{_runId}-{index}";
         var link = new CustomerLink();
         var outbox = new Outbox();
+        var resentIds = new ConcurrentDictionary<string, bool>(); // sent again after a reconnect: their acks go in the trail
         var seen = new SeqTracker();
         var window = new SemaphoreSlim(_profile.Window);
         var assigned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -489,6 +499,7 @@ public sealed partial class LoadRun
             Error(_pacer.CurrentPhase);
             Interlocked.Increment(ref _scenarioErrors[(int)kind]);
             if (!error.TryGetProperty("clientId", out var c) || c.GetString() is not { } clientId || outbox.Find(clientId) is not { } entry) return;
+            if (link.Conversation is { } refusedIn) _audit.Note(refusedIn, $"customer {clientId} refused: {code}");
             if (code is "unavailable" or "internal" or "rate_limited" && retries.AddOrUpdate(clientId, 1, (_, n) => n + 1) is var n && n <= 20)
             {
                 // The protocol's answer: send the same frame again (same clientId; nothing is doubled).
@@ -525,6 +536,8 @@ public sealed partial class LoadRun
                     if (kind == ScenarioKind.BotHandoff) _botConversations[conversation] = true;
                     seen.Seen(conversation, seq);
                     _audit.Acked(conversation, seq, clientId);
+                    if (resentIds.TryRemove(clientId, out _))
+                        _audit.Note(conversation, $"customer ack {clientId} seq {seq}{(span.IndexOf("\"duplicate\":true"u8) >= 0 ? " (duplicate)" : "")}");
                     // Once per clientId: the duplicate ack of a resend finds nothing left to count.
                     if (outbox.Acked(clientId) is { } entry) Settled(entry, acked: true);
                     continue;
@@ -626,6 +639,11 @@ public sealed partial class LoadRun
                         foreach (var entry in outbox.Pending())
                         {
                             if (wasOpen && !comingBack) Interlocked.Increment(ref _resent);
+                            if (wasOpen && link.Conversation is { } resentIn)
+                            {
+                                resentIds[entry.ClientId] = true;
+                                _audit.Note(resentIn, $"customer resent {entry.ClientId}");
+                            }
                             await SendAsync(socket, entry.Frame, ct);
                         }
                         link.Socket = socket;

@@ -13,6 +13,7 @@ public sealed class ProfileTests
     [InlineData("singles-day")]
     [InlineData("saturate")]
     [InlineData("mix")]
+    [InlineData("session-kill")]
     public void The_shipped_profiles_are_valid(string name)
     {
         var profile = LoadProfile.Load(name, RepoRoot);

@@ -144,4 +144,24 @@ public class ReconnectTests
         Assert.Equal(0, result.Doubled);
         Assert.Null(audit.AgentOf("unknown"));
     }
+
+    [Fact]
+    public void A_lost_messages_report_line_carries_its_conversations_latest_trail_lines()
+    {
+        var audit = new DeliveryAudit();
+        audit.Assigned("c", "agent");
+        audit.Acked("c", 1, "0-0");
+        audit.Acked("c", 2, "0-1");
+        audit.Received("agent", "c", 1, "0-0", live: true);
+        for (int i = 0; i < DeliveryAudit.TrailKept + 5; i++) audit.Note("c", $"event {i}");
+        audit.Note("other", "not this conversation's");
+
+        var line = Assert.Single(audit.Result(null).LostExamples);
+        var trail = line.Split('\n').Skip(1).Select(l => l.Trim()).ToList();
+        Assert.Equal(DeliveryAudit.TrailKept, trail.Count);
+        Assert.Matches(@"^\d+\.\ds event 5$", trail[0]);
+        Assert.EndsWith($"event {DeliveryAudit.TrailKept + 4}", trail[^1]);
+        Assert.DoesNotContain("not this conversation's", line);
+        Assert.Contains("missing at agent: 2", line);
+    }
 }
