@@ -126,6 +126,42 @@ public sealed class LongStreamResumeTests(LongStreamResumeTests.Fixture fixture,
         Assert.DoesNotContain(fixture.Host.Logs.All, l => l.Message.Contains($"{conversation.Id}: ") && l.Message.Contains("have no message"));
     }
 
+    /// <summary>
+    /// After a Session kill under load every welcome waited for numbers the killed replica took (the settle wait, then
+    /// a stream read's turn), and the frames behind the hello waited with it: the customer's resends that would settle
+    /// those numbers, the agent's resumes for its holes (docs/performance.md, "Session 14"). The hello joins in order;
+    /// its welcome comes beside the next frames.
+    /// </summary>
+    [Fact]
+    public async Task A_message_sent_after_a_hello_whose_welcome_waits_is_acknowledged_before_the_welcome()
+    {
+        var (tenant, store) = (fixture.Tenant, fixture.Host.Get<ConversationStore>());
+        var conversation = await store.CreateAsync(tenant, "k1", "Visitor k1", "/", "en");
+        await store.MoveAsync(tenant, conversation.Id, ConversationStates.Queued);
+        await store.MoveAsync(tenant, conversation.Id, ConversationStates.Assigned, "alice", "alice", "general");
+        var (_, first, _) = await store.NumberAsync(tenant, conversation.Id, "first", "customer", "k1", privileged: false);
+        store.AppendRecent(new ChatMessage
+        {
+            MessageId = "first", TenantId = tenant, ConversationId = conversation.Id, Seq = first, Text = "hello",
+            Sender = new Participant { Kind = ParticipantKind.Customer, Id = "k1" }, SentAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+        });
+        // Numbered by a replica killed before it published: the welcome waits for it to settle.
+        await store.NumberAsync(tenant, conversation.Id, "taken", "customer", "k1", privileged: false);
+
+        await using var customer = await fixture.Host.ConnectAsync(tenant, "k1", Roles.Visitor);
+        var waited = Stopwatch.StartNew();
+        await customer.SendAsync(new { type = "hello" });
+        await customer.SendAsync(new { type = "message", clientId = "after-hello", text = "still there?", conversationId = conversation.Id });
+        var ack = await customer.NextAsync("ack", Patience, f => (string?)f["clientId"] == "after-hello");
+        Assert.True(waited.Elapsed < SettleWait, $"acked after {waited.Elapsed.TotalSeconds:0.0} s: it waited for the welcome");
+        Assert.DoesNotContain(customer.Seen, f => (string?)f["type"] == "welcome");
+        Assert.Equal(3, (long?)ack["seq"]);
+
+        var welcome = (await customer.NextAsync("welcome", Patience))["conversations"]!.AsArray().Single()!;
+        Assert.Equal(conversation.Id, (string?)welcome["conversationId"]);
+        Assert.Contains(welcome["messages"]!.AsArray(), m => (string?)m!["clientId"] == "after-hello");
+    }
+
     /// <summary><see cref="Count"/> conversations' messages interleaved in CHAT_MESSAGES.</summary>
     public sealed class Fixture() : SessionOnServers(new Dictionary<string, string?>
     {

@@ -115,7 +115,10 @@ public sealed partial class SocketSession(
 
     /// <summary>
     /// Handles a socket's frames in the order they came. A resume may wait (numbers to settle, a stream read's turn):
-    /// it runs beside the next frames, so an agent's replies and its other resumes are not held behind it.
+    /// it runs beside the next frames, so an agent's replies and its other resumes are not held behind it. So does a
+    /// hello's welcome, once the hello has joined its conversations in order: after a Session kill under load every
+    /// welcome waited for stream reads, minutes in all, and the frames behind it waited too — the customers' resends
+    /// that would have settled those very numbers, and the agents' resumes for the holes (docs/performance.md, "Session 14").
     /// </summary>
     private async Task HandleInboxAsync(ClientConnection connection, ChannelReader<ClientFrame> inbox, ActivityContext socketTrace,
         CancellationToken ct)
@@ -126,6 +129,12 @@ public sealed partial class SocketSession(
             await foreach (var frame in inbox.ReadAllAsync(ct))
             {
                 if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, ct), ct);
+                else if (frame.Type == FrameTypes.Hello)
+                {
+                    Func<Task>? welcome = null;
+                    await GuardAsync(connection, frame, socketTrace, async () => welcome = await HelloAsync(connection, frame, ct));
+                    if (welcome is not null) await resumes.StartAsync(() => GuardAsync(connection, frame, socketTrace, welcome), ct);
+                }
                 else await HandleFrameAsync(connection, frame, socketTrace, ct);
             }
         }
@@ -188,15 +197,13 @@ public sealed partial class SocketSession(
         return frame;
     }
 
-    private async Task HandleFrameAsync(ClientConnection connection, ClientFrame frame, ActivityContext socketTrace, CancellationToken ct)
-    {
-        using var activity = FrameTracing.Start(frame.Type!, socketTrace, connection);
-        try
+    private Task HandleFrameAsync(ClientConnection connection, ClientFrame frame, ActivityContext socketTrace, CancellationToken ct) =>
+        GuardAsync(connection, frame, socketTrace, async () =>
         {
             switch (frame.Type)
             {
                 case FrameTypes.Ping: connection.Send(Frames.Pong); break;
-                case FrameTypes.Hello: await HelloAsync(connection, frame, ct); break;
+                case FrameTypes.Hello: if (await HelloAsync(connection, frame, ct) is { } welcome) await welcome(); break;
                 case FrameTypes.Resume: await ResumeAsync(connection, frame, ct); break;
                 case FrameTypes.Message: await MessageAsync(connection, frame, ct); break;
                 case FrameTypes.Typing: await SignalAsync(connection, frame, typing: true, ct); break;
@@ -207,6 +214,15 @@ public sealed partial class SocketSession(
                 case FrameTypes.Ticket: connection.Send(await tickets.RequestAsync(connection.Identity, frame, ct)); break;
                 default: connection.Send(Frames.Error("unknown_type", $"unknown frame type '{Truncate(frame.Type!)}'")); break;
             }
+        });
+
+    /// <summary>A frame's handling (or a part of it) traced, a failure answered with an error frame naming its clientId.</summary>
+    private async Task GuardAsync(ClientConnection connection, ClientFrame frame, ActivityContext socketTrace, Func<Task> handle)
+    {
+        using var activity = FrameTracing.Start(frame.Type!, socketTrace, connection);
+        try
+        {
+            await handle();
         }
         catch (Exception e) when (IsDependencyUnavailable(e))
         {
@@ -229,38 +245,48 @@ public sealed partial class SocketSession(
         or TimeoutException;
 
     /// <summary>
-    /// The answer to hello: the customer's latest conversations, or every open one of the agent's, each joined first
-    /// and read after (<see cref="JoinAndSnapshotAsync"/>).
+    /// A hello, in the socket's frame order: the customer's latest conversations, or every open one of the agent's,
+    /// joined to their live delivery. Returns the welcome (their snapshots, then the agent's presence), to run beside
+    /// the socket's next frames: a snapshot can take a while (numbers a killed replica took wait to settle, a stream
+    /// read waits its turn), and a conversation joined only after the others' reads had no live delivery meanwhile —
+    /// after a Session restart under load, minutes of messages its client then had to read back from the stream
+    /// (docs/performance.md, "Session 12").
     /// </summary>
-    private async Task HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    private async Task<Func<Task>?> HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
     {
         var identity = connection.Identity;
         if (frame.Echo is { } echo) connection.EchoOwnMessages = echo;
-        var frames = new List<ConversationFrame>();
+        var joined = new List<Conversation>();
         if (identity.IsCustomer)
         {
             foreach (var id in await store.GetVisitorConversationIdsAsync(identity.Tenant, identity.UserId))
             {
-                if (frames.Count >= options.Value.ConversationsOnReturn) break;
-                if (await JoinAndSnapshotAsync(connection, id, afterSeq: 0, ct, latestOnly: true) is { } snapshot) frames.Add(snapshot);
+                if (joined.Count >= options.Value.ConversationsOnReturn) break;
+                if (await JoinAsync(connection, id) is { } conversation) joined.Add(conversation);
             }
         }
         else
         {
             await store.SetAgentNameAsync(identity.Tenant, identity.UserId, identity.Name);
-            // Every conversation joined before any is read: a snapshot can take a while (numbers a killed replica took
-            // wait to settle, a stream read waits its turn), and a conversation joined only after the others' reads had
-            // no live delivery meanwhile: after a Session restart under load, minutes of messages that its client then
-            // had to read back from the stream (docs/performance.md, "Session 12"). Then the reads, side by side.
-            var joined = new List<Conversation>();
             foreach (var id in await store.GetAgentConversationIdsAsync(identity.Tenant, identity.UserId))
                 if (await JoinAsync(connection, id) is { } conversation) joined.Add(conversation);
-            var snapshots = await Task.WhenAll(joined.Select(async conversation =>
-                await SnapshotJoinedAsync(connection, conversation, afterSeq: 0, ct, latestOnly: true) is { } snapshot && ConversationStates.IsOpen(snapshot.State)
-                    ? snapshot with { Context = await customerContext.GetAsync(identity.Tenant, conversation.Id, atAssignment: false) }
-                    : null));
-            frames.AddRange(snapshots.OfType<ConversationFrame>());
         }
+        return () => WelcomeAsync(connection, frame, joined, ct);
+    }
+
+    /// <summary>The welcome to a hello: the snapshots of the conversations it joined, read side by side.</summary>
+    private async Task WelcomeAsync(ClientConnection connection, ClientFrame frame, IReadOnlyList<Conversation> joined, CancellationToken ct)
+    {
+        var identity = connection.Identity;
+        var snapshots = await Task.WhenAll(joined.Select(async conversation =>
+        {
+            var snapshot = await SnapshotJoinedAsync(connection, conversation, afterSeq: 0, ct, latestOnly: true);
+            if (identity.IsCustomer) return snapshot;
+            return snapshot is not null && ConversationStates.IsOpen(snapshot.State)
+                ? snapshot with { Context = await customerContext.GetAsync(identity.Tenant, conversation.Id, atAssignment: false) }
+                : null;
+        }));
+        var frames = snapshots.OfType<ConversationFrame>().ToList();
         frames.Reverse(); // oldest first
         connection.Send(Frames.Serialize(new WelcomeFrame(identity.Role, identity.UserId, identity.Tenant, Replica, frames)));
         if (!identity.IsCustomer && frame.Status is { } status) await SetPresenceAsync(connection, status, ct);
