@@ -32,6 +32,9 @@ public sealed class GatewayFixture : IAsyncLifetime
         settings["Limits:MaxRequestBodyBytes"] = MaxBodyBytes.ToString();
         settings["Limits:MaxWebSocketFrameBytes"] = MaxFrameBytes.ToString();
         settings["Blocklist:RefreshInterval"] = "00:00:00.500";
+        // Every other cluster behind the same downstream too, so each route's passed-through request reaches something.
+        settings["ReverseProxy:Clusters:routing:Destinations:d1:Address"] = Downstream.Address.ToString();
+        settings["ReverseProxy:Clusters:webhooks:Destinations:d1:Address"] = Downstream.Address.ToString();
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>()) settings[key] = value;
         return GatewayHost.Start(settings, time, port);
     }

@@ -6,8 +6,9 @@ namespace CustomerService.Gateway.Auth;
 
 /// <summary>
 /// Who may reach what. Every policy needs a valid token and keeps callers inside their own tenant; the named
-/// ones add roles. Routes name their policy in the ReverseProxy configuration; a route that names none, and any
-/// path no route matches, falls back to "a valid token" (health probes excepted).
+/// ones add roles (<see cref="Rules"/>). Routes name their policy in the ReverseProxy configuration (<c>default</c>:
+/// any token; <c>anonymous</c>: no token needed); any path no route matches falls back to "a valid token" (health
+/// probes excepted).
 /// </summary>
 public static class AccessPolicies
 {
@@ -33,21 +34,60 @@ public static class AccessPolicies
     /// </summary>
     public const string GatewayAdmin = "gateway-admin";
 
+    /// <summary>YARP's name for a route anyone may reach, token or not (AllowAnonymous).</summary>
+    public const string Anonymous = "anonymous";
+    /// <summary>YARP's name for the default policy: any valid token of any role, in its own tenant.</summary>
+    public const string AnyToken = "default";
+
+    /// <summary>
+    /// Who each policy admits: the one description the policies are built from, and that the authorization matrix
+    /// (Gateway.Tests <c>AuthorizationMatrixTests</c>) checks every route of the gateway against. A route names one of
+    /// these (or <see cref="Anonymous"/>); a route that names none is a route whose access nobody decided.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, AccessRule> Rules = new Dictionary<string, AccessRule>(StringComparer.OrdinalIgnoreCase)
+    {
+        [AnyToken] = new([], []),
+        [AdminApi] = new([Roles.Admin], [Roles.Supervisor]),
+        [TenantAdmin] = new([Roles.Admin], []),
+        [DeskRead] = new([], [Roles.Agent, Roles.Supervisor, Roles.Admin]),
+        [AgentSocket] = new([Roles.Agent, Roles.Supervisor, Roles.Admin], []),
+        [VisitorSocket] = new([Roles.Visitor], []),
+        [GatewayAdmin] = new([Roles.Admin], [], OperatorTenantOnly: true),
+    };
+
+    /// <summary>
+    /// The paths that need no token although no policy admits them: the orchestrator's health probes (mapped by
+    /// ServiceDefaults, the fallback policy lets them through). With a token they are held to <see cref="AnyToken"/>.
+    /// </summary>
+    public static readonly IReadOnlyList<string> HealthProbePaths =
+        [Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath, Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath];
+
     internal static void Add(AuthorizationOptions options)
     {
         var sameTenant = new SameTenantRequirement();
-        AuthorizationPolicy Token(params IAuthorizationRequirement[] more) =>
-            new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements([sameTenant, .. more]).Build();
+        AuthorizationPolicy Build(AccessRule rule)
+        {
+            var policy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser().AddRequirements(sameTenant);
+            if (!rule.AnyRole) policy.AddRequirements(new RoleRequirement(rule.Roles, rule.ReadOnlyRoles));
+            if (rule.OperatorTenantOnly) policy.AddRequirements(new OperatorTenantRequirement());
+            return policy.Build();
+        }
 
-        options.DefaultPolicy = Token();
+        options.DefaultPolicy = Build(Rules[AnyToken]);
         options.FallbackPolicy = new AuthorizationPolicyBuilder().AddRequirements(new TokenOrHealthProbeRequirement(), sameTenant).Build();
-        options.AddPolicy(AdminApi, Token(new RoleRequirement([Roles.Admin], readOnlyRoles: [Roles.Supervisor])));
-        options.AddPolicy(TenantAdmin, Token(new RoleRequirement([Roles.Admin])));
-        options.AddPolicy(DeskRead, Token(new RoleRequirement([], readOnlyRoles: [Roles.Agent, Roles.Supervisor, Roles.Admin])));
-        options.AddPolicy(AgentSocket, Token(new RoleRequirement([Roles.Agent, Roles.Supervisor, Roles.Admin])));
-        options.AddPolicy(VisitorSocket, Token(new RoleRequirement([Roles.Visitor])));
-        options.AddPolicy(GatewayAdmin, Token(new RoleRequirement([Roles.Admin]), new OperatorTenantRequirement()));
+        foreach (var (name, rule) in Rules)
+            if (name != AnyToken) options.AddPolicy(name, Build(rule));
     }
+}
+
+/// <summary>
+/// What a policy admits, besides a valid token in its own tenant: <paramref name="Roles"/> for every method,
+/// <paramref name="ReadOnlyRoles"/> for GET and HEAD; neither listed: every role. <paramref name="OperatorTenantOnly"/>:
+/// only tokens of the operator tenant (<c>Auth:OperatorTenant</c>).
+/// </summary>
+public sealed record AccessRule(string[] Roles, string[] ReadOnlyRoles, bool OperatorTenantOnly = false)
+{
+    public bool AnyRole => Roles.Length == 0 && ReadOnlyRoles.Length == 0;
 }
 
 /// <summary>The token's role is one of <paramref name="roles"/>, or one of <paramref name="readOnlyRoles"/> for GET and HEAD.</summary>
@@ -134,7 +174,10 @@ internal sealed class TokenOrHealthProbeHandler : AuthorizationHandler<TokenOrHe
         return Task.CompletedTask;
     }
 
-    private static bool IsHealthProbe(PathString path) =>
-        path.Equals(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath, StringComparison.OrdinalIgnoreCase)
-        || path.Equals(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath, StringComparison.OrdinalIgnoreCase);
+    private static bool IsHealthProbe(PathString path)
+    {
+        foreach (var probe in AccessPolicies.HealthProbePaths)
+            if (path.Equals(probe, StringComparison.OrdinalIgnoreCase)) return true;
+        return false;
+    }
 }
