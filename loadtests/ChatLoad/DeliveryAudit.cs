@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 
 namespace CustomerService.ChatLoad;
 
@@ -26,7 +27,7 @@ public sealed class DeliveryAudit
         public readonly ConcurrentQueue<string> Trail = new();
     }
 
-    private readonly long _started = System.Diagnostics.Stopwatch.GetTimestamp();
+    private readonly long _started = Stopwatch.GetTimestamp();
 
     /// <summary>How many trail lines a conversation keeps (the latest).</summary>
     public const int TrailKept = 40;
@@ -64,7 +65,7 @@ public sealed class DeliveryAudit
     public void Note(string conversation, string what)
     {
         var trail = For(conversation).Trail;
-        trail.Enqueue($"{System.Diagnostics.Stopwatch.GetElapsedTime(_started).TotalSeconds:0.0}s {what}");
+        trail.Enqueue($"{Stopwatch.GetElapsedTime(_started).TotalSeconds:0.0}s {what}");
         while (trail.Count > TrailKept) trail.TryDequeue(out _);
     }
 

@@ -109,7 +109,7 @@ public sealed class DependencyOutageTests
         try
         {
             await customer.SendAsync(new { type = "message", clientId = "m1", text = "the teapot is broken", conversationId = conversation.Id });
-            await Eventually.UntilAsync(async () => await observer.GetDatabase().HashExistsAsync($"cs:{tenant}:conv:{conversation.Id}:ids", "m1"),
+            await Eventually.UntilAsync(async () => await observer.GetDatabase().HashExistsAsync(ConversationStore.ClientIdsKey(tenant, conversation.Id), "m1"),
                 "the message numbered", TimeSpan.FromSeconds(10));
             redis.Kill();
             await Eventually.UntilAsync(() => !host.Get<IConnectionMultiplexer>().IsConnected, "Session sees Redis gone", TimeSpan.FromSeconds(10));

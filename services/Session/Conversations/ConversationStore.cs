@@ -15,7 +15,8 @@ public sealed class ConversationStore(IConnectionMultiplexer redis, RedisIncarna
     private IDatabase Db => redis.GetDatabase();
 
     private static RedisKey ConversationKey(string t, string c) => $"cs:{t}:conv:{c}";
-    private static RedisKey ClientIdsKey(string t, string c) => $"cs:{t}:conv:{c}:ids";
+    /// <summary>clientId → seq of a conversation's numbered messages.</summary>
+    internal static RedisKey ClientIdsKey(string t, string c) => $"cs:{t}:conv:{c}:ids";
     private static RedisKey VoidSeqsKey(string t, string c) => $"cs:{t}:conv:{c}:void";
     private static RedisKey OpenConversationKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:open";
     private static RedisKey VisitorHistoryKey(string t, string visitor) => $"cs:{t}:visitor:{visitor}:convs";

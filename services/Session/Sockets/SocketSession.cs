@@ -131,7 +131,7 @@ public sealed partial class SocketSession(
                 if (frame.Type == FrameTypes.Resume) await resumes.StartAsync(() => HandleFrameAsync(connection, frame, socketTrace, ct), ct);
                 else if (frame.Type == FrameTypes.Hello)
                 {
-                    Func<Task>? welcome = null;
+                    Func<Task>? welcome = null; // stays null when the joins failed (answered with an error frame)
                     await GuardAsync(connection, frame, socketTrace, async () => welcome = await HelloAsync(connection, frame, ct));
                     if (welcome is not null) await resumes.StartAsync(() => GuardAsync(connection, frame, socketTrace, welcome), ct);
                 }
@@ -203,7 +203,7 @@ public sealed partial class SocketSession(
             switch (frame.Type)
             {
                 case FrameTypes.Ping: connection.Send(Frames.Pong); break;
-                case FrameTypes.Hello: if (await HelloAsync(connection, frame, ct) is { } welcome) await welcome(); break;
+                case FrameTypes.Hello: await (await HelloAsync(connection, frame, ct))(); break; // the inbox runs the welcome beside instead
                 case FrameTypes.Resume: await ResumeAsync(connection, frame, ct); break;
                 case FrameTypes.Message: await MessageAsync(connection, frame, ct); break;
                 case FrameTypes.Typing: await SignalAsync(connection, frame, typing: true, ct); break;
@@ -252,7 +252,7 @@ public sealed partial class SocketSession(
     /// after a Session restart under load, minutes of messages its client then had to read back from the stream
     /// (docs/performance.md, "Session 12").
     /// </summary>
-    private async Task<Func<Task>?> HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
+    private async Task<Func<Task>> HelloAsync(ClientConnection connection, ClientFrame frame, CancellationToken ct)
     {
         var identity = connection.Identity;
         if (frame.Echo is { } echo) connection.EchoOwnMessages = echo;
