@@ -97,7 +97,11 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
                     continue;
                 }
-                if (Parse(connection, buffer.AsSpan(0, length.Value)) is not { } frame) continue;
+                if (Parse(buffer.AsSpan(0, length.Value), out var refusal) is not { } frame)
+                {
+                    connection.Send(refusal!);
+                    continue;
+                }
                 // Over budget: refused before any work, the clientId returned so the client can send it again.
                 if (frame.Type != FrameTypes.Ping && !budget.TryTake(out var retryAfter)) connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
                 else if (!inbox.TryWrite(frame))
@@ -177,7 +181,11 @@ public sealed partial class SocketSession(
         }
     }
 
-    private static ClientFrame? Parse(ClientConnection connection, ReadOnlySpan<byte> json)
+    /// <summary>
+    /// A client frame read from its bytes, or null with the <c>malformed</c> error frame that answers it in
+    /// <paramref name="refusal"/>: whatever the bytes, nothing else comes out of it (FrameFuzzTests).
+    /// </summary>
+    internal static ClientFrame? Parse(ReadOnlySpan<byte> json, out byte[]? refusal)
     {
         ClientFrame? frame;
         try
@@ -186,14 +194,15 @@ public sealed partial class SocketSession(
         }
         catch (JsonException e)
         {
-            connection.Send(Frames.Error("malformed", $"not a JSON frame: {e.Message}"));
+            refusal = Frames.Error("malformed", $"not a JSON frame: {e.Message}");
             return null;
         }
         if (frame?.Type is null)
         {
-            connection.Send(Frames.Error("malformed", "a frame needs a type"));
+            refusal = Frames.Error("malformed", "a frame needs a type");
             return null;
         }
+        refusal = null;
         return frame;
     }
 
