@@ -309,6 +309,13 @@ public sealed partial class SocketSession(
             connection.Send(Frames.Error("invalid", "resume needs a conversationId"));
             return;
         }
+        // A seq before the first has no meaning, and one in the far negatives would have the snapshot wait for (and
+        // mark void) every number from it on.
+        if (frame.LastSeq < 0)
+        {
+            connection.Send(Frames.Error("invalid", "lastSeq must be 0 or more"));
+            return;
+        }
         if (await JoinAndSnapshotAsync(connection, frame.ConversationId!, frame.LastSeq ?? 0, ct) is { } snapshot)
             connection.Send(Frames.Serialize(snapshot));
         else
