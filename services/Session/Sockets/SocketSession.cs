@@ -34,7 +34,7 @@ public sealed partial class SocketSession(
     /// <summary>Which Session process holds the socket: for diagnostics and the scale-out tests.</summary>
     private static readonly string Replica = $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex IdFormat();
 
     public async Task RunAsync(ClientConnection connection, CancellationToken cancellationToken)
