@@ -44,6 +44,13 @@ public sealed class TestSocket : IAsyncDisposable
     public Task SendRawAsync(string json) =>
         _socket.SendAsync(Encoding.UTF8.GetBytes(json), WebSocketMessageType.Text, true, CancellationToken.None);
 
+    /// <summary>Bytes as they are, in one WebSocket message or a fragment of one (<paramref name="endOfMessage"/> false).</summary>
+    public Task SendBytesAsync(ReadOnlyMemory<byte> bytes, WebSocketMessageType type = WebSocketMessageType.Text, bool endOfMessage = true) =>
+        _socket.SendAsync(bytes, type, endOfMessage, CancellationToken.None).AsTask();
+
+    /// <summary>The socket's state as the client sees it (Open until either side closes it).</summary>
+    public WebSocketState State => _socket.State;
+
     /// <summary>The next frame of the given type (others are passed over), or a TimeoutException.</summary>
     public async Task<JsonNode> NextAsync(string type, TimeSpan? timeout = null, Func<JsonNode, bool>? match = null)
     {

@@ -138,6 +138,8 @@ public sealed partial class ConversationHistory(
     /// <summary>Numbers after <paramref name="afterSeq"/> up to <paramref name="lastSeq"/> with neither a message nor a void mark.</summary>
     private static IEnumerable<long> Unsettled(SortedDictionary<long, ChatMessage> messages, IReadOnlySet<long> voids, long afterSeq, long lastSeq)
     {
+        // A client's lastSeq past the last asks for nothing (afterSeq + 1 would overflow at long.MaxValue).
+        if (afterSeq >= lastSeq) yield break;
         for (long seq = afterSeq + 1; seq <= lastSeq; seq++)
             if (!messages.ContainsKey(seq) && !voids.Contains(seq)) yield return seq;
     }

@@ -165,9 +165,10 @@ public sealed class ClientConnection
                 }
                 else
                 {
-                    tooLarge = true;
+                    // The buffer is full: too large only if more comes (a frame at the limit may end in an empty fragment).
                     scratch ??= ArrayPool<byte>.Shared.Rent(4096);
                     result = await _socket.ReceiveAsync(scratch.AsMemory(), cancellationToken);
+                    tooLarge |= result.Count > 0;
                 }
                 if (result.MessageType == WebSocketMessageType.Close) return null;
                 if (result.EndOfMessage)

@@ -34,7 +34,7 @@ public sealed partial class SocketSession(
     /// <summary>Which Session process holds the socket: for diagnostics and the scale-out tests.</summary>
     private static readonly string Replica = $"{Environment.MachineName}:{Environment.ProcessId}";
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex IdFormat();
 
     public async Task RunAsync(ClientConnection connection, CancellationToken cancellationToken)
@@ -97,7 +97,11 @@ public sealed partial class SocketSession(
                     connection.Send(Frames.Error("frame_too_large", $"frames are limited to {options.Value.MaxFrameBytes} bytes"));
                     continue;
                 }
-                if (Parse(connection, buffer.AsSpan(0, length.Value)) is not { } frame) continue;
+                if (Parse(buffer.AsSpan(0, length.Value), out var refusal) is not { } frame)
+                {
+                    connection.Send(refusal!);
+                    continue;
+                }
                 // Over budget: refused before any work, the clientId returned so the client can send it again.
                 if (frame.Type != FrameTypes.Ping && !budget.TryTake(out var retryAfter)) connection.Send(Frames.RateLimited(retryAfter, frame.ClientId));
                 else if (!inbox.TryWrite(frame))
@@ -177,7 +181,11 @@ public sealed partial class SocketSession(
         }
     }
 
-    private static ClientFrame? Parse(ClientConnection connection, ReadOnlySpan<byte> json)
+    /// <summary>
+    /// A client frame read from its bytes, or null with the <c>malformed</c> error frame that answers it in
+    /// <paramref name="refusal"/>: whatever the bytes, nothing else comes out of it (FrameFuzzTests).
+    /// </summary>
+    internal static ClientFrame? Parse(ReadOnlySpan<byte> json, out byte[]? refusal)
     {
         ClientFrame? frame;
         try
@@ -186,14 +194,15 @@ public sealed partial class SocketSession(
         }
         catch (JsonException e)
         {
-            connection.Send(Frames.Error("malformed", $"not a JSON frame: {e.Message}"));
+            refusal = Frames.Error("malformed", $"not a JSON frame: {e.Message}");
             return null;
         }
         if (frame?.Type is null)
         {
-            connection.Send(Frames.Error("malformed", "a frame needs a type"));
+            refusal = Frames.Error("malformed", "a frame needs a type");
             return null;
         }
+        refusal = null;
         return frame;
     }
 
@@ -298,6 +307,13 @@ public sealed partial class SocketSession(
         if (!ValidId(frame.ConversationId))
         {
             connection.Send(Frames.Error("invalid", "resume needs a conversationId"));
+            return;
+        }
+        // A seq before the first has no meaning, and one in the far negatives would have the snapshot wait for (and
+        // mark void) every number from it on.
+        if (frame.LastSeq < 0)
+        {
+            connection.Send(Frames.Error("invalid", "lastSeq must be 0 or more"));
             return;
         }
         if (await JoinAndSnapshotAsync(connection, frame.ConversationId!, frame.LastSeq ?? 0, ct) is { } snapshot)

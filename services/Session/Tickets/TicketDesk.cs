@@ -49,10 +49,10 @@ public sealed partial class TicketDesk(
     /// <summary>How long Session remembers a ticket's title and requester while it waits for the order system.</summary>
     public static readonly TimeSpan PendingKept = TimeSpan.FromDays(30);
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{1,64}\z")]
     private static partial Regex IdFormat();
 
-    [GeneratedRegex(@"^[A-Za-z0-9_\-./:#]{1,64}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_\-./:#]{1,64}\z")]
     private static partial Regex OrderIdFormat();
 
     /// <summary>Checks a ticket frame's fields; the error is the message of an "invalid" error frame.</summary>
