@@ -144,6 +144,10 @@ public sealed class AgentsApiTests(AdminFixture fixture) : IAsyncLifetime
         Assert.Contains("skill_groups", (await ProblemAsync(HttpMethod.Post, "/api/admin/agents",
             """{"login":"x","display_name":"X","password":"secret-123","role":"agent","skill_groups":[]}""", HttpStatusCode.BadRequest)).Keys);
         Assert.Contains("name", (await ProblemAsync(HttpMethod.Post, "/api/admin/skill-groups", """{"name":"has space"}""", HttpStatusCode.BadRequest)).Keys);
+        // A name is matched as a whole string: '$' would also have let a last line break through.
+        Assert.Contains("name", (await ProblemAsync(HttpMethod.Post, "/api/admin/skill-groups", """{"name":"vip\n"}""", HttpStatusCode.BadRequest)).Keys);
+        Assert.Contains("skill_groups[0]", (await ProblemAsync(HttpMethod.Post, "/api/admin/agents",
+            """{"login":"x","display_name":"X","password":"secret-123","role":"agent","skill_groups":["general\n"]}""", HttpStatusCode.BadRequest)).Keys);
 
         // Conflicts: a taken login, an existing group, a group agents are in.
         await OkAsync(HttpMethod.Post, "/api/admin/agents",

@@ -49,10 +49,10 @@ public static partial class AgentsApi
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._@-]{0,99}$")]
+    [GeneratedRegex(@"^[a-z0-9][a-z0-9._@-]{0,99}\z")]
     private static partial Regex LoginPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\z")]
     private static partial Regex SkillGroupPattern();
 
     public static IEndpointRouteBuilder MapAgentsApi(this IEndpointRouteBuilder app)

@@ -328,6 +328,6 @@ internal sealed partial class HistorySchema
     /// <summary>A summary table and the materialized views (name, columns filled, SELECT over a source table) that fill it.</summary>
     internal sealed record Summary(string Table, string Create, IReadOnlyList<(string View, string Columns, string Select)> Views);
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_]*\z")]
     private static partial Regex IdentifierPattern();
 }

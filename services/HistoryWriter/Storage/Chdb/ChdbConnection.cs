@@ -218,7 +218,7 @@ internal sealed partial class ChdbConnection : IDisposable
         lock (EngineGate) s_openConnections--;
     }
 
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]*$")]
+    [GeneratedRegex(@"^[A-Za-z][A-Za-z0-9]*\z")]
     private static partial Regex FormatName();
 
     private sealed class ConnectionHandle : SafeHandle
