@@ -19,14 +19,17 @@ public sealed class VisitorTokenTests(AdminFixture fixture)
         Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), Encoding.UTF8.GetBytes(identifier)));
 
     [Fact]
-    public async Task An_anonymous_visitor_gets_a_new_id_and_keeps_it_on_the_next_visit()
+    public async Task An_anonymous_visitor_gets_a_secret_and_an_id_and_is_the_same_visitor_when_it_sends_the_secret_again()
     {
         var first = (await (await RequestAsync(new { siteKey = SiteKey })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
-        var again = (await (await RequestAsync(new { siteKey = SiteKey, visitorId = first.VisitorId })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
+        var again = (await (await RequestAsync(new { siteKey = SiteKey, visitorSecret = first.VisitorSecret })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
 
         Assert.Matches("^v-[0-9a-f]{32}$", first.VisitorId);
+        Assert.Matches("^vs-[0-9a-f]{64}$", first.VisitorSecret);
+        Assert.DoesNotContain(first.VisitorId[2..], first.VisitorSecret);
         Assert.False(first.Identified);
         Assert.Equal(first.VisitorId, again.VisitorId);
+        Assert.Equal(first.VisitorSecret, again.VisitorSecret);
         var token = await Tokens.ValidateAsync(again.AccessToken, fixture.SigningKey, fixture.Time);
         Assert.Equal(first.VisitorId, token.Subject);
         Assert.Equal("demo", token.GetClaim(PlatformClaims.Tenant).Value);
@@ -35,15 +38,34 @@ public sealed class VisitorTokenTests(AdminFixture fixture)
         Assert.Equal(AdminFixture.VisitorLifetime, token.ValidTo - token.IssuedAt);
     }
 
-    [Theory]
-    [InlineData("not-an-id")]
-    [InlineData("v-0123456789ABCDEF0123456789ABCDEF")]
-    [InlineData("u-0123456789abcdef0123456789abcdef")] // an identified visitor's id: claiming it must not work
-    public async Task A_malformed_or_foreign_visitor_id_is_replaced(string visitorId)
+    [Fact]
+    public async Task Knowing_a_visitors_id_does_not_make_anyone_that_visitor()
     {
-        var body = (await (await RequestAsync(new { siteKey = SiteKey, visitorId })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
+        // The id is what agents, history, webhooks and the CRM see: presented alone, or as if it were the secret, it
+        // is a new visitor.
+        var victim = (await (await RequestAsync(new { siteKey = SiteKey })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
 
-        Assert.NotEqual(visitorId, body.VisitorId);
+        foreach (var claim in new object[] { new { siteKey = SiteKey, visitorId = victim.VisitorId }, new { siteKey = SiteKey, visitorSecret = victim.VisitorId },
+                     new { siteKey = SiteKey, visitorSecret = "vs-" + victim.VisitorId[2..] + victim.VisitorId[2..] } })
+        {
+            var other = (await (await RequestAsync(claim)).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
+            Assert.NotEqual(victim.VisitorId, other.VisitorId);
+            Assert.NotEqual(victim.VisitorSecret, other.VisitorSecret);
+            Assert.Matches("^v-[0-9a-f]{32}$", other.VisitorId);
+        }
+    }
+
+    [Theory]
+    [InlineData("not-a-secret")]
+    [InlineData("vs-0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF")]
+    [InlineData("vs-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n")]
+    [InlineData("u-0123456789abcdef0123456789abcdef")] // an identified visitor's id: claiming it must not work
+    public async Task A_malformed_secret_is_a_new_visitor(string visitorSecret)
+    {
+        var body = (await (await RequestAsync(new { siteKey = SiteKey, visitorSecret })).Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
+
+        Assert.NotEqual(visitorSecret, body.VisitorSecret);
+        Assert.Matches("^vs-[0-9a-f]{64}$", body.VisitorSecret);
         Assert.Matches("^v-[0-9a-f]{32}$", body.VisitorId);
     }
 
@@ -55,13 +77,14 @@ public sealed class VisitorTokenTests(AdminFixture fixture)
         var second = await RequestAsync(new
         {
             siteKey = SiteKey, identifier, identifierHash = Sign(DemoIdentitySecret, identifier).ToUpperInvariant(),
-            visitorId = VisitorIdentity.NewAnonymousId(),
+            visitorSecret = "vs-" + new string('a', 64),
         });
 
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var a = (await first.Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
         var b = (await second.Content.ReadFromJsonAsync<VisitorTokenResponse>())!;
         Assert.True(a.Identified);
+        Assert.Null(a.VisitorSecret);   // the tenant's signature is what makes an identified visitor, not a secret of ours
         Assert.Matches("^u-[0-9a-f]{32}$", a.VisitorId);
         Assert.Equal(a.VisitorId, b.VisitorId);
         var token = await Tokens.ValidateAsync(a.AccessToken, fixture.SigningKey, fixture.Time);

@@ -62,8 +62,36 @@ public sealed class AccessTests(GatewayFixture fixture) : IDisposable
         var admin = fixture.Tokens.Admin();
         Assert.Equal("/api/history/parked", (await (await _client.GetAsync("/api/history/parked?limit=5", admin)).SeenAsync()).Path);
         Assert.Equal("POST", (await (await _client.SendAsync(HttpMethod.Post, "/api/history/parked/CHAT_MESSAGES-1/replay", admin)).SeenAsync()).Method);
-        // The other history routes stay open to any token (HistoryWriter checks their roles).
+        // The other history routes are for any staff token (HistoryWriter checks their roles).
         Assert.Equal("GET", (await (await _client.GetAsync("/api/history/search", fixture.Tokens.Mint(role: Roles.Agent))).SeenAsync()).Method);
+    }
+
+    [Fact]
+    public async Task History_is_for_staff_and_a_visitor_is_refused_at_the_gateway()
+    {
+        var refused = await (await _client.GetAsync("/api/history/search?q=hi", fixture.Tokens.Visitor())).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("agent", refused.GetProperty("detail").GetString());
+        await (await _client.GetAsync("/api/history/conversations/c1/messages", fixture.Tokens.Visitor())).ProblemAsync(HttpStatusCode.Forbidden);
+        foreach (var token in (string[])[fixture.Tokens.Mint(role: Roles.Agent), fixture.Tokens.Supervisor(), fixture.Tokens.Admin()])
+            Assert.Equal("/api/history/conversations/c1/messages", (await (await _client.GetAsync("/api/history/conversations/c1/messages", token)).SeenAsync()).Path);
+    }
+
+    [Fact]
+    public async Task Platform_configuration_is_for_the_operator_tenants_admins_and_a_shops_admin_is_refused_at_the_gateway()
+    {
+        const string path = "/api/admin/platform/config/routing-rules";
+        var refused = await (await _client.SendAsync(HttpMethod.Put, path, fixture.Tokens.Admin("demo"), new { })).ProblemAsync(HttpStatusCode.Forbidden);
+        Assert.Contains("operator tenant", refused.GetProperty("detail").GetString());
+        await (await _client.GetAsync(path, fixture.Tokens.Admin("demo"))).ProblemAsync(HttpStatusCode.Forbidden);
+        await (await _client.GetAsync(path, fixture.Tokens.Supervisor())).ProblemAsync(HttpStatusCode.Forbidden);
+
+        const string operatorTenant = "platform";   // Auth:OperatorTenant's default, as Tokens.Operator() has it
+        Assert.Equal("PUT", (await (await _client.SendAsync(HttpMethod.Put, path, fixture.Tokens.Admin(operatorTenant), new { })).SeenAsync()).Method);
+        var operatorSupervisor = fixture.Tokens.Mint(operatorTenant, role: Roles.Supervisor);
+        Assert.Equal("GET", (await (await _client.GetAsync(path, operatorSupervisor)).SeenAsync()).Method);
+        await (await _client.SendAsync(HttpMethod.Put, path, operatorSupervisor, new { })).ProblemAsync(HttpStatusCode.Forbidden);
+        // The tenant's own configuration stays the tenant admin's.
+        Assert.Equal("PUT", (await (await _client.SendAsync(HttpMethod.Put, "/api/admin/config/routing-rules", fixture.Tokens.Admin("demo"), new { })).SeenAsync()).Method);
     }
 
     [Theory]

@@ -19,10 +19,10 @@ public static class Accounts
         return ((string)json["accessToken"]!, (string)json["accountId"]!);
     }
 
-    public static async Task<(string Token, string VisitorId)> VisitorAsync(this PlatformFixture platform, string? visitorId = null)
+    public static async Task<(string Token, string VisitorId)> VisitorAsync(this PlatformFixture platform, string? visitorSecret = null)
     {
         using var gateway = platform.Gateway();
-        using var response = await gateway.PostAsJsonAsync("/api/auth/visitor", new { siteKey = SiteKey, visitorId });
+        using var response = await gateway.PostAsJsonAsync("/api/auth/visitor", new { siteKey = SiteKey, visitorSecret });
         var body = await response.Content.ReadAsStringAsync();
         Assert.True(response.IsSuccessStatusCode, $"visitor token: {(int)response.StatusCode} {body}");
         var json = JsonNode.Parse(body)!;

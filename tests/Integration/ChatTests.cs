@@ -20,7 +20,7 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
 
     private Task<ChatClient> OnlineAgentAsync(string login, string password) => _sockets.OnlineAgentAsync(login, password);
 
-    private Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorId = null) => _sockets.CustomerAsync(visitorId);
+    private Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorSecret = null) => _sockets.CustomerAsync(visitorSecret);
 
     private static string Id() => Guid.NewGuid().ToString("N");
 

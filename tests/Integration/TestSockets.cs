@@ -28,10 +28,10 @@ public sealed class TestSockets(PlatformFixture platform) : IAsyncDisposable
         return agent;
     }
 
-    /// <summary>A visitor (new, or the given one again) with a socket that said hello.</summary>
-    public async Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorId = null)
+    /// <summary>A visitor (new, or the one holding the given secret again) with a socket that said hello.</summary>
+    public async Task<(ChatClient Socket, string VisitorId, string Token)> CustomerAsync(string? visitorSecret = null)
     {
-        var (token, id) = await platform.VisitorAsync(visitorId);
+        var (token, id) = await platform.VisitorAsync(visitorSecret);
         var customer = Add(await platform.CustomerSocketAsync(token));
         await customer.SendAsync(new { type = "hello" });
         await customer.ExpectAsync("welcome");

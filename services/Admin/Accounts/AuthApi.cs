@@ -10,9 +10,15 @@ public sealed record LoginResponse(
 
 /// <param name="IdentifierExpires">Unix seconds until which <paramref name="IdentifierHash"/> holds, signed with the identifier
 /// (<see cref="VisitorIdentity.SignedText"/>); without it the signature never expires.</param>
-public sealed record VisitorTokenRequest(string? SiteKey, string? VisitorId, string? Identifier, string? IdentifierHash, long? IdentifierExpires = null);
+/// <param name="VisitorSecret">An anonymous visitor's secret from an earlier answer: the same visitor again.</param>
+/// <param name="VisitorId">Ignored since anonymous ids are derived from the secret (a known id makes nobody that visitor);
+/// accepted so widgets that send it are not refused.</param>
+public sealed record VisitorTokenRequest(string? SiteKey, string? VisitorId, string? Identifier, string? IdentifierHash, long? IdentifierExpires = null,
+    string? VisitorSecret = null);
 
-public sealed record VisitorTokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string VisitorId, bool Identified);
+/// <param name="VisitorSecret">For an anonymous visitor: what the widget keeps and sends next time (never shown to staff).</param>
+public sealed record VisitorTokenResponse(string AccessToken, DateTimeOffset ExpiresAt, string Tenant, string VisitorId, bool Identified,
+    string? VisitorSecret = null);
 
 /// <summary>
 /// Token endpoints, reached anonymously through the gateway: password login for people who work in a tenant,
@@ -131,9 +137,11 @@ public static class AuthApi
             return TypedResults.Ok(new VisitorTokenResponse(identified.AccessToken, identified.ExpiresAt, site.TenantId, identifiedId, true));
         }
 
-        // A widget coming back keeps its id, so its conversations stay its own; anything else gets a fresh one.
-        var visitorId = VisitorIdentity.IsAnonymousId(request.VisitorId) ? request.VisitorId! : VisitorIdentity.NewAnonymousId();
+        // A widget coming back with its secret is the same visitor, so its conversations stay its own; anything else
+        // (no secret, a malformed one, or only an id, which staff see) is a new visitor.
+        var secret = VisitorIdentity.IsVisitorSecret(request.VisitorSecret) ? request.VisitorSecret! : VisitorIdentity.NewVisitorSecret();
+        var visitorId = VisitorIdentity.AnonymousIdOf(site.TenantId, secret);
         var token = tokens.ForVisitor(site.TenantId, visitorId, VisitorIdentity.DefaultName(visitorId));
-        return TypedResults.Ok(new VisitorTokenResponse(token.AccessToken, token.ExpiresAt, site.TenantId, visitorId, false));
+        return TypedResults.Ok(new VisitorTokenResponse(token.AccessToken, token.ExpiresAt, site.TenantId, visitorId, false, secret));
     }
 }

@@ -4,7 +4,9 @@ using System.Text;
 namespace CustomerService.Admin.Accounts;
 
 /// <summary>
-/// Who a visitor is. Anonymous visitors carry a random id the widget keeps (<c>v-</c> and 32 hex digits).
+/// Who a visitor is. Anonymous visitors carry a random secret the widget keeps (<c>vs-</c> and 64 hex digits) and
+/// are known by an id derived from it (<c>v-</c> and 32 hex digits): agents, history and webhooks see the id, and
+/// knowing it does not make anyone that visitor, since only the secret does.
 /// Identified visitors are people the tenant's own backend vouches for: it sends the widget
 /// hex(HMAC-SHA256(tenant identity secret, <see cref="SignedText"/>)), and their id is derived from the identifier
 /// (<c>u-</c> and 32 hex digits), the same on every device. The prefixes keep the two apart, so an anonymous
@@ -17,12 +19,26 @@ public static class VisitorIdentity
     private const string IdentifiedPrefix = "u-";
     private const int IdHexDigits = 32;
 
-    public static string NewAnonymousId() => AnonymousPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(IdHexDigits / 2));
+    private const string SecretPrefix = "vs-";
+    private const int SecretHexDigits = 64;
 
-    public static bool IsAnonymousId(string? visitorId)
+    /// <summary>A new anonymous visitor's secret: 256 random bits, which the widget keeps and sends again.</summary>
+    public static string NewVisitorSecret() => SecretPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(SecretHexDigits / 2));
+
+    public static bool IsVisitorSecret(string? secret) =>
+        secret is { Length: 3 + SecretHexDigits } && secret.StartsWith(SecretPrefix, StringComparison.Ordinal) && IsLowerHex(secret.AsSpan(3));
+
+    /// <summary>
+    /// The id of the anonymous visitor who holds <paramref name="secret"/> at <paramref name="tenantId"/>: a one-way
+    /// hash, so the id shown to staff and other systems gives nobody the secret back.
+    /// </summary>
+    public static string AnonymousIdOf(string tenantId, string secret) =>
+        AnonymousPrefix + Convert.ToHexStringLower(
+            SHA256.HashData(Encoding.UTF8.GetBytes($"cs-anonymous-visitor\n{tenantId}\n{secret}")).AsSpan(0, IdHexDigits / 2));
+
+    private static bool IsLowerHex(ReadOnlySpan<char> text)
     {
-        if (visitorId is not { Length: 2 + IdHexDigits } || !visitorId.StartsWith(AnonymousPrefix, StringComparison.Ordinal)) return false;
-        foreach (var c in visitorId.AsSpan(2))
+        foreach (var c in text)
             if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c)) return false;
         return true;
     }

@@ -24,6 +24,16 @@ public static class AccessPolicies
     /// conversation's raw content, and replaying them writes history).
     /// </summary>
     public const string TenantAdmin = "tenant-admin";
+    /// <summary>
+    /// What the platform's staff read and do (/api/history): agents, supervisors and admins, never a visitor. The
+    /// service behind narrows it per endpoint (statistics for managers, retention for admins).
+    /// </summary>
+    public const string Staff = "staff";
+    /// <summary>
+    /// The platform-wide configuration (/api/admin/platform/config): the operator tenant's admins, its supervisors
+    /// reading. A shop's admin never reaches it (Admin refuses it too).
+    /// </summary>
+    public const string PlatformConfig = "platform-config";
     /// <summary>/ws/agent: the people who answer chats.</summary>
     public const string AgentSocket = "agent-socket";
     /// <summary>/ws/customer: visitors of a tenant's site.</summary>
@@ -50,6 +60,8 @@ public static class AccessPolicies
         [AdminApi] = new([Roles.Admin], [Roles.Supervisor]),
         [TenantAdmin] = new([Roles.Admin], []),
         [DeskRead] = new([], [Roles.Agent, Roles.Supervisor, Roles.Admin]),
+        [Staff] = new([Roles.Agent, Roles.Supervisor, Roles.Admin], []),
+        [PlatformConfig] = new([Roles.Admin], [Roles.Supervisor], OperatorTenantOnly: true),
         [AgentSocket] = new([Roles.Agent, Roles.Supervisor, Roles.Admin], []),
         [VisitorSocket] = new([Roles.Visitor], []),
         [GatewayAdmin] = new([Roles.Admin], [], OperatorTenantOnly: true),

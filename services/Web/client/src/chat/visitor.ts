@@ -1,9 +1,10 @@
-// The visitor's identity on this browser: the id is kept in localStorage so a returning visitor sees their
-// earlier conversations; the token is asked for again when it is about to expire.
+// The visitor's identity on this browser: the secret Admin handed out is kept in localStorage so a returning
+// visitor sees their earlier conversations (the id, which staff see, is derived from it and proves nothing); the
+// token is asked for again when it is about to expire.
 
 import type { PendingMessage } from './conversations';
 
-export interface VisitorToken { accessToken: string; expiresAt: string; tenant: string; visitorId: string }
+export interface VisitorToken { accessToken: string; expiresAt: string; tenant: string; visitorId: string; visitorSecret?: string }
 
 const Renew = 60_000;
 
@@ -16,6 +17,10 @@ export class VisitorSession {
     return `cs-visitor:${this.siteKey}`;
   }
 
+  private get secretKey(): string {
+    return `cs-visitor-secret:${this.siteKey}`;
+  }
+
   get visitorId(): string | undefined {
     return this.token?.visitorId ?? this.storage.getItem(this.key) ?? undefined;
   }
@@ -25,11 +30,12 @@ export class VisitorSession {
     const response = await fetch(new URL('/api/auth/visitor', this.origin), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ siteKey: this.siteKey, visitorId: this.visitorId }),
+      body: JSON.stringify({ siteKey: this.siteKey, visitorSecret: this.storage.getItem(this.secretKey) ?? undefined }),
     });
     if (!response.ok) throw new Error(`visitor token: HTTP ${response.status}`);
     this.token = (await response.json()) as VisitorToken;
     this.storage.setItem(this.key, this.token.visitorId);
+    if (this.token.visitorSecret) this.storage.setItem(this.secretKey, this.token.visitorSecret);
     return this.token.accessToken;
   }
 
