@@ -115,4 +115,37 @@ public sealed class IdentitySecretTests(AdminFixture fixture) : IAsyncLifetime
         var now = (await (await AdminAsync(HttpMethod.Get, "/api/admin/identity-secret")).Content.ReadFromJsonAsync<JsonElement>());
         Assert.Equal(_secret, now.GetProperty("identity_secret").GetString());
     }
+
+    [Fact]
+    public async Task A_tenant_that_requires_expiring_signatures_refuses_one_without_an_expiry()
+    {
+        var permanent = Sign(_secret, "customer-7");
+        var expires = UnixIn(TimeSpan.FromMinutes(10));
+        var expiring = Sign(_secret, $"customer-7\n{expires}");
+        Assert.Equal(HttpStatusCode.OK, (await VisitorAsync("customer-7", permanent)).StatusCode);   // off by default
+        Assert.False((await (await AdminAsync(HttpMethod.Get, "/api/admin/identity-secret")).Content.ReadFromJsonAsync<JsonElement>())
+            .GetProperty("require_expiry").GetBoolean());
+
+        var set = await AdminAsync(HttpMethod.Put, "/api/admin/identity-secret/policy", """{"require_expiry":true}""");
+        Assert.Equal(HttpStatusCode.OK, set.StatusCode);
+        Assert.True((await set.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("require_expiry").GetBoolean());
+
+        var refused = await VisitorAsync("customer-7", permanent);
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Contains("expire", (await Tokens.ProblemAsync(refused)).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await VisitorAsync("customer-7", expiring, expires)).StatusCode);
+        // Anonymous visitors are not concerned.
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Client.PostAsJsonAsync("/api/auth/visitor", new { siteKey = _siteKey })).StatusCode);
+
+        // Only admins set it; a body without the field is a validation problem; neither changes it.
+        Assert.Equal(HttpStatusCode.Forbidden,
+            (await AdminAsync(HttpMethod.Put, "/api/admin/identity-secret/policy", """{"require_expiry":false}""", Roles.Supervisor)).StatusCode);
+        var bad = await AdminAsync(HttpMethod.Put, "/api/admin/identity-secret/policy", "{}");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await Tokens.ProblemAsync(bad)).GetProperty("errors").TryGetProperty("require_expiry", out _));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await VisitorAsync("customer-7", permanent)).StatusCode);
+
+        Assert.Equal(HttpStatusCode.OK, (await AdminAsync(HttpMethod.Put, "/api/admin/identity-secret/policy", """{"require_expiry":false}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await VisitorAsync("customer-7", permanent)).StatusCode);
+    }
 }

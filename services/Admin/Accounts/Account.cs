@@ -21,7 +21,9 @@ public sealed record Account(
 /// A tenant's widget site: its identity secret, and the one before the last rotation while it still verifies
 /// (<paramref name="PreviousUntil"/>).
 /// </summary>
-public sealed record VisitorSite(string TenantId, string IdentitySecret, string? PreviousIdentitySecret = null, DateTimeOffset? PreviousUntil = null)
+/// <param name="RequireExpiringIdentity">Identity signatures must carry identifierExpires: one without an expiry is refused.</param>
+public sealed record VisitorSite(string TenantId, string IdentitySecret, string? PreviousIdentitySecret = null, DateTimeOffset? PreviousUntil = null,
+    bool RequireExpiringIdentity = false)
 {
     /// <summary>The secrets that verify an identifierHash at <paramref name="now"/>: the current one, then the previous during its overlap.</summary>
     public IEnumerable<string> SecretsAt(DateTimeOffset now)

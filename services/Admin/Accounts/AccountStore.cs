@@ -72,8 +72,17 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         return await ReadSiteAsync(command, cancellationToken);
     }
 
+    /// <summary>Whether the tenant's identity signatures must expire; null for an unknown tenant.</summary>
+    public async Task<VisitorSite?> SetRequireExpiringIdentityAsync(string tenantId, bool required, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand($"UPDATE tenants SET require_expiring_identity = $2 WHERE id = $1 RETURNING {SiteColumns}");
+        command.Parameters.Add(new() { Value = tenantId });
+        command.Parameters.Add(new() { Value = required });
+        return await ReadSiteAsync(command, cancellationToken);
+    }
+
     /// <summary>What <see cref="ReadSiteAsync"/> reads, in its order.</summary>
-    private const string SiteColumns = "id, identity_secret, previous_identity_secret, previous_identity_secret_until";
+    private const string SiteColumns = "id, identity_secret, previous_identity_secret, previous_identity_secret_until, require_expiring_identity";
 
     private static async Task<VisitorSite?> ReadSiteAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
@@ -81,6 +90,7 @@ public sealed class AccountStore(NpgsqlDataSource dataSource)
         if (!await reader.ReadAsync(cancellationToken)) return null;
         return new VisitorSite(reader.GetString(0), reader.GetString(1),
             reader.IsDBNull(2) ? null : reader.GetString(2),
-            reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero));
+            reader.IsDBNull(3) ? null : new DateTimeOffset(reader.GetDateTime(3), TimeSpan.Zero),
+            reader.GetBoolean(4));
     }
 }

@@ -129,6 +129,10 @@ public static class AuthApi
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
                     detail: "identifierHash must be hex(HMAC-SHA256(the tenant's identity secret, identifier)), or with identifierExpires of "
                             + "identifier + \"\\n\" + identifierExpires, computed by the tenant's backend.");
+            if (site.RequireExpiringIdentity && expiresAt is null)
+                return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
+                    detail: "This site requires identity signatures that expire: the tenant's backend signs identifier + \"\\n\" + identifierExpires "
+                            + "and sends identifierExpires with them.");
             if (expiresAt <= now)
                 return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Identity not verified",
                     detail: "The identity signature has expired (identifierExpires): the tenant's backend signs the identifier again.");

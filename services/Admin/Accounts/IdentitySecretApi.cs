@@ -9,8 +9,15 @@ public sealed record IdentitySecretRotation
     public int? OverlapHours { get; init; }
 }
 
-/// <summary>What an admin sees of the tenant's identity secret (snake_case like every admin API).</summary>
-public sealed record IdentitySecretView(string IdentitySecret, DateTimeOffset? PreviousValidUntil);
+/// <summary>Body of PUT /api/admin/identity-secret/policy.</summary>
+public sealed record IdentityPolicy
+{
+    /// <summary>Identity signatures must carry identifierExpires; one without is refused (401).</summary>
+    public bool? RequireExpiry { get; init; }
+}
+
+/// <summary>What an admin sees of the tenant's identity secret and its policy (snake_case like every admin API).</summary>
+public sealed record IdentitySecretView(string IdentitySecret, DateTimeOffset? PreviousValidUntil, bool RequireExpiry);
 
 /// <summary>
 /// The tenant's identity secret, which its backend signs identified visitors with (docs/auth.md#identified-visitors):
@@ -27,6 +34,8 @@ public static partial class IdentitySecretApi
         api.MapGet("/", GetAsync).WithSummary("The tenant's identity secret, and until when the previous one still verifies");
         api.MapPost("/rotate", RotateAsync).Accepts<IdentitySecretRotation>("application/json").ProducesValidationProblem()
             .WithSummary("A new identity secret; the replaced one verifies for overlap_hours more");
+        api.MapPut("/policy", SetPolicyAsync).Accepts<IdentityPolicy>("application/json").ProducesValidationProblem()
+            .WithSummary("Whether identity signatures must expire (identifierExpires)");
         return app;
     }
 
@@ -56,14 +65,30 @@ public static partial class IdentitySecretApi
         return View(site, now);
     }
 
+    private static async Task<IResult> SetPolicyAsync(HttpRequest request, AccountStore store, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (Authorize(request, out var caller) is { } denied) return denied;
+        var (body, problem) = await JsonBody.ReadAsync<IdentityPolicy>(request, AgentsApi.Json, ct);
+        if (problem is not null) return problem;
+        if (body!.RequireExpiry is not { } required)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["require_expiry"] = ["is required: true or false."] });
+        if (await store.SetRequireExpiringIdentityAsync(caller.TenantId, required, ct) is not { } site) return NoTenant(caller.TenantId);
+        LogPolicy(logs.CreateLogger(typeof(IdentitySecretApi)), caller.TenantId, caller.UserId, required);
+        return View(site, time.GetUtcNow());
+    }
+
     private static IResult View(VisitorSite site, DateTimeOffset now) =>
-        TypedResults.Json(new IdentitySecretView(site.IdentitySecret, site.PreviousUntil > now ? site.PreviousUntil : null), AgentsApi.Json);
+        TypedResults.Json(new IdentitySecretView(site.IdentitySecret, site.PreviousUntil > now ? site.PreviousUntil : null,
+            site.RequireExpiringIdentity), AgentsApi.Json);
 
     private static IResult? Authorize(HttpRequest request, out GatewayCaller caller) =>
         GatewayCaller.Authorize(request, c => c.IsAdmin, "Only admins read or rotate the identity secret.", out caller);
 
     private static IResult NoTenant(string tenant) =>
         TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "No such tenant", detail: $"There is no tenant '{tenant}'.");
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "identity signatures of {Tenant} must expire: {Required} (set by {User})")]
+    private static partial void LogPolicy(ILogger logger, string tenant, string user, bool required);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "identity secret of {Tenant} rotated by {User}; the previous one verifies until {Until}")]
     private static partial void LogRotated(ILogger logger, string tenant, string user, DateTimeOffset until);
