@@ -13,21 +13,48 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// The deployment's internal key (<c>Auth:InternalKey</c>, base64, at least 32 bytes): the gateway signs the
 /// identity headers it sets with it, every service checks them with it. Never committed: the AppHost generates one
-/// for local runs and passes the <c>internal-identity-key</c> parameter in the manifest.
+/// for local runs and passes the <c>internal-identity-key</c> parameter in the manifest. During a rotation a service
+/// also accepts the keys of <c>Auth:AcceptedInternalKeys</c> (base64, comma-separated; docs/auth.md#internal-trust).
 /// </summary>
 public sealed class InternalKey
 {
-    private InternalKey(byte[]? bytes) => Bytes = bytes;
+    /// <summary>Configuration key of the other keys a service accepts signatures under, during a rotation.</summary>
+    public const string AcceptedConfig = "Auth:AcceptedInternalKeys";
+
+    private InternalKey(byte[]? bytes, IReadOnlyList<byte[]> accepted) => (Bytes, Accepted) = (bytes, accepted);
 
     /// <summary>Null when the configuration has none: the service then accepts no identity headers at all.</summary>
     public byte[]? Bytes { get; }
 
-    /// <exception cref="InvalidOperationException">The key is set but not base64, or too short.</exception>
+    /// <summary>Keys whose signatures are accepted besides <see cref="Bytes"/> (never signed with).</summary>
+    public IReadOnlyList<byte[]> Accepted { get; }
+
+    /// <exception cref="InvalidOperationException">A key is set but not base64, or too short.</exception>
     public static InternalKey From(IConfiguration configuration)
     {
+        var accepted = new List<byte[]>();
+        foreach (var other in (configuration[AcceptedConfig] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            accepted.Add(TryDecode(other, out var otherKey, out var otherProblem) ? otherKey
+                : throw new InvalidOperationException($"{AcceptedConfig}: " + otherProblem.Replace(IdentitySignature.KeyConfig, "a key")));
         var value = configuration[IdentitySignature.KeyConfig];
-        if (string.IsNullOrWhiteSpace(value)) return new InternalKey(null);
-        return TryDecode(value, out var key, out var problem) ? new InternalKey(key) : throw new InvalidOperationException(problem);
+        if (string.IsNullOrWhiteSpace(value)) return new InternalKey(null, accepted);
+        return TryDecode(value, out var key, out var problem) ? new InternalKey(key, accepted) : throw new InvalidOperationException(problem);
+    }
+
+    /// <summary>
+    /// <paramref name="signature"/> checked under the key, then under each accepted one: valid under any is valid; else
+    /// what the key itself says (or expired, when an accepted key made it but too long ago).
+    /// </summary>
+    public IdentitySignatureCheck Verify(string? signature, in IdentityHeaderValues identity, DateTimeOffset now)
+    {
+        var check = Bytes is null ? IdentitySignatureCheck.Mismatch : IdentitySignature.Verify(Bytes, signature, identity, now);
+        foreach (var other in Accepted)
+        {
+            if (check is IdentitySignatureCheck.Valid or IdentitySignatureCheck.Missing or IdentitySignatureCheck.Malformed) break;
+            var byOther = IdentitySignature.Verify(other, signature, identity, now);
+            if (byOther is IdentitySignatureCheck.Valid or IdentitySignatureCheck.Expired) check = byOther;
+        }
+        return check;
     }
 
     public static bool TryDecode(string? value, out byte[] key, out string problem)
@@ -90,17 +117,17 @@ internal sealed class IdentityVerificationStartup(IOptions<InternalTrustOptions>
 internal sealed partial class IdentityVerification
 {
     private readonly RequestDelegate _next;
-    private readonly byte[]? _key;
+    private readonly InternalKey _key;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
     public IdentityVerification(RequestDelegate next, InternalKey key, TimeProvider time, ILogger<IdentityVerification> logger)
     {
         _next = next;
-        _key = key.Bytes;
+        _key = key;
         _time = time;
         _logger = logger;
-        if (_key is null) LogNoKey(logger);
+        if (key.Bytes is null) LogNoKey(logger);
     }
 
     public Task InvokeAsync(HttpContext context)
@@ -110,9 +137,9 @@ internal sealed partial class IdentityVerification
             headers[IdentityHeaders.Role].ToString(), headers[IdentityHeaders.Name].ToString(), headers[IdentityHeaders.SkillGroups].ToString(),
             headers[IdentityHeaders.TokenVersion].ToString());
         if (!identity.Any) return _next(context);
-        var check = _key is null
+        var check = _key.Bytes is null
             ? (IdentitySignatureCheck?)null
-            : IdentitySignature.Verify(_key, headers[IdentitySignature.Header].ToString(), identity, _time.GetUtcNow());
+            : _key.Verify(headers[IdentitySignature.Header].ToString(), identity, _time.GetUtcNow());
         if (check == IdentitySignatureCheck.Valid) return _next(context);
 
         var reason = check?.ToString().ToLowerInvariant() ?? "no_key";
