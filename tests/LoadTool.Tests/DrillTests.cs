@@ -31,11 +31,13 @@ public sealed class DrillTests
               { "at": 10, "kind": "restart-nats" },
               { "at": 12, "kind": "restart-redis", "downSeconds": 3 },
               { "at": 15, "kind": "crm-slow", "delayMs": 800, "seconds": 5 },
-              { "at": 20, "kind": "crm-down", "seconds": 5 } ]
+              { "at": 20, "kind": "crm-down", "seconds": 5 },
+              { "at": 21, "kind": "kill-service", "target": "historywriter", "downSeconds": 8 } ]
             """), "d.json");
-        Assert.Equal([DrillKind.KillService, DrillKind.RestartNats, DrillKind.RestartRedis, DrillKind.CrmSlow, DrillKind.CrmDown],
+        Assert.Equal([DrillKind.KillService, DrillKind.RestartNats, DrillKind.RestartRedis, DrillKind.CrmSlow, DrillKind.CrmDown, DrillKind.KillService],
             profile.Drills.Select(d => d.Kind));
         Assert.Equal("kill -9 session", profile.Drills[0].Label);
+        Assert.Equal("kill -9 historywriter (down 8 s)", profile.Drills[5].Label);
         Assert.Equal(3, profile.Drills[2].DownSeconds);
     }
 
@@ -58,6 +60,8 @@ public sealed class DrillTests
     [InlineData("""{ "at": 5, "kind": "restart-nats", "target": "session" }""", "drills[0] (restart-nats): target is only for kill-service")]
     [InlineData("""{ "at": 5, "kind": "crm-down", "seconds": 2, "delayMs": 100 }""", "drills[0] (crm-down): delayMs is only for crm-slow")]
     [InlineData("""{ "at": 5, "kind": "restart-redis", "downSeconds": 90 }""", "drills[0] (restart-redis): downSeconds must be between 0 and 60")]
+    [InlineData("""{ "at": 20, "kind": "kill-service", "target": "historywriter", "downSeconds": 20 }""", "drills[0] (kill-service): downSeconds: the outage (20 + 20 s) must end within")]
+    [InlineData("""{ "at": 5, "kind": "crm-down", "seconds": 2, "downSeconds": 1 }""", "drills[0] (crm-down): downSeconds is only for kill-service, restart-nats and restart-redis")]
     public void Each_invalid_drill_field_is_named(string drill, string message) => Assert.Contains(message, Refusal($"[ {drill} ]"));
 
     [Fact]

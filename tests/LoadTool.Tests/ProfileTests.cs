@@ -14,6 +14,7 @@ public sealed class ProfileTests
     [InlineData("saturate")]
     [InlineData("mix")]
     [InlineData("session-kill")]
+    [InlineData("archive-outage")]
     public void The_shipped_profiles_are_valid(string name)
     {
         var profile = LoadProfile.Load(name, RepoRoot);

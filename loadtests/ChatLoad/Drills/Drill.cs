@@ -6,7 +6,7 @@ namespace CustomerService.ChatLoad.Drills;
 /// <summary>What a drill does to the platform while the phases play.</summary>
 public enum DrillKind
 {
-    /// <summary>kill -9 a platform service's process(es), then start it again as its supervisor would.</summary>
+    /// <summary>kill -9 a platform service's process(es), then (after <c>downSeconds</c>, default at once) start it again as its supervisor would.</summary>
     KillService,
     /// <summary>kill -9 NATS, and after <c>downSeconds</c> start it again with the same command line.</summary>
     RestartNats,
@@ -34,7 +34,10 @@ public sealed record Drill
     public DrillKind Kind { get; init; }
     /// <summary>kill-service: which service (<see cref="Services"/>).</summary>
     public string? Target { get; init; }
-    /// <summary>restart-nats, restart-redis: how long the server stays down before it is started again.</summary>
+    /// <summary>
+    /// restart-nats, restart-redis, kill-service: how long the server or service stays down before it is started again
+    /// (kill-service: default 0, a supervisor's immediate restart; e.g. historywriter down 30 s is an archive outage).
+    /// </summary>
     public double? DownSeconds { get; init; }
     /// <summary>crm-slow: how late every CRM answer is, in milliseconds.</summary>
     public int? DelayMs { get; init; }
@@ -51,7 +54,7 @@ public sealed record Drill
     [JsonIgnore]
     public string Label => Kind switch
     {
-        DrillKind.KillService => $"kill -9 {Target}",
+        DrillKind.KillService => DownSeconds is > 0 ? $"kill -9 {Target} (down {DownSeconds:G} s)" : $"kill -9 {Target}",
         DrillKind.RestartNats => $"restart NATS (down {DownSeconds ?? DefaultDownSeconds:G} s)",
         DrillKind.RestartRedis => $"restart Redis (down {DownSeconds ?? DefaultDownSeconds:G} s)",
         DrillKind.CrmSlow => $"CRM slow ({DelayMs} ms for {Seconds:G} s)",
@@ -68,9 +71,11 @@ public sealed record Drill
         else if (needsTarget && !Services.Contains(Target)) yield return $"target '{Target}' is not a platform service ({string.Join(", ", Services)})";
         else if (!needsTarget && Target is not null) yield return $"target is only for kill-service, not {KindName}";
 
-        bool restart = Kind is DrillKind.RestartNats or DrillKind.RestartRedis;
+        bool restart = Kind is DrillKind.RestartNats or DrillKind.RestartRedis or DrillKind.KillService;
         if (restart && DownSeconds is { } down && !(down >= 0 && down <= 60)) yield return "downSeconds must be between 0 and 60";
-        else if (!restart && DownSeconds is not null) yield return $"downSeconds is only for restart-nats and restart-redis, not {KindName}";
+        else if (restart && At + (DownSeconds ?? 0) > duration)
+            yield return $"downSeconds: the outage ({At:G} + {DownSeconds:G} s) must end within the profile's {duration:G} s";
+        else if (!restart && DownSeconds is not null) yield return $"downSeconds is only for kill-service, restart-nats and restart-redis, not {KindName}";
 
         bool crm = Kind is DrillKind.CrmSlow or DrillKind.CrmDown;
         if (crm && Seconds is not > 0) yield return $"seconds is required for {KindName} (how long, positive)";

@@ -20,7 +20,7 @@ public sealed class PlatformDrills(string repoRoot, Func<double> elapsed, Func<l
 
     public Task<DrillOutcome> PlayAsync(Drill drill, CancellationToken ct) => drill.Kind switch
     {
-        DrillKind.KillService => new ServiceKill(this, drill.Target!).PlayAsync(ct),
+        DrillKind.KillService => new ServiceKill(this, drill.Target!, TimeSpan.FromSeconds(drill.DownSeconds ?? 0)).PlayAsync(ct),
         DrillKind.RestartNats => new ServerRestart(this, ServerRestart.Nats, drill.DownSeconds ?? Drill.DefaultDownSeconds).PlayAsync(ct),
         DrillKind.RestartRedis => new ServerRestart(this, ServerRestart.Redis, drill.DownSeconds ?? Drill.DefaultDownSeconds).PlayAsync(ct),
         DrillKind.CrmSlow or DrillKind.CrmDown => new CrmFault(this, drill).PlayAsync(ct),

@@ -1,11 +1,12 @@
 namespace CustomerService.ChatLoad.Drills;
 
 /// <summary>
-/// kill -9 of a platform service: every process of it (all replicas) run from this checkout's bin/ folders, then
-/// each started again from its /proc image (DCP does not restart a project that exits: docs/loadtests.md).
-/// Recovered once every replica's /health answers 200 and acks resume; measured from the restart.
+/// kill -9 of a platform service: every process of it (all replicas) run from this checkout's bin/ folders, then,
+/// after <paramref name="down"/> (zero: at once), each started again from its /proc image (DCP does not restart a
+/// project that exits: docs/loadtests.md). Recovered once every replica's /health answers 200 and acks resume;
+/// measured from the restart.
 /// </summary>
-public sealed class ServiceKill(PlatformDrills platform, string target)
+public sealed class ServiceKill(PlatformDrills platform, string target, TimeSpan down = default)
 {
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
@@ -37,6 +38,7 @@ public sealed class ServiceKill(PlatformDrills platform, string target)
 
         await Task.WhenAll(images.Select(i => i.KillHardAsync(TimeProvider.System, ct)));
         platform.Log($"killed {target} (pid {string.Join(", ", images.Select(i => i.Pid))})");
+        if (down > TimeSpan.Zero) await Task.Delay(down, ct);
         var started = images.Select(i => i.Relaunch(Path.Combine(platform.LogDirectory, $"{target}-{i.Pid}.log"))).ToList();
         platform.Log($"started {target} again (pid {string.Join(", ", started)})");
 
