@@ -3,7 +3,6 @@ using CustomerService.Contracts;
 using CustomerService.LiveConfig;
 using RoutingDecision = CustomerService.Contracts.RoutingDecision;
 using Grpc.Core;
-using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerService.Routing.Tests;

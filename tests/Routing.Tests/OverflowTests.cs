@@ -1,6 +1,5 @@
 using CustomerService.Contracts;
 using CustomerService.Routing.Dispatch;
-using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 

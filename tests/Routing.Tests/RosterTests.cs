@@ -1,7 +1,6 @@
 using System.Text.Json;
 using CustomerService.Contracts;
 using CustomerService.LiveConfig;
-using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CustomerService.Routing.Tests;
