@@ -121,7 +121,7 @@ public sealed class OrderSystemFixture : IAsyncLifetime
         Eventually.GetAsync(() => Task.FromResult(ResultsFor(ids)), found => found.Count == ids.Count,
             $"a result for each of {ids.Count} ticket requests", timeout, TimeSpan.FromMilliseconds(100), context: () =>
                 "without one: " + string.Join(", ", ids.Except(ResultsFor(ids).Keys)) + "\nthe adapter logged:\n" + string.Join("\n",
-                    Host.Logs.All.Where(l => l.Level >= LogLevel.Warning || ids.Any(l.Message.Contains)).Select(l => $"{l.Category}: {l.Message}")));
+                    Host.Logs.All.Where(l => l.Level >= LogLevel.Warning || ids.Any(id => l.Message.Contains(id))).Select(l => $"{l.Category}: {l.Message}")));
 
     public async Task<(string State, string? Number, string? Reason, bool Sent)?> TicketRowAsync(string ticketRequestId)
     {

@@ -48,12 +48,13 @@ public sealed class OrderSystemSimulator : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
+        Process process = _process;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
         try
         {
             await Eventually.UntilAsync(async () =>
             {
-                if (_process.HasExited) throw new InvalidOperationException($"the order-system simulator exited with {_process.ExitCode}:\n{Output}");
+                if (process.HasExited) throw new InvalidOperationException($"the order-system simulator exited with {process.ExitCode}:\n{Output}");
                 var health = await http.GetStringAsync($"{BaseUrl}/health");
                 return !waitForAmqp || health.Contains("\"amqp\":\"connected\"", StringComparison.Ordinal);
             }, "the order-system simulator ready" + (waitForAmqp ? ", its AMQP connected" : ""), TimeSpan.FromSeconds(90),

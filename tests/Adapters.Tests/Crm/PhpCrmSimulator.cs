@@ -41,10 +41,11 @@ public sealed class PhpCrmSimulator : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
+        Process process = _process;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         await Eventually.UntilAsync(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"php -S exited with {_process.ExitCode}:\n{Output}");
+            if (process.HasExited) throw new InvalidOperationException($"php -S exited with {process.ExitCode}:\n{Output}");
             using var health = await http.GetAsync($"{BaseUrl}/health");
             return health.IsSuccessStatusCode;
         }, "the CRM simulator answers /health", TimeSpan.FromSeconds(15), context: () => Output,
