@@ -154,6 +154,7 @@ public sealed class BotInboxWorkerTests(Servers servers) : IAsyncLifetime
         var post = await _session.NextCommandAsync<PostMessageCommand>();
 
         Assert.Equal(customer.MessageId, post.Message.Metadata[MetadataKeys.InReplyTo]);
+        // Absence: no answer to the bot's own message may follow; nothing would signal one, so give it 200 ms to show.
         await Task.Delay(200);
         Assert.False(_session.Commands.Reader.TryRead(out _));
     }
@@ -166,6 +167,8 @@ public sealed class BotInboxWorkerTests(Servers servers) : IAsyncLifetime
         _session = lateSession;
 
         await lateSession.SendCustomerMessageAsync("acme", NewConversation(), "coupon?");
+        // Session stays away a while, so that the bot's post finds no one answering (what this test is about); the
+        // stand-in sees nothing of a request nobody answers, so there is no signal to wait for.
         await Task.Delay(150);
         await lateSession.AnswerCommandsAsync();
 
@@ -216,6 +219,7 @@ public sealed class PluggedPredictorTests(Servers servers)
         for (var i = 0; i < 40; i++) sent.Add((await session.SendCustomerMessageAsync("acme", "c-" + Guid.NewGuid().ToString("N"), "coupon?")).MessageId);
         var answered = new List<string>();
         for (var i = 0; i < sent.Count; i++) answered.Add((await session.NextCommandAsync<PostMessageCommand>()).Message.Metadata[MetadataKeys.InReplyTo]);
+        // Absence: a second answer to any message would arrive after the first ones; 300 ms for it to show.
         await Task.Delay(300);
 
         Assert.Equal(sent.Order(), answered.Order());

@@ -4,6 +4,7 @@ using CustomerService.Bot.Knowledge;
 using CustomerService.Bot.Rules;
 using CustomerService.Contracts;
 using CustomerService.LiveConfig;
+using CustomerService.TestInfrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Live = CustomerService.LiveConfig;
 
@@ -43,11 +44,8 @@ public sealed class LiveKnowledgeTests(LiveAdmin admin) : IAsyncLifetime
     {
         var clock = Stopwatch.StartNew();
         await admin.PutAsync(_tenant, section, json);
-        while (!arrived(Knowledge.For(_tenant)))
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"{section} did not reach the Bot within 5 s");
-            await Task.Delay(5);
-        }
+        await Eventually.UntilAsync(() => arrived(Knowledge.For(_tenant)), $"{section} reached the Bot", TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(5));
         return clock.Elapsed;
     }
 

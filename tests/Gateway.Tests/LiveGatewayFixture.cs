@@ -132,15 +132,9 @@ public sealed class LiveGatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Waits until both replicas run with <paramref name="version"/> or later.</summary>
-    public async Task WaitForVersionAsync(long version, TimeSpan patience)
-    {
-        var until = DateTime.UtcNow + patience;
-        while (Gateways.Any(g => Live(g).Current.Version < version))
-        {
-            Assert.True(DateTime.UtcNow < until, $"gateways at {string.Join(", ", Gateways.Select(g => Live(g).Current.Version))}, waiting for {version}");
-            await Task.Delay(5);
-        }
-    }
+    public Task WaitForVersionAsync(long version, TimeSpan patience) =>
+        Eventually.UntilAsync(() => Gateways.All(g => Live(g).Current.Version >= version), $"both gateways at version {version}", patience,
+            TimeSpan.FromMilliseconds(5), context: () => $"gateways at {string.Join(", ", Gateways.Select(g => Live(g).Current.Version))}");
 
     public async Task DisposeAsync()
     {

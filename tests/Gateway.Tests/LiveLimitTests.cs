@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using static CustomerService.Gateway.Tests.AgentSockets;
 
 namespace CustomerService.Gateway.Tests;
@@ -72,12 +73,8 @@ public sealed class LiveLimitTests(LiveGatewayFixture fixture) : IDisposable
         // Back to the default (5,000): room again.
         (await fixture.SendAdminAsync(HttpMethod.Delete, tenant)).EnsureSuccessStatusCode();
         foreach (var gateway in fixture.Gateways)
-            for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(5); ; await Task.Delay(20))
-            {
-                var (status, _) = await ConnectAsync(gateway, tenant);
-                if (status == HttpStatusCode.SwitchingProtocols) break;
-                Assert.True(DateTime.UtcNow < until, $"still {status} after the document was deleted");
-            }
+            await Eventually.GetAsync(async () => (await ConnectAsync(gateway, tenant)).Status, status => status == HttpStatusCode.SwitchingProtocols,
+                "a socket let in after the document was deleted", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(20));
     }
 
     [Fact]

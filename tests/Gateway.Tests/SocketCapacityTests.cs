@@ -53,20 +53,14 @@ public sealed class SocketCapacityTests(GatewayFixture fixture)
         // A place freed is a place again.
         await held[0].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         held[0].Dispose();
-        ClientWebSocket? again = null;
-        for (var until = DateTime.UtcNow.AddSeconds(5); again is null; await Task.Delay(50))
-        {
-            try { again = await ConnectAsync(gateway, 9); }
-            catch (WebSocketException) when (DateTime.UtcNow < until) { }
-        }
+        var again = await Eventually.GetAsync(() => ConnectAsync(gateway, 9), _ => true, "a socket let in on the freed place",
+            TimeSpan.FromSeconds(5), notYet: e => e is WebSocketException);
         await AssertEchoesAsync(again, "a freed place");
         Assert.Equal(HealthStatus.Degraded, await SocketsHealthAsync(gateway));   // full again: 3 of 3
 
         await held[1].CloseAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
-        var healthy = false;
-        for (var until = DateTime.UtcNow.AddSeconds(5); !healthy && DateTime.UtcNow < until; await Task.Delay(50))
-            healthy = await SocketsHealthAsync(gateway) == HealthStatus.Healthy;
-        Assert.True(healthy, "below capacity the gateway is healthy again");
+        await Eventually.GetAsync(() => SocketsHealthAsync(gateway), status => status == HealthStatus.Healthy,
+            "below capacity the gateway is healthy again", TimeSpan.FromSeconds(5));
         foreach (var socket in held.Append(again)) socket.Dispose();
     }
 

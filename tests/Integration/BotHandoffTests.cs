@@ -42,7 +42,9 @@ public sealed class BotHandoffTests(PlatformFixture platform) : IAsyncLifetime
             _saved[section] = await ReadOwnAsync(section);
             await WriteAsync(section, document);
         }
-        // Live configuration reaches Session and the Bot within a second of the write (docs/configuration.md).
+        // Live configuration reaches Session and the Bot within a second of the write (docs/configuration.md). Each
+        // knows the version it runs with (its health check's description), but /health prints only the status, so
+        // from outside the processes there is no signal to wait for: a fixed allowance, three times the promise.
         await Task.Delay(TimeSpan.FromSeconds(3));
     }
 

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json.Nodes;
 using Aspire.Hosting.Testing;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using NATS.Client.Core;
 
 namespace CustomerService.Integration;
@@ -74,7 +75,9 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
         var ended = await customer.ExpectAsync("state", f => (string?)f["state"] == "ended");
         Assert.Equal(conversationId, (string)ended["conversationId"]!);
 
-        await WaitUntilAsync(() => { lock (events) return events.Any(e => e.ConversationId == conversationId && e.State == ConversationState.Ended); });
+        await Eventually.UntilAsync(() => { lock (events) return events.Any(e => e.ConversationId == conversationId && e.State == ConversationState.Ended); },
+            $"the event of {conversationId} ending on the events stream", ChatClient.Patience,
+            context: () => { lock (events) return "its events: " + string.Join(", ", events.Where(e => e.ConversationId == conversationId).Select(e => e.KindCase)); });
         listening.Cancel();
         await listener;
         var kinds = events.Where(e => e.ConversationId == conversationId).Select(e => e.KindCase).ToList();
@@ -283,7 +286,7 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
 
         // The revocation reaches Session through Redis within moments: the open socket is closed, with the code
         // that tells the console to sign in again; the token is refused from then on, and so is the password.
-        await WaitUntilAsync(() => agent.CloseStatus is not null);
+        await Eventually.UntilAsync(() => agent.CloseStatus is not null, "the deactivated agent's socket closed", ChatClient.Patience);
         Assert.Equal((WebSocketCloseStatus)4401, agent.CloseStatus);
         await Assert.ThrowsAnyAsync<WebSocketException>(() => platform.AgentSocketAsync(token));
         using var gateway = platform.Gateway();
@@ -299,12 +302,5 @@ public sealed class ChatTests(PlatformFixture platform) : IAsyncLifetime
         await customer.ExpectAsync("queue", f => (string?)f["conversationId"] == conversationId);
         var handedTo = await customer.CollectAsync("assigned", TimeSpan.FromMilliseconds(500));
         Assert.False(handedTo.Any(f => (string?)f["agent"]?["id"] == id), string.Join("\n", handedTo.Select(f => f.ToJsonString())));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        for (var deadline = DateTime.UtcNow + ChatClient.Patience; DateTime.UtcNow < deadline; await Task.Delay(50))
-            if (condition()) return;
-        Assert.True(condition(), "condition not met in time");
     }
 }

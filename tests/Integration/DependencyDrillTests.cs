@@ -26,7 +26,8 @@ public sealed class DependencyDrillTests
             await service.EventuallyAsync(async http => (await http.GetAsync("/health")).StatusCode == HttpStatusCode.ServiceUnavailable
                 && service.Output.Contains($"waiting for NATS at {nats.Url}"), "unhealthy, and the log names what it waits for");
 
-            await Task.Delay(TimeSpan.FromSeconds(3)); // a while with NATS still down: the process must stay up
+            // Absence: a while with NATS still down, and the process must not exit; nothing would signal that it will not.
+            await Task.Delay(TimeSpan.FromSeconds(3));
             Assert.False(service.HasExited, service.Output);
 
             await nats.StartAgainAsync();

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
+using CustomerService.TestInfrastructure;
 
 namespace CustomerService.Integration;
 
@@ -45,14 +46,14 @@ public sealed class DeskApiTests(PlatformFixture platform)
         var conversationId = (string)(await customer.ExpectAsync("ack"))["conversationId"]!;
         try
         {
-            JsonNode? waiting = null;
-            for (var deadline = DateTime.UtcNow + ChatClient.Patience; waiting is null; await Task.Delay(250))
+            var queue = await Eventually.GetAsync(async () =>
             {
                 var (status, body, _) = await GetAsync("/api/routing/queue", aliceToken);
                 Assert.Equal(HttpStatusCode.OK, status);
-                waiting = body!["conversations"]!.AsArray().FirstOrDefault(c => (string?)c!["conversationId"] == conversationId);
-                Assert.True(waiting is not null || DateTime.UtcNow < deadline, $"not in alice's queue: {body.ToJsonString()}");
-            }
+                return body!;
+            }, body => body["conversations"]!.AsArray().Any(c => (string?)c!["conversationId"] == conversationId),
+                $"{conversationId} in alice's queue", ChatClient.Patience, TimeSpan.FromMilliseconds(250));
+            var waiting = queue["conversations"]!.AsArray().First(c => (string?)c!["conversationId"] == conversationId);
             Assert.Equal((visitorId, "/shop/", "en"), ((string?)waiting!["visitorId"], (string?)waiting["entryPage"], (string?)waiting["language"]));
             var listed = (await GetAsync("/api/routing/queue", aliceToken)).Body!["skillGroups"]!.AsArray().Select(g => (string)g!).ToList();
             Assert.Contains((string)waiting["skillGroup"]!, listed); // an agent's queue is that of their skill groups

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using CustomerService.Contracts;
+using CustomerService.TestInfrastructure;
 using Grpc.Core;
 using Grpc.Net.Client;
 

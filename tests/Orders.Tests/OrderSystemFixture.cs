@@ -6,6 +6,7 @@ using Google.Protobuf;
 using NATS.Client.Core;
 using NATS.Client.JetStream;
 using NATS.Net;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 using Xunit;
 
@@ -108,18 +109,19 @@ public sealed class OrderSystemFixture : IAsyncLifetime
         RequestedAtUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
     };
 
-    /// <summary>The results collected for each of <paramref name="ids"/>, once every one has at least one (or the time is up).</summary>
-    public async Task<Dictionary<string, List<TicketResult>>> ResultsForAsync(IReadOnlyCollection<string> ids, TimeSpan timeout)
-    {
-        var until = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            var found = Results.Where(r => ids.Contains(r.TicketRequestId)).GroupBy(r => r.TicketRequestId)
-                .ToDictionary(g => g.Key, g => g.ToList());
-            if (found.Count == ids.Count || DateTime.UtcNow > until) return found;
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>The results collected so far for any of <paramref name="ids"/>.</summary>
+    public Dictionary<string, List<TicketResult>> ResultsFor(IReadOnlyCollection<string> ids) =>
+        Results.Where(r => ids.Contains(r.TicketRequestId)).GroupBy(r => r.TicketRequestId).ToDictionary(g => g.Key, g => g.ToList());
+
+    /// <summary>
+    /// The results collected for each of <paramref name="ids"/>, once every one has at least one; when the time is up
+    /// fails naming those without and what the adapter logged about them (and its warnings).
+    /// </summary>
+    public Task<Dictionary<string, List<TicketResult>>> ResultsForAsync(IReadOnlyCollection<string> ids, TimeSpan timeout) =>
+        Eventually.GetAsync(() => Task.FromResult(ResultsFor(ids)), found => found.Count == ids.Count,
+            $"a result for each of {ids.Count} ticket requests", timeout, TimeSpan.FromMilliseconds(100), context: () =>
+                "without one: " + string.Join(", ", ids.Except(ResultsFor(ids).Keys)) + "\nthe adapter logged:\n" + string.Join("\n",
+                    Host.Logs.All.Where(l => l.Level >= LogLevel.Warning || ids.Any(id => l.Message.Contains(id))).Select(l => $"{l.Category}: {l.Message}")));
 
     public async Task<(string State, string? Number, string? Reason, bool Sent)?> TicketRowAsync(string ticketRequestId)
     {

@@ -48,21 +48,23 @@ public sealed class OrderSystemSimulator : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
+        Process process = _process;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(3) };
-        var until = DateTime.UtcNow.AddSeconds(90);
-        while (DateTime.UtcNow < until)
+        try
         {
-            if (_process.HasExited) throw new InvalidOperationException($"the order-system simulator exited with {_process.ExitCode}:\n{Output}");
-            try
+            await Eventually.UntilAsync(async () =>
             {
+                if (process.HasExited) throw new InvalidOperationException($"the order-system simulator exited with {process.ExitCode}:\n{Output}");
                 var health = await http.GetStringAsync($"{BaseUrl}/health");
-                if (!waitForAmqp || health.Contains("\"amqp\":\"connected\"", StringComparison.Ordinal)) return;
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { }
-            await Task.Delay(200);
+                return !waitForAmqp || health.Contains("\"amqp\":\"connected\"", StringComparison.Ordinal);
+            }, "the order-system simulator ready" + (waitForAmqp ? ", its AMQP connected" : ""), TimeSpan.FromSeconds(90),
+                TimeSpan.FromMilliseconds(200), context: () => Output, notYet: e => e is HttpRequestException or TaskCanceledException);
         }
-        Kill();
-        throw new TimeoutException($"the order-system simulator did not become ready:\n{Output}");
+        catch (TimeoutException)
+        {
+            Kill();
+            throw;
+        }
     }
 
     /// <summary>Kills it at once, as a crash would.</summary>

@@ -91,18 +91,10 @@ public partial class SessionTicketTests(OrderSystemFixture fixture)
     }
 
     /// <summary>A Session started in this run may not have created its result consumer yet; results before it are not replayed.</summary>
-    private async Task WaitForSessionResultConsumerAsync()
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(100))
-        {
-            try
-            {
-                await fixture.JetStream.GetConsumerAsync(Subjects.TicketStreamName, "session-ticket-results");
-                return;
-            }
-            catch (NatsJSApiException) when (DateTime.UtcNow < until) { }
-        }
-    }
+    private Task WaitForSessionResultConsumerAsync() =>
+        Eventually.GetAsync(() => fixture.JetStream.GetConsumerAsync(Subjects.TicketStreamName, "session-ticket-results").AsTask(), _ => true,
+            $"Session's consumer session-ticket-results on {Subjects.TicketStreamName}", TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100),
+            notYet: e => e is NatsJSApiException);
 }
 
 internal static class LetExtensions

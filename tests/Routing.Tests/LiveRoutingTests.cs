@@ -45,13 +45,9 @@ public sealed class LiveRoutingTests(LiveConfigFixture live) : IAsyncLifetime
     private async Task<TimeSpan> UntilRoutedToAsync(string group, string message = "")
     {
         var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var decision = await EnqueueAsync(message);
-            if (decision.SkillGroup == group) return clock.Elapsed;
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"still routed to {decision.SkillGroup}, not {group}, after 5 s");
-            await Task.Delay(10);
-        }
+        await Eventually.GetAsync(() => EnqueueAsync(message), decision => decision.SkillGroup == group,
+            $"a new conversation routed to {group}", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10));
+        return clock.Elapsed;
     }
 
     private Task PutRulesAsync(string json) => live.Admin.SendOkAsync(HttpMethod.Put, "/api/admin/config/routing_rules", _tenant, json);
@@ -164,11 +160,8 @@ public sealed class LiveRoutingTests(LiveConfigFixture live) : IAsyncLifetime
     private async Task WaitForAgentAsync(string id, Func<AgentEntry, bool> condition)
     {
         var config = _routing.Services.GetRequiredService<ILiveConfig>();
-        var clock = Stopwatch.StartNew();
-        while (!(config.Current.FindOwn<AgentDirectory>(_tenant)?.Find(id) is { } agent && condition(agent)))
-        {
-            Assert.True(clock.Elapsed < InEffectWithin, $"the agent directory did not reach Routing within {InEffectWithin.TotalSeconds} s");
-            await Task.Delay(10);
-        }
+        await Eventually.GetAsync(() => Task.FromResult(config.Current.FindOwn<AgentDirectory>(_tenant)?.Find(id)),
+            agent => agent is not null && condition(agent), $"agent {id} as awaited in the directory Routing runs with", InEffectWithin,
+            TimeSpan.FromMilliseconds(10));
     }
 }

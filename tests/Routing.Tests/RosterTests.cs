@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using CustomerService.Contracts;
 using CustomerService.LiveConfig;
@@ -45,12 +44,9 @@ public sealed class RosterTests(LiveConfigFixture live) : IAsyncLifetime
         var cat = await CreateAsync("cat", "Cat", "agent", "\"general\"");
         await CreateAsync("gone", "Gone", "agent", "\"general\"", active: false);
         var sue = await CreateAsync("sue", "Sue", "supervisor", "");
-        var clock = Stopwatch.StartNew();
-        while ((await _routing.Client.ListAgentsAsync(new ListAgentsRequest { TenantId = _tenant })).Agents.Count < 4)
-        {
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), "the directory did not reach Routing");
-            await Task.Delay(20);
-        }
+        await Eventually.GetAsync(async () => (await _routing.Client.ListAgentsAsync(new ListAgentsRequest { TenantId = _tenant })).Agents,
+            agents => agents.Count >= 4, "the directory reached Routing: its four active agents listed", TimeSpan.FromSeconds(5),
+            TimeSpan.FromMilliseconds(20));
 
         await OnlineAsync(ann);
         await OnlineAsync(bob);

@@ -40,7 +40,8 @@ public sealed class FrameBudgetTests
         });
         var (conversation, customer) = await host.AssignedConversationAsync("flood", "v1", "alice");
         await using var _ = customer;
-        // The hand-over took frames of its own (hello, the first message): wait for the bucket to fill again.
+        // The hand-over took frames of its own (hello, the first message): wait for the bucket to fill again. The
+        // bucket refills with the clock (2 a second, up to 10): the time itself is what is waited for.
         await Task.Delay(TimeSpan.FromSeconds(5));
         customer.Pending();
         customer.Seen.Clear();
@@ -63,7 +64,7 @@ public sealed class FrameBudgetTests
 
         // Sent again after the hint, with the same clientId, a refused message is taken.
         var refused = (string)limited[0]["clientId"]!;
-        await Task.Delay((int?)limited[^1]["retryAfterMs"] ?? 500);
+        await Task.Delay((int?)limited[^1]["retryAfterMs"] ?? 500); // the wait the server asked for, as a client would
         await customer.SendAsync(new { type = "message", clientId = refused, text = "again", conversationId = conversation.Id });
         var ack = await customer.NextAsync("ack", TimeSpan.FromSeconds(10), f => (string?)f["clientId"] == refused);
         Assert.Equal(seqs[^1] + 1, (long)ack["seq"]!);

@@ -232,7 +232,7 @@ public sealed class JoinRaceTests(JoinRaceTests.Fixture fixture) : IClassFixture
     private async Task LandAsync(ChatMessage message, PosterAppend append)
     {
         if (append == PosterAppend.Lost) return;
-        await Task.Delay(200);
+        await Task.Delay(200); // the race staged: the poster's append lands late (not a wait for anything)
         fixture.Store.AppendRecent(message);
     }
 

@@ -145,7 +145,7 @@ public sealed class ApiTests(WebhookFixture fixture)
         await fixture.PublishAsync(Message(a, conversationA, 1, "for a"));
         await Eventually.UntilAsync(() => fixture.Receiver.At("iso-" + b).Count >= 2 && fixture.Receiver.At("iso-" + a).Count >= 1,
             "each tenant's webhooks delivered to", TimeSpan.FromSeconds(20));
-        await Task.Delay(300);
+        await Task.Delay(300); // absence: a delivery to the wrong tenant's webhook would arrive within this
         Assert.Equal(2, fixture.Receiver.At("iso-" + b).Count);
         Assert.All(fixture.Receiver.At("iso-" + b), r => Assert.Contains($"\"tenant\":\"{b}\"", r.Text));
         var atA = Assert.Single(fixture.Receiver.At("iso-" + a));
@@ -159,7 +159,7 @@ public sealed class ApiTests(WebhookFixture fixture)
         await ProblemAsync(await apiA.GetAsync($"/api/admin/webhooks/deliveries/{deliveryOfB}"), HttpStatusCode.NotFound);
         await ProblemAsync(await apiA.PostAsync($"/api/admin/webhooks/deliveries/{deliveryOfB}/replay", null), HttpStatusCode.NotFound);
         await ProblemAsync(await apiA.DeleteAsync($"/api/admin/webhooks/deliveries/{deliveryOfB}"), HttpStatusCode.NotFound);
-        await Task.Delay(200);
+        await Task.Delay(200); // absence: a replay A's refused request had started anyway would arrive within this
         Assert.Equal(2, fixture.Receiver.At("iso-" + b).Count);
     }
 
@@ -179,7 +179,7 @@ public sealed class ApiTests(WebhookFixture fixture)
         await fixture.PublishAsync(Message(tenant, "c-" + Guid.NewGuid().ToString("N")[..8], 1, "hello"));
         await Eventually.UntilAsync(() => fixture.Receiver.At("on-" + tenant).Count == 1, "the enabled webhook delivered to",
             TimeSpan.FromSeconds(20));
-        await Task.Delay(300);
+        await Task.Delay(300); // absence: a delivery to the disabled or deleted webhook would arrive within this
         Assert.Empty(fixture.Receiver.At("off-" + tenant));
         Assert.Empty(fixture.Receiver.At("gone-" + tenant));
         Assert.Equal([on], (await api.GetFromJsonAsync<JsonElement>("/api/admin/webhooks/deliveries")).EnumerateArray()

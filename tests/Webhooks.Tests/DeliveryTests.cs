@@ -54,7 +54,7 @@ public sealed class DeliveryTests(WebhookFixture fixture)
 
         await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= expected.Count, "every event delivered", Patience,
             context: () => $"only {fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {expected.Count} delivered");
-        await Task.Delay(300); // anything sent twice would show now
+        await Task.Delay(300); // absence: anything sent twice would show now; nothing else would signal it
         var seen = fixture.Receiver.At(hook);
         var successes = seen.Where(r => r.Status == 200).ToArray();
 
@@ -165,7 +165,7 @@ public sealed class DeliveryTests(WebhookFixture fixture)
             Assert.Equal("message_created", d.GetProperty("event").GetString());
         });
         var ids = dead.EnumerateArray().Select(d => d.GetProperty("id").GetString()!).ToArray();
-        // Exactly the budget, then nothing more.
+        // Exactly the budget, then nothing more (absence: an attempt past the budget would come within 500 ms).
         await Task.Delay(500);
         Assert.Equal(2 * MaxAttempts, fixture.Receiver.At(hook).Count);
         Assert.All(ids, id => Assert.Equal(MaxAttempts, fixture.Receiver.At(hook).Count(r => r.DeliveryId == id)));
@@ -220,7 +220,7 @@ public sealed class DeliveryTests(WebhookFixture fixture)
 
         // The consumer reads in stream order: once the marker is delivered, the second copy has been handled.
         await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Any(r => r.Text.Contains(marker.MessageId)), "the marker delivered", Patience);
-        await Task.Delay(200);
+        await Task.Delay(200); // absence: a second delivery of the copy, sent beside the marker's, would arrive within this
         Assert.Single(fixture.Receiver.At(hook), r => r.Text.Contains(message.MessageId));
         Assert.Equal(2, (await api.GetFromJsonAsync<JsonElement>($"/api/admin/webhooks/deliveries?webhook_id={webhookId}")).GetArrayLength());
     }
@@ -243,12 +243,12 @@ public sealed class DeliveryTests(WebhookFixture fixture)
             await first.StopAsync();
         }
         foreach (var m in messages) await fixture.PublishAsync(m);
-        await Task.Delay(300);
+        await Task.Delay(300); // absence: with the service down nothing may be delivered; nothing would signal a delivery
         Assert.Empty(fixture.Receiver.At(hook));
 
         await using var second = await WebhooksHost.StartAsync(settings);
         await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count >= messages.Length, "every message delivered", Patience);
-        await Task.Delay(200);
+        await Task.Delay(200); // absence: a message delivered twice would arrive within this
         Assert.Equal(messages.Select(m => m.MessageId).Order(),
             fixture.Receiver.At(hook).Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("message").GetProperty("id").GetString()!).Order());
     }

@@ -9,6 +9,8 @@ using CustomerService.TestInfrastructure;
 using Google.Protobuf;
 using NATS.Client.JetStream;
 using CustomerService.Webhooks.Delivery;
+using CustomerService.Webhooks.Registrations;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Xunit;
 using static CustomerService.Webhooks.Tests.WebhookFixture;
@@ -105,7 +107,11 @@ public sealed class HardeningTests(WebhookFixture fixture)
             insert.Parameters.Add(new() { Value = new[] { "message_created" } });
             await insert.ExecuteNonQueryAsync();
         }
-        await Task.Delay(400); // the registrations are reloaded every 200 ms here
+        // Written behind the API's back, so no replica was told: wait until the cache the consumer matches against
+        // has reloaded it (every 200 ms here).
+        var subscriptions = fixture.Host.Services.GetRequiredService<SubscriptionCache>();
+        await Eventually.UntilAsync(async () => (await subscriptions.MatchingAsync(tenant, "message_created", default)).Any(s => s.Id == webhookId),
+            "the inserted registration among the subscriptions Webhooks matches", Patience);
 
         await fixture.PublishAsync(Message(tenant, "c-rebind", 1, "secret internal data"));
 
@@ -203,7 +209,7 @@ public sealed class HardeningTests(WebhookFixture fixture)
         // whole), nothing is dead, and the waiting deliveries say why. Without the breaker, 100-200 ms pauses would
         // have spent every delivery's ten attempts in these 2.5 s.
         var atOpen = fixture.Receiver.At(hook).Count;
-        await Task.Delay(2500);
+        await Task.Delay(2500); // a window of time: what the receiver hears within it is what is measured
         var failed = fixture.Receiver.At(hook).Count;
         Assert.InRange(atOpen, 3, Messages);
         Assert.InRange(failed - atOpen, 0, 3);
@@ -217,7 +223,7 @@ public sealed class HardeningTests(WebhookFixture fixture)
         fixture.Receiver.Answer(hook, 200);
         await Eventually.UntilAsync(() => fixture.Receiver.At(hook).Count(r => r.Status == 200) >= Messages, "every message delivered after recovery",
             Patience, context: () => $"{fixture.Receiver.At(hook).Count(r => r.Status == 200)} of {Messages} delivered");
-        await Task.Delay(300);
+        await Task.Delay(300); // absence: a delivery sent twice would arrive within this; nothing else would signal it
         var delivered = fixture.Receiver.At(hook).Where(r => r.Status == 200).ToArray();
         Assert.Equal(Messages, delivered.Length);
         Assert.Equal(Messages, delivered.Select(r => r.DeliveryId).Distinct().Count());

@@ -77,11 +77,8 @@ public sealed class WebhookFixture : IAsyncLifetime
     {
         var until = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         foreach (var stream in new[] { ChatStreams.Events, ChatStreams.Messages })
-            while (true)
-            {
-                try { await JetStream.GetConsumerAsync(stream, name); break; }
-                catch (NatsJSApiException) when (DateTime.UtcNow < until) { await Task.Delay(50); }
-            }
+            await Eventually.GetAsync(() => JetStream.GetConsumerAsync(stream, name).AsTask(), _ => true, $"the consumer {name} on {stream}",
+                until - DateTime.UtcNow, notYet: e => e is NatsJSApiException);
     }
 
     public Task<string> CreateDatabaseAsync(string name) => Postgres.CreateDatabaseAsync(name);

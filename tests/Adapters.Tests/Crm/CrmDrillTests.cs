@@ -95,15 +95,10 @@ public class CrmDrillTests
         await crm.StartAgainAsync();
 
         // After the break a probe goes through and the circuit closes.
-        CustomerProfile? back = null;
-        var until = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < until)
-        {
-            (back, _) = await GetAsync(host, "t1", "c-1001", deadline);
-            if (back.Availability == Availability.Live) break;
-            await Task.Delay(200);
-        }
-        Assert.Equal(Availability.Live, back!.Availability);
+        var back = await Eventually.GetAsync(async () => (await GetAsync(host, "t1", "c-1001", deadline)).Profile,
+            profile => profile.Availability == Availability.Live, "the profile answered live again", TimeSpan.FromSeconds(15),
+            TimeSpan.FromMilliseconds(200));
+        Assert.Equal(Availability.Live, back.Availability);
         Assert.Equal(0, host.CircuitStateMetric());
         Assert.Contains(host.Logs.All, e => e.Message.Contains("Circuit to legacy system crm closed"));
     }

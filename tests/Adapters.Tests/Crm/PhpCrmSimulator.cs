@@ -41,17 +41,15 @@ public sealed class PhpCrmSimulator : IAsyncDisposable
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
 
+        Process process = _process;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        var until = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < until)
+        await Eventually.UntilAsync(async () =>
         {
-            if (_process.HasExited) throw new InvalidOperationException($"php -S exited with {_process.ExitCode}:\n{Output}");
-            try { if ((await http.GetAsync($"{BaseUrl}/health")).IsSuccessStatusCode) return; }
-            catch (HttpRequestException) { }
-            catch (TaskCanceledException) { }
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"the CRM simulator did not answer /health:\n{Output}");
+            if (process.HasExited) throw new InvalidOperationException($"php -S exited with {process.ExitCode}:\n{Output}");
+            using var health = await http.GetAsync($"{BaseUrl}/health");
+            return health.IsSuccessStatusCode;
+        }, "the CRM simulator answers /health", TimeSpan.FromSeconds(15), context: () => Output,
+            notYet: e => e is HttpRequestException or TaskCanceledException);
     }
 
     /// <summary>Kills the simulator at once, as a crash of the CRM would.</summary>

@@ -1,3 +1,4 @@
+using CustomerService.TestInfrastructure;
 using Microsoft.Playwright;
 
 namespace CustomerService.Integration.Browser;
@@ -35,16 +36,12 @@ public static class Pages
         public async Task TypesUntilAsync(ILocator indicator)
         {
             var composer = page.Locator("[data-testid=composer]");
-            for (var deadline = DateTime.UtcNow + ChatClient.Patience; ; )
+            await Eventually.UntilAsync(async () =>
             {
                 await composer.PressSequentiallyAsync("a");
-                try
-                {
-                    await Assertions.Expect(indicator).ToBeVisibleAsync(new() { Timeout = 1000 });
-                    break;
-                }
-                catch (PlaywrightException) when (DateTime.UtcNow < deadline) { }
-            }
+                await Assertions.Expect(indicator).ToBeVisibleAsync(new() { Timeout = 1000 });
+                return true;
+            }, "the typing indicator shown while the customer types", ChatClient.Patience, TimeSpan.Zero, notYet: e => e is PlaywrightException);
             await composer.FillAsync("");
         }
 

@@ -43,18 +43,10 @@ public sealed class SessionFixture : IAsyncLifetime
     }
 
     /// <summary>Session's result consumer delivers only results published after it exists: wait for it.</summary>
-    public static async Task WaitForResultConsumerAsync(INatsJSContext js)
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
-        {
-            try
-            {
-                await js.GetConsumerAsync(Subjects.TicketStreamName, TicketResultListener.ConsumerName);
-                return;
-            }
-            catch (NatsJSApiException) when (DateTime.UtcNow < until) { }
-        }
-    }
+    public static Task WaitForResultConsumerAsync(INatsJSContext js) =>
+        Eventually.GetAsync(() => js.GetConsumerAsync(Subjects.TicketStreamName, TicketResultListener.ConsumerName).AsTask(), _ => true,
+            $"Session's consumer {TicketResultListener.ConsumerName} on {Subjects.TicketStreamName}", TimeSpan.FromSeconds(30),
+            TimeSpan.FromMilliseconds(100), notYet: e => e is NatsJSApiException);
 
     public ConversationStore Store => Host.Get<ConversationStore>();
 

@@ -275,9 +275,7 @@ public sealed class TicketFrameTests(SessionFixture fixture) : IAsyncLifetime
         Assert.True(fixture.Host.Logs.Any(l => l.StartsWith($"Dropped an unreadable ticket result on {Subjects.TicketResult(_tenant)}")));
     }
 
-    private async Task WaitForLogAsync(string line)
-    {
-        for (var until = DateTime.UtcNow.AddSeconds(15); !fixture.Host.Logs.Any(l => l == line); await Task.Delay(50))
-            Assert.True(DateTime.UtcNow < until, $"no log line '{line}'; lines:\n{string.Join("\n", fixture.Host.Logs.All.Select(l => l.Message))}");
-    }
+    private Task WaitForLogAsync(string line) =>
+        Eventually.UntilAsync(() => fixture.Host.Logs.Any(l => l == line), $"the log line '{line}'", TimeSpan.FromSeconds(15),
+            context: () => "lines:\n" + string.Join("\n", fixture.Host.Logs.All.Select(l => l.Message)));
 }
