@@ -142,7 +142,9 @@ public sealed partial class LoadRun
     private string? AnyConversation()
     {
         var conversations = _audit.Conversations.Where(c => !_botConversations.ContainsKey(c)).ToList();
-        return conversations.Count == 0 ? null : conversations[Random.Shared.Next(conversations.Count)];
+        if (conversations.Count == 0) return null;
+        if (_jitter is null) return conversations[Random.Shared.Next(conversations.Count)];
+        lock (_jitter) return conversations[_jitter.Next(conversations.Count)];
     }
 
     /// <summary>
@@ -224,7 +226,8 @@ public sealed partial class LoadRun
                         break;
                 }
             }
-            while (conversation is not null && !_audit.IsDelivered(conversation)) await Task.Delay(20, timeout.Token);
+            // A worker sees only its own agents' sockets: a probe whose agent another worker holds is joined in the coordinator's audit.
+            while (conversation is not null && HoldsAgentOf(conversation) && !_audit.IsDelivered(conversation)) await Task.Delay(20, timeout.Token);
             return group;
         }
         catch (Exception e) when (IsSocketFailure(e) || e is OperationCanceledException or JsonException) { return group; }
@@ -241,10 +244,14 @@ public sealed partial class LoadRun
         }
     }
 
+    private bool HoldsAgentOf(string conversation) =>
+        _options.Worker is null || (_audit.AgentOf(conversation) is { } agent && _agentLinks.ContainsKey(agent));
+
     /// <summary>bot-handoff's tenant: bot-first, with a rule that answers the visitors' question (BotTenant), before anyone arrives.</summary>
     private async Task ConfigureAsync(CancellationToken ct)
     {
-        if (_botTenant is null) return;
+        // Several processes: their coordinator configures the bot tenant once, before the workers start, and takes it back out.
+        if (_botTenant is null || _options.Worker is not null) return;
         using var admin = BotAdmin();
         foreach (var (section, document) in BotTenant.Documents) await admin.PutAsync(section, document, ct);
         // Live configuration reaches Session and the Bot within a second of the write (docs/configuration.md).
@@ -254,7 +261,7 @@ public sealed partial class LoadRun
     /// <summary>Takes out the documents the run wrote: the run's tenants leave nothing in Admin's configuration.</summary>
     private async Task UnconfigureAsync()
     {
-        if (_botTenant is not null)
+        if (_botTenant is not null && _options.Worker is null)
         {
             using var admin = BotAdmin();
             foreach (var (section, _) in BotTenant.Documents.Reverse())
@@ -274,6 +281,7 @@ public sealed partial class LoadRun
     {
         string Supervisor(string tenant) => _tokens.For(tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor");
         if (_botTenant is null) return await new ArchiveCheck(_options.Gateway, Supervisor(_options.Tenant)).RunAsync(_audit, TimeSpan.FromSeconds(60));
+        // _audit and _botConversations: this run's, or in a coordinator those its workers' files were joined into.
         var bot = _audit.Conversations.Where(_botConversations.ContainsKey).ToList();
         var main = _audit.Conversations.Where(c => !_botConversations.ContainsKey(c)).ToList();
         var a = await new ArchiveCheck(_options.Gateway, Supervisor(_options.Tenant)).RunAsync(_audit, TimeSpan.FromSeconds(60), main);
