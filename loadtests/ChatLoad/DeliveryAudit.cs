@@ -84,6 +84,17 @@ public sealed class DeliveryAudit
         return missing;
     }
 
+    /// <summary>Acked messages of this process's customers (a worker's, for its coordinator to wait on).</summary>
+    public long AckedCount() => _conversations.Values.Sum(r => (long)r.Acked.Count);
+
+    /// <summary>Customer messages, by conversation and seq, that any agent socket of this process received.</summary>
+    public long ReceivedCount() => _conversations.Values.Sum(r => r.Received.Count switch
+    {
+        0 => 0L,
+        1 => r.Received.Values.First().Count,
+        _ => r.Received.Values.SelectMany(seqs => seqs.Keys).Distinct().LongCount(),
+    });
+
     /// <summary>Conversations whose customer was last told of <paramref name="agent"/> (its load, as far as the run knows).</summary>
     public int LoadOf(string agent) => _conversations.Values.Count(r => r.Agent == agent);
 

@@ -70,6 +70,9 @@ public sealed partial class LoadRun
 
     public async Task<LoadReport> ExecuteAsync()
     {
+        if (_options.Worker is not null) throw new InvalidOperationException("a worker plays RunWorkerAsync; its coordinator reports");
+        // workers > 1: this process coordinates that many worker processes and merges their results (LoadRun.Workers.cs).
+        if (_profile.Workers > 1) return await CoordinateAsync();
         using var stop = new CancellationTokenSource();
         using var stopSending = new CancellationTokenSource();
         try { return await PlayAsync(stop, stopSending); }
