@@ -16,7 +16,7 @@ public sealed record WorkerResult(int Worker, long[] Sent, long[] Acked, long[] 
     long SetupErrors, long Assignments, long ContextReady, SocketFigures Sockets, TimelineData Timeline, IReadOnlyList<StepData> Steps,
     string[] BotConversations)
 {
-    public static readonly JsonSerializerOptions Json = new() { IncludeFields = false };
+    public static readonly JsonSerializerOptions Json = new();
 
     public static string ResultFile(string directory, int worker) => Path.Combine(directory, $"worker-{worker}.json");
     public static string AuditFile(string directory, int worker) => Path.Combine(directory, $"audit-{worker}.json");
