@@ -205,6 +205,7 @@ public sealed partial class LoadRun
         catch (Exception e) when (e is ConnectRefused or OperationCanceledException) { return null; }
         var buffer = new FrameBuffer(16 * 1024);
         string? conversation = null, group = null;
+        bool parked = false;
         try
         {
             await SendAsync(socket, """{"type":"hello","echo":false}""", timeout.Token);
@@ -226,12 +227,52 @@ public sealed partial class LoadRun
                         break;
                 }
             }
-            // A worker sees only its own agents' sockets: a probe whose agent another worker holds is joined in the coordinator's audit.
-            while (conversation is not null && HoldsAgentOf(conversation) && !_audit.IsDelivered(conversation)) await Task.Delay(20, timeout.Token);
+            // A worker sees only its own agents' sockets: when another worker holds the probe's agent, this one cannot
+            // tell when the agent has the message, so the probe stays open (its socket read) until the workers stop,
+            // after the drain, and only then ends (ended at once, its agent may never have had it).
+            if (conversation is not null && !HoldsAgentOf(conversation))
+            {
+                lock (_parkedProbes) _parkedProbes.Add(ParkAsync(socket, buffer, conversation));
+                parked = true;
+                return group;
+            }
+            while (conversation is not null && !_audit.IsDelivered(conversation)) await Task.Delay(20, timeout.Token);
             return group;
         }
         catch (Exception e) when (IsSocketFailure(e) || e is OperationCanceledException or JsonException) { return group; }
         finally
+        {
+            if (!parked) await EndProbeAsync(socket, conversation);
+        }
+    }
+
+    /// <summary>A worker's probes whose agent another worker holds, open until the worker stops (<see cref="ParkAsync"/>).</summary>
+    private readonly List<Task> _parkedProbes = [];
+    private readonly CancellationTokenSource _workerStopping = new();
+
+    private async Task ParkAsync(ClientWebSocket socket, FrameBuffer buffer, string conversation)
+    {
+        // Read on (pings answered, nothing kept), never cancelled: a cancelled receive aborts the socket, and the end must still go.
+        var reading = Task.Run(async () =>
+        {
+            try { while (await ReceiveAsync(socket, buffer, CancellationToken.None) is not null) { } }
+            catch (Exception e) when (IsSocketFailure(e)) { }
+        });
+        try { await Task.Delay(Timeout.Infinite, _workerStopping.Token); }
+        catch (OperationCanceledException) { }
+        await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
+        try
+        {
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            if (socket.State == WebSocketState.Open) await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", close.Token);
+        }
+        catch (Exception e) when (IsSocketFailure(e) || e is OperationCanceledException) { }
+        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(2)));
+        Closed(socket);
+    }
+
+    private async Task EndProbeAsync(ClientWebSocket socket, string? conversation)
+    {
         {
             if (conversation is not null) await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
             try

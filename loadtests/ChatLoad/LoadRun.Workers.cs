@@ -57,6 +57,11 @@ public sealed partial class LoadRun
             draining = true;
             Say("drained");
             await commands.Stop.Task;
+            // The probes left open for another worker's agent end first, while that agent is still online.
+            _workerStopping.Cancel();
+            List<Task> parked;
+            lock (_parkedProbes) parked = [.. _parkedProbes];
+            await Task.WhenAll(parked);
             stop.Cancel();
             await Task.WhenAll(customers.Concat(agents).Append(ticking).Select(t => t.ContinueWith(_ => { })));
             Result(slice.Index).Write(slice.Directory, _audit);

@@ -69,6 +69,20 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(new WorkerSlice(1, 2, "abc", _directory, 123), worker);
     }
 
+    /// <summary>The command a coordinator starts its workers with is this program, also from a test host (no platform needed for --check).</summary>
+    [Fact]
+    public async Task The_worker_command_starts_the_tool_itself()
+    {
+        var (file, prefix) = LoadRun.WorkerCommand();
+        var start = new ProcessStartInfo(file) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = RepoRoot };
+        foreach (var a in prefix.Concat(["--check", "--profile", "smoke", "--workers", "2"])) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.True(process.ExitCode == 0, output + await process.StandardError.ReadToEndAsync());
+        Assert.Contains("profile smoke: 4 phases, 22 s, 6 thresholds, 2 worker processes", output);
+    }
+
     // ------------------------------------------------------------ the split
 
     [Theory]
@@ -112,7 +126,7 @@ public sealed class WorkerTests : IDisposable
         {
             Name = "t", Customers = 20, Agents = 2, Window = 4, Workers = 2,
             Phases = [new Phase { Name = "open", Model = LoadModel.Inject, Rate = 400, Seconds = 1 },
-                      new Phase { Name = "closed", Model = LoadModel.KeepConstant, Customers = 10, Seconds = 0.5 }],
+                      new Phase { Name = "closed", Model = LoadModel.KeepConstant, Customers = 10, ThinkMs = 50, Seconds = 0.5 }],
         };
         var time = new FakeTimeProvider();
         var pacers = Enumerable.Range(0, 2).Select(_ => new Pacer(profile, WorkerSplit.RateShare(2), time)).ToList();
