@@ -24,10 +24,13 @@ public sealed class DeliveryAudit
         public readonly ConcurrentDictionary<string, ConcurrentDictionary<long, string>> Received = new();
         public int RepeatedLive;
         /// <summary>What the conversation's sockets did around drops and holes (see <see cref="Note"/>), the latest kept.</summary>
-        public readonly ConcurrentQueue<string> Trail = new();
+        public readonly ConcurrentQueue<TrailLine> Trail = new();
     }
 
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly long _started;
+
+    /// <param name="started">The zero of the trail's seconds (Stopwatch timestamp): now, or a coordinator's start in a worker.</param>
+    public DeliveryAudit(long? started = null) => _started = started ?? Stopwatch.GetTimestamp();
 
     /// <summary>How many trail lines a conversation keeps (the latest).</summary>
     public const int TrailKept = 40;
@@ -65,7 +68,7 @@ public sealed class DeliveryAudit
     public void Note(string conversation, string what)
     {
         var trail = For(conversation).Trail;
-        trail.Enqueue($"{Stopwatch.GetElapsedTime(_started).TotalSeconds:0.0}s {what}");
+        trail.Enqueue(new TrailLine(Stopwatch.GetElapsedTime(_started).TotalSeconds, what));
         while (trail.Count > TrailKept) trail.TryDequeue(out _);
     }
 
@@ -80,6 +83,17 @@ public sealed class DeliveryAudit
         }
         return missing;
     }
+
+    /// <summary>Acked messages of this process's customers (a worker's, for its coordinator to wait on).</summary>
+    public long AckedCount() => _conversations.Values.Sum(r => (long)r.Acked.Count);
+
+    /// <summary>Customer messages, by conversation and seq, that any agent socket of this process received.</summary>
+    public long ReceivedCount() => _conversations.Values.Sum(r => r.Received.Count switch
+    {
+        0 => 0L,
+        1 => r.Received.Values.First().Count,
+        _ => r.Received.Values.SelectMany(seqs => seqs.Keys).Distinct().LongCount(),
+    });
 
     /// <summary>Conversations whose customer was last told of <paramref name="agent"/> (its load, as far as the run knows).</summary>
     public int LoadOf(string agent) => _conversations.Values.Count(r => r.Agent == agent);
@@ -110,11 +124,54 @@ public sealed class DeliveryAudit
                 var missing = record.Acked.Keys.Where(seq => !received.ContainsKey(seq)).Order().ToArray();
                 var sockets = string.Join("; ", record.Received.Select(r => $"{r.Key} has {Ranges(r.Value.Keys)}"));
                 examples.Add($"{id}: told {string.Join(" → ", record.Told)}; acked {Ranges(record.Acked.Keys)}; missing at {record.Agent}: {Ranges(missing)}; {sockets}"
-                    + string.Concat(record.Trail.Select(line => $"\n      {line}")));
+                    + string.Concat(record.Trail.Select(line => $"\n      {line.Seconds:0.0}s {line.What}")));
             }
             doubled += received.Values.GroupBy(id => id).Sum(g => g.Count() - 1);
         }
         return new AuditResult(acked, delivered, acked - delivered, doubled, lostConversations, unassigned, repeatedLive, archive, examples);
+    }
+
+    /// <summary>
+    /// What this process saw, per conversation, for a coordinator to join with the other workers' (Workers/): the
+    /// agents the customer was told of and its acks (from the worker holding the customer), the customer messages
+    /// each agent socket of this worker received, the trail.
+    /// </summary>
+    public IReadOnlyList<AuditConversation> Export() => _conversations.Select(kv => new AuditConversation(kv.Key, kv.Value.Told.ToArray(),
+        new Dictionary<long, string>(kv.Value.Acked),
+        kv.Value.Received.ToDictionary(r => r.Key, r => new Dictionary<long, string>(r.Value)),
+        kv.Value.RepeatedLive, kv.Value.Trail.ToArray())).ToList();
+
+    /// <summary>
+    /// One audit of the whole run from the workers' exports: a conversation's acks and the agents it was told of come
+    /// from the worker holding its customer, what each agent socket received from the worker holding that agent, so a
+    /// message acked in one worker and received in another is delivered, as in a run of one process. The trails are
+    /// interleaved by time (every worker counts from the coordinator's start), the latest <see cref="TrailKept"/> kept.
+    /// </summary>
+    public static DeliveryAudit Join(IEnumerable<IReadOnlyList<AuditConversation>> workers)
+    {
+        var audit = new DeliveryAudit();
+        var trails = new Dictionary<string, List<TrailLine>>();
+        foreach (var worker in workers)
+            foreach (var c in worker)
+            {
+                var record = audit.For(c.Id);
+                foreach (var agent in c.Told) { record.Told.Enqueue(agent); record.Agent = agent; }
+                foreach (var (seq, clientId) in c.Acked) record.Acked.TryAdd(seq, clientId);
+                foreach (var (agent, seqs) in c.Received)
+                {
+                    var received = record.Received.GetOrAdd(agent, _ => new ConcurrentDictionary<long, string>());
+                    foreach (var (seq, clientId) in seqs) received.TryAdd(seq, clientId);
+                }
+                record.RepeatedLive += c.RepeatedLive;
+                if (c.Trail.Length > 0)
+                {
+                    if (!trails.TryGetValue(c.Id, out var lines)) trails[c.Id] = lines = [];
+                    lines.AddRange(c.Trail);
+                }
+            }
+        foreach (var (id, lines) in trails)
+            foreach (var line in lines.OrderBy(l => l.Seconds).TakeLast(TrailKept)) audit._conversations[id].Trail.Enqueue(line);
+        return audit;
     }
 
     /// <summary>Seqs as ranges: 1-4,7,9-12.</summary>
@@ -132,6 +189,14 @@ public sealed class DeliveryAudit
         return parts.Count == 0 ? "none" : string.Join(",", parts);
     }
 }
+
+/// <summary>A line of a conversation's trail: seconds since the run started, what happened.</summary>
+public sealed record TrailLine(double Seconds, string What);
+
+/// <summary>One conversation as one process's audit saw it (<see cref="DeliveryAudit.Export"/>): the file a worker writes.</summary>
+/// <param name="Received">agent → (seq → client id) of the customer messages the agent sockets of that process received.</param>
+public sealed record AuditConversation(string Id, string[] Told, Dictionary<long, string> Acked, Dictionary<string, Dictionary<long, string>> Received,
+    int RepeatedLive, TrailLine[] Trail);
 
 /// <param name="RepeatedLive">Live message frames for a seq the agent's socket already had (allowed: clients keep one per seq).</param>
 public sealed record AuditResult(long Acked, long Delivered, long Lost, long Doubled, long ConversationsWithLoss, long Unassigned,

@@ -9,17 +9,25 @@ namespace CustomerService.ChatLoad;
 /// <c>--rate-scale F</c> multiplies. Without a profile, one phase from flags: <c>--rate R</c> (open model, R messages
 /// per second) or else a closed model (<c>--window W --think-ms T</c>), for <c>--seconds S</c>.
 /// Always: <c>--threshold "METRIC&lt;VALUE"</c> (repeatable, added to the profile's), <c>--gateway URL --key FILE
-/// --tenant ID --report DIR --no-archive-audit</c>.
+/// --tenant ID --report DIR --no-archive-audit</c>. <c>--workers N</c> (or the profile's <c>workers</c>) plays the run
+/// from N worker processes of the tool, this one coordinating (Workers/); a worker is started with <c>--worker I
+/// --run-id ID --worker-dir DIR --epoch TIMESTAMP</c> besides the coordinator's own arguments.
 /// </summary>
 public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList<Threshold> Thresholds, string SigningKeyFile, string Tenant,
     double RateScale, bool AuditArchive, string RepoRoot, string ReportDirectory)
 {
+    /// <summary>Set in a worker process: its place in the run (null in a coordinator and in a run of one process).</summary>
+    public Workers.WorkerSlice? Worker { get; init; }
+
+    /// <summary>The arguments the tool was given (a coordinator hands them on to its workers).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
     public static LoadOptions Parse(string[] args) => Parse(args, FindRepoRoot(Directory.GetCurrentDirectory()));
 
     public static LoadOptions Parse(string[] args, string repoRoot)
     {
         var known = new HashSet<string>(["gateway", "profile", "customers", "agents", "seconds", "think-ms", "key", "tenant", "window", "arrivals",
-            "rate", "rate-scale", "threshold", "report", "no-archive-audit"]);
+            "rate", "rate-scale", "threshold", "report", "no-archive-audit", "workers", "worker", "run-id", "worker-dir", "epoch"]);
         var values = new Dictionary<string, string>();
         var thresholds = new List<string>();
         for (int i = 0; i < args.Length; i++)
@@ -50,6 +58,7 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
             Agents = Int("agents") ?? profile.Agents,
             ArrivalsPerSecond = Real("arrivals") ?? profile.ArrivalsPerSecond,
             Window = Int("window") ?? profile.Window,
+            Workers = Int("workers") ?? profile.Workers,
             Thresholds = [.. profile.Thresholds, .. thresholds],
         };
         // A drill the platform did not recover from fails the run, whether or not the profile says so.
@@ -60,6 +69,17 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
         var phases = profile.Phases.Select(p => p.Name).ToHashSet();
         var rateScale = Real("rate-scale") ?? 1;
         if (!(rateScale > 0)) throw new ArgumentException("--rate-scale must be positive");
+        Workers.WorkerSlice? worker = null;
+        if (Int("worker") is { } index)
+        {
+            if (index < 0 || index >= profile.Workers) throw new ArgumentException($"--worker {index}: a worker of {profile.Workers} is 0 to {profile.Workers - 1}");
+            if (Get("run-id") is not { } runId || Get("worker-dir") is not { } folder || Get("tenant") is null || Get("epoch") is not { } epoch
+                || !long.TryParse(epoch, CultureInfo.InvariantCulture, out var epochTicks))
+                throw new ArgumentException("--worker is started by a coordinator (--workers N), with --run-id, --worker-dir, --tenant and --epoch");
+            worker = new Workers.WorkerSlice(index, profile.Workers, runId, folder, epochTicks);
+        }
+        else if (Get("run-id") is not null || Get("worker-dir") is not null || Get("epoch") is not null)
+            throw new ArgumentException("--run-id, --worker-dir and --epoch are a worker's (--worker I), given by its coordinator");
 
         return new LoadOptions(
             new Uri(Get("gateway") ?? "http://localhost:8080"),
@@ -71,7 +91,7 @@ public sealed record LoadOptions(Uri Gateway, LoadProfile Profile, IReadOnlyList
             rateScale,
             Get("no-archive-audit") is null,
             repoRoot,
-            Get("report") ?? Path.Combine(repoRoot, "TestResults", "load"));
+            Get("report") ?? Path.Combine(repoRoot, "TestResults", "load")) { Worker = worker, Arguments = args };
     }
 
     /// <summary>The one-phase profile the flags describe (the tool's command line before profiles existed).</summary>

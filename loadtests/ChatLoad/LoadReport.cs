@@ -87,7 +87,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
     public void Print(TextWriter output)
     {
         var profile = Options.Profile;
-        output.WriteLine($"profile {profile.Name}: customers={profile.Customers} agents={profile.Agents} window={profile.Window} arrivals/s={(profile.ArrivalsPerSecond > 0 ? F(profile.ArrivalsPerSecond, "G") : "all at once")} rate scale={F(Options.RateScale, "G")} seconds={F(Elapsed.TotalSeconds)}");
+        output.WriteLine($"profile {profile.Name}: customers={profile.Customers} agents={profile.Agents} window={profile.Window} arrivals/s={(profile.ArrivalsPerSecond > 0 ? F(profile.ArrivalsPerSecond, "G") : "all at once")} rate scale={F(Options.RateScale, "G")} seconds={F(Elapsed.TotalSeconds)}{(profile.Workers > 1 ? $" workers={profile.Workers} (one report merged from their results; the tool's CPU line is every worker and the coordinator)" : "")}");
         output.WriteLine($"  {"phase",-16} {"model",-13} {"s",5} {"target/s",9} {"acked/s",8} {"sent",8} {"acked",8} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"errors",6} {"dropped",7} {"platform µs/msg",15}");
         foreach (var p in Phases)
         {

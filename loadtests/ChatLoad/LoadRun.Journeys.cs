@@ -142,7 +142,9 @@ public sealed partial class LoadRun
     private string? AnyConversation()
     {
         var conversations = _audit.Conversations.Where(c => !_botConversations.ContainsKey(c)).ToList();
-        return conversations.Count == 0 ? null : conversations[Random.Shared.Next(conversations.Count)];
+        if (conversations.Count == 0) return null;
+        if (_jitter is null) return conversations[Random.Shared.Next(conversations.Count)];
+        lock (_jitter) return conversations[_jitter.Next(conversations.Count)];
     }
 
     /// <summary>
@@ -203,6 +205,7 @@ public sealed partial class LoadRun
         catch (Exception e) when (e is ConnectRefused or OperationCanceledException) { return null; }
         var buffer = new FrameBuffer(16 * 1024);
         string? conversation = null, group = null;
+        bool parked = false;
         try
         {
             await SendAsync(socket, """{"type":"hello","echo":false}""", timeout.Token);
@@ -224,11 +227,52 @@ public sealed partial class LoadRun
                         break;
                 }
             }
+            // A worker sees only its own agents' sockets: when another worker holds the probe's agent, this one cannot
+            // tell when the agent has the message, so the probe stays open (its socket read) until the workers stop,
+            // after the drain, and only then ends (ended at once, its agent may never have had it).
+            if (conversation is not null && !HoldsAgentOf(conversation))
+            {
+                lock (_parkedProbes) _parkedProbes.Add(ParkAsync(socket, buffer, conversation));
+                parked = true;
+                return group;
+            }
             while (conversation is not null && !_audit.IsDelivered(conversation)) await Task.Delay(20, timeout.Token);
             return group;
         }
         catch (Exception e) when (IsSocketFailure(e) || e is OperationCanceledException or JsonException) { return group; }
         finally
+        {
+            if (!parked) await EndProbeAsync(socket, conversation);
+        }
+    }
+
+    /// <summary>A worker's probes whose agent another worker holds, open until the worker stops (<see cref="ParkAsync"/>).</summary>
+    private readonly List<Task> _parkedProbes = [];
+    private readonly CancellationTokenSource _workerStopping = new();
+
+    private async Task ParkAsync(ClientWebSocket socket, FrameBuffer buffer, string conversation)
+    {
+        // Read on (pings answered, nothing kept), never cancelled: a cancelled receive aborts the socket, and the end must still go.
+        var reading = Task.Run(async () =>
+        {
+            try { while (await ReceiveAsync(socket, buffer, CancellationToken.None) is not null) { } }
+            catch (Exception e) when (IsSocketFailure(e)) { }
+        });
+        try { await Task.Delay(Timeout.Infinite, _workerStopping.Token); }
+        catch (OperationCanceledException) { }
+        await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
+        try
+        {
+            using var close = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            if (socket.State == WebSocketState.Open) await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", close.Token);
+        }
+        catch (Exception e) when (IsSocketFailure(e) || e is OperationCanceledException) { }
+        await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(2)));
+        Closed(socket);
+    }
+
+    private async Task EndProbeAsync(ClientWebSocket socket, string? conversation)
+    {
         {
             if (conversation is not null) await SendQuietlyAsync(socket, $$"""{"type":"end","conversationId":"{{conversation}}"}""");
             try
@@ -241,10 +285,14 @@ public sealed partial class LoadRun
         }
     }
 
+    private bool HoldsAgentOf(string conversation) =>
+        _options.Worker is null || (_audit.AgentOf(conversation) is { } agent && _agentLinks.ContainsKey(agent));
+
     /// <summary>bot-handoff's tenant: bot-first, with a rule that answers the visitors' question (BotTenant), before anyone arrives.</summary>
     private async Task ConfigureAsync(CancellationToken ct)
     {
-        if (_botTenant is null) return;
+        // Several processes: their coordinator configures the bot tenant once, before the workers start, and takes it back out.
+        if (_botTenant is null || _options.Worker is not null) return;
         using var admin = BotAdmin();
         foreach (var (section, document) in BotTenant.Documents) await admin.PutAsync(section, document, ct);
         // Live configuration reaches Session and the Bot within a second of the write (docs/configuration.md).
@@ -254,7 +302,7 @@ public sealed partial class LoadRun
     /// <summary>Takes out the documents the run wrote: the run's tenants leave nothing in Admin's configuration.</summary>
     private async Task UnconfigureAsync()
     {
-        if (_botTenant is not null)
+        if (_botTenant is not null && _options.Worker is null)
         {
             using var admin = BotAdmin();
             foreach (var (section, _) in BotTenant.Documents.Reverse())
@@ -274,6 +322,7 @@ public sealed partial class LoadRun
     {
         string Supervisor(string tenant) => _tokens.For(tenant, $"load-supervisor-{_runId}", "supervisor", "Load supervisor");
         if (_botTenant is null) return await new ArchiveCheck(_options.Gateway, Supervisor(_options.Tenant)).RunAsync(_audit, TimeSpan.FromSeconds(60));
+        // _audit and _botConversations: this run's, or in a coordinator those its workers' files were joined into.
         var bot = _audit.Conversations.Where(_botConversations.ContainsKey).ToList();
         var main = _audit.Conversations.Where(c => !_botConversations.ContainsKey(c)).ToList();
         var a = await new ArchiveCheck(_options.Gateway, Supervisor(_options.Tenant)).RunAsync(_audit, TimeSpan.FromSeconds(60), main);

@@ -25,12 +25,12 @@ public sealed partial class LoadRun
     private readonly LoadOptions _options;
     private readonly Tokens _tokens;
     private readonly LoadProfile _profile;
-    private readonly string _runId = Guid.NewGuid().ToString("N")[..8];
+    private readonly string _runId;
     private readonly Pacer _pacer;
     private readonly Timeline _timeline;
     private readonly long[] _sent, _acked, _errors;
     private readonly List<LongHistogram[]> _histograms = [];
-    private readonly DeliveryAudit _audit = new();
+    private DeliveryAudit _audit;
     private readonly List<RunMark> _marks = [];
     private long _assignments, _contextReady, _inFlight, _setupErrors;
     private long _sockets, _peakSockets, _refused429, _rateLimited, _reconnects, _resent, _gapResumes, _helloRetries;
@@ -53,7 +53,11 @@ public sealed partial class LoadRun
         _options = options;
         _tokens = tokens;
         _profile = options.Profile;
-        _pacer = new Pacer(_profile, options.RateScale);
+        _runId = options.Worker?.RunId ?? Guid.NewGuid().ToString("N")[..8];
+        _audit = new DeliveryAudit(options.Worker?.Epoch);
+        // A worker injects its share of every open phase's rate; its own random choices have a seed of their own.
+        _pacer = new Pacer(_profile, options.RateScale * (options.Worker is { } w ? Workers.WorkerSplit.RateShare(w.Count) : 1));
+        _jitter = options.Worker is { } slice ? new Random(Workers.WorkerSplit.Seed(_profile.Seed, slice.Index)) : null;
         _timeline = new Timeline((int)Math.Ceiling(_profile.Duration.TotalSeconds) + 1);
         _sent = new long[_profile.Phases.Count];
         _acked = new long[_profile.Phases.Count];
@@ -66,6 +70,9 @@ public sealed partial class LoadRun
 
     public async Task<LoadReport> ExecuteAsync()
     {
+        if (_options.Worker is not null) throw new InvalidOperationException("a worker plays RunWorkerAsync; its coordinator reports");
+        // workers > 1: this process coordinates that many worker processes and merges their results (LoadRun.Workers.cs).
+        if (_profile.Workers > 1) return await CoordinateAsync();
         using var stop = new CancellationTokenSource();
         using var stopSending = new CancellationTokenSource();
         try { return await PlayAsync(stop, stopSending); }
@@ -75,31 +82,7 @@ public sealed partial class LoadRun
     private async Task<LoadReport> PlayAsync(CancellationTokenSource stop, CancellationTokenSource stopSending)
     {
         await ConfigureAsync(stop.Token);
-        var agents = new List<Task>();
-        var agentsReady = new CountdownEvent(_profile.Agents);
-        int botCustomers = _journeys.Count(k => k == ScenarioKind.BotHandoff);
-        var (mainAgents, _) = ScenarioMix.SplitAgents(_profile.Agents, _profile.Customers - botCustomers, botCustomers);
-        // The rule the admin changes mid-run names a group of its own: the run's agents are in it as well as in general.
-        string[]? skills = _mix.Any(s => s.Name == ScenarioKind.AdminRuleChange) ? [RuleChange.DefaultGroup, RuleChange.Group] : null;
-        for (int i = 0; i < _profile.Agents; i++)
-        {
-            var histograms = _profile.Phases.Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
-            var byScenario = Enumerable.Range(0, ScenarioKinds).Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
-            lock (_histograms) { _histograms.Add(histograms); _scenarioHistograms.Add(byScenario); }
-            var tenant = i < mainAgents ? _options.Tenant : _botTenant!;
-            agents.Add(AgentAsync(i, tenant, i < mainAgents ? skills : null, histograms, byScenario, agentsReady, stop.Token));
-        }
-        if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
-
-        var customersReady = new CountdownEvent(_profile.Customers);
-        // All at once (a burst), or arriving one after another at the given rate, as customers do on a normal day.
-        var arrivals = _profile.ArrivalsPerSecond;
-        var customers = Enumerable.Range(0, _profile.Customers).Select(i => arrivals > 0
-            ? Task.Delay(TimeSpan.FromSeconds(i / arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
-            : CustomerAsync(i, customersReady, stopSending.Token, stop.Token)).ToList();
-        var staff = StaffAsync(stopSending.Token);
-        var arrival = arrivals > 0 ? TimeSpan.FromSeconds(_profile.Customers / arrivals) : TimeSpan.Zero;
-        if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
+        var (agents, customers, staff) = await PopulateAsync(stop, stopSending);
 
         // The phases, with the platform's CPU sampled at every phase boundary.
         var usage = new List<IReadOnlyList<ProcessShare>>();
@@ -156,6 +139,40 @@ public sealed partial class LoadRun
             new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
                 Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes),
                 Interlocked.Read(ref _helloRetries)), _startedAt, ScenarioResults());
+    }
+
+    /// <summary>Agents online, then the customers arriving (a worker: those it holds), the staff scenarios beside them.</summary>
+    private async Task<(List<Task> Agents, List<Task> Customers, Task Staff)> PopulateAsync(CancellationTokenSource stop, CancellationTokenSource stopSending)
+    {
+        var agents = new List<Task>();
+        var agentsReady = new CountdownEvent(Enumerable.Range(0, _profile.Agents).Count(i => _options.Worker?.HoldsAgent(i) ?? true));
+        int botCustomers = _journeys.Count(k => k == ScenarioKind.BotHandoff);
+        var (mainAgents, _) = ScenarioMix.SplitAgents(_profile.Agents, _profile.Customers - botCustomers, botCustomers);
+        // The rule the admin changes mid-run names a group of its own: the run's agents are in it as well as in general.
+        string[]? skills = _mix.Any(s => s.Name == ScenarioKind.AdminRuleChange) ? [RuleChange.DefaultGroup, RuleChange.Group] : null;
+        for (int i = 0; i < _profile.Agents; i++)
+        {
+            if (_options.Worker is { } worker && !worker.HoldsAgent(i)) continue;
+            var histograms = _profile.Phases.Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
+            var byScenario = Enumerable.Range(0, ScenarioKinds).Select(_ => new LongHistogram(TimeStamp.Seconds(120), 3)).ToArray();
+            lock (_histograms) { _histograms.Add(histograms); _scenarioHistograms.Add(byScenario); }
+            var tenant = i < mainAgents ? _options.Tenant : _botTenant!;
+            agents.Add(AgentAsync(i, tenant, i < mainAgents ? skills : null, histograms, byScenario, agentsReady, stop.Token));
+        }
+        if (!agentsReady.Wait(TimeSpan.FromSeconds(60))) throw new TimeoutException("agents did not come online");
+
+        // A worker holds its share of the customers, each with its index (and so its id, journey and arrival time) in the whole run.
+        var held = Enumerable.Range(0, _profile.Customers).Where(i => _options.Worker?.HoldsCustomer(i) ?? true).ToList();
+        var customersReady = new CountdownEvent(held.Count);
+        // All at once (a burst), or arriving one after another at the given rate, as customers do on a normal day.
+        var arrivals = _profile.ArrivalsPerSecond;
+        var customers = held.Select(i => arrivals > 0
+            ? Task.Delay(TimeSpan.FromSeconds(i / arrivals), stop.Token).ContinueWith(_ => CustomerAsync(i, customersReady, stopSending.Token, stop.Token), TaskScheduler.Default).Unwrap()
+            : CustomerAsync(i, customersReady, stopSending.Token, stop.Token)).ToList();
+        var staff = _options.Worker is { PlaysStaff: false } ? Task.CompletedTask : StaffAsync(stopSending.Token);
+        var arrival = arrivals > 0 ? TimeSpan.FromSeconds(_profile.Customers / arrivals) : TimeSpan.Zero;
+        if (!customersReady.Wait(TimeSpan.FromSeconds(120) + arrival)) Console.Error.WriteLine("warning: not every customer got an agent within 120 s of arriving");
+        return (agents, customers, staff);
     }
 
     /// <summary>Marks a moment of the run on the report's time axis (a phase start, a drill).</summary>
@@ -222,7 +239,16 @@ public sealed partial class LoadRun
 
     private static bool IsSocketFailure(Exception e) => e is WebSocketException or IOException or HttpRequestException or ObjectDisposedException or ConnectRefused;
 
-    private Task BackoffAsync(ref int attempt, CancellationToken ct) => Task.Delay(Backoff.Delay(attempt++, Random.Shared.NextDouble()), ct);
+    private Task BackoffAsync(ref int attempt, CancellationToken ct) => Task.Delay(Backoff.Delay(attempt++, Jitter()), ct);
+
+    /// <summary>A worker's own random choices, seeded from the profile's seed and its index (Workers/); else Random.Shared, as before workers.</summary>
+    private readonly Random? _jitter;
+
+    private double Jitter()
+    {
+        if (_jitter is null) return Random.Shared.NextDouble();
+        lock (_jitter) return _jitter.NextDouble();
+    }
 
     /// <summary>
     /// An agent: online through the gateway for the whole run, receiving its conversations' customer messages. A
@@ -360,7 +386,7 @@ public sealed partial class LoadRun
                             if (!welcomed && json.RootElement.TryGetProperty("code", out var code) && code.GetString() is "unavailable" or "internal")
                             {
                                 Interlocked.Increment(ref _helloRetries);
-                                await Task.Delay(Backoff.Delay(helloAttempt++, Random.Shared.NextDouble()), ct);
+                                await Task.Delay(Backoff.Delay(helloAttempt++, Jitter()), ct);
                                 await link.SendAsync(socket, AgentHello, ct);
                             }
                             if (Interlocked.Read(ref _setupErrors) + _errors.Sum() <= 5) Console.Error.WriteLine($"agent {index}: {json.RootElement}");
@@ -503,7 +529,7 @@ public sealed partial class LoadRun
             if (code is "unavailable" or "internal" or "rate_limited" && retries.AddOrUpdate(clientId, 1, (_, n) => n + 1) is var n && n <= 20)
             {
                 // The protocol's answer: send the same frame again (same clientId; nothing is doubled).
-                var delay = error.TryGetProperty("retryAfterMs", out var after) && after.TryGetInt32(out var ms) ? TimeSpan.FromMilliseconds(ms) : Backoff.Delay(n - 1, Random.Shared.NextDouble());
+                var delay = error.TryGetProperty("retryAfterMs", out var after) && after.TryGetInt32(out var ms) ? TimeSpan.FromMilliseconds(ms) : Backoff.Delay(n - 1, Jitter());
                 _ = Task.Delay(delay, ct).ContinueWith(t => t.IsCompletedSuccessfully && outbox.Find(clientId) is not null ? TrySendAsync(entry.Frame) : Task.FromResult(false), TaskScheduler.Default).Unwrap();
                 return;
             }

@@ -28,7 +28,8 @@ public static class PlatformProcesses
     public const string LoadTool = "(this load tool)";
 
     /// <summary>Usage by process name, now. Empty where /proc is absent or no AppHost of this checkout runs.</summary>
-    public static IReadOnlyDictionary<string, Usage> Sample(string repoRoot)
+    /// <param name="workers">A coordinator's worker processes (Workers/): its children, but the load tool's, not the platform's.</param>
+    public static IReadOnlyDictionary<string, Usage> Sample(string repoRoot, IReadOnlyCollection<int>? workers = null)
     {
         var all = ReadAll();
         var roots = all.Values.Where(p => p.Name == "AppHost" && p.Cwd.StartsWith(repoRoot, StringComparison.Ordinal)).Select(p => p.Pid).ToHashSet();
@@ -37,7 +38,7 @@ public static class PlatformProcesses
             if (Array.IndexOf(p.Args, "--monitor") is var i and >= 0 && i + 1 < p.Args.Length
                 && int.TryParse(p.Args[i + 1], out var monitored) && roots.Contains(monitored)) roots.Add(p.Pid);
         // A drill's restart (kill-service, restart-nats/redis) starts the process again as this tool's child.
-        foreach (var p in all.Values) if (p.ParentPid == Environment.ProcessId) roots.Add(p.Pid);
+        foreach (var p in all.Values) if (p.ParentPid == Environment.ProcessId && workers?.Contains(p.Pid) != true) roots.Add(p.Pid);
         var platform = new HashSet<int>(roots);
         for (bool grew = true; grew;)
         {
@@ -47,6 +48,7 @@ public static class PlatformProcesses
         }
         var members = platform.Where(all.ContainsKey).Select(pid => (Group: all[pid].Name, Process: all[pid])).ToList();
         if (all.TryGetValue(Environment.ProcessId, out var self)) members.Add((LoadTool, self));
+        foreach (var pid in workers ?? []) if (all.TryGetValue(pid, out var worker)) members.Add((LoadTool, worker));
         var usage = members.GroupBy(m => m.Group).ToDictionary(g => g.Key, g => new Usage(g.Key, g.Sum(m => m.Process.RssBytes),
             g.ToDictionary(m => m.Process.Pid, m => m.Process.CpuSeconds)));
         return usage;

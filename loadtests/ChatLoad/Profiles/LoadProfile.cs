@@ -30,6 +30,14 @@ public sealed record LoadProfile
     public IReadOnlyList<Drill> Drills { get; init; } = [];
     /// <summary>The journeys mixed in the run, with weights (Scenarios/); none: every customer chats, as before mixes.</summary>
     public IReadOnlyList<ScenarioEntry> Scenarios { get; init; } = [];
+    /// <summary>
+    /// Processes the run is played from (Workers/): 1, this process alone; more, this process coordinates that many
+    /// worker processes of the tool, each holding its share of the customers and agents.
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
+    /// <summary>The most worker processes a run may have.</summary>
+    public const int MaxWorkers = 64;
 
     [JsonIgnore]
     public TimeSpan Duration => TimeSpan.FromSeconds(Phases.Sum(p => p.Seconds));
@@ -85,6 +93,11 @@ public sealed record LoadProfile
         if (ArrivalsPerSecond < 0 || double.IsNaN(ArrivalsPerSecond)) errors.Add("arrivalsPerSecond must not be negative");
         if (Window < 1) errors.Add("window must be at least 1");
         if (Phases.Count == 0) errors.Add("phases: at least one phase is needed");
+        if (Workers < 1 || Workers > MaxWorkers) errors.Add($"workers must be between 1 and {MaxWorkers} (1: the run in this one process), not {Workers}");
+        else if (Workers > 1 && Customers >= 1 && Workers > Customers)
+            errors.Add($"workers ({Workers}) must not exceed customers ({Customers}): every worker process holds at least one customer");
+        if (Workers > 1 && Scenarios.Any(s => s.Name == ScenarioKind.Transfer))
+            errors.Add("workers: the transfer scenario is not built across worker processes (the customer's agent, which sends the transfer, may be in another one): play it with workers 1");
         var names = new HashSet<string>();
         for (int i = 0; i < Phases.Count; i++)
         {

@@ -59,9 +59,16 @@ public sealed class Pacer
     public long Issued(int phase) => Interlocked.Read(ref _issued[phase]);
 
     /// <summary>Plays every phase, one after another; returns when the last one is over.</summary>
-    public async Task RunAsync(CancellationToken ct)
+    /// <param name="startAt">
+    /// When the first phase starts (a timestamp of the pacer's clock; Stopwatch's is CLOCK_MONOTONIC, one clock for
+    /// every process of the machine): the workers of a run start their phases at the time their coordinator gave
+    /// them, so that phases line up. Null: now.
+    /// </param>
+    public async Task RunAsync(CancellationToken ct, long? startAt = null)
     {
-        _startTimestamp = _time.GetTimestamp();
+        if (startAt is { } at && _time.GetElapsedTime(_time.GetTimestamp(), at) is var wait && wait > TimeSpan.Zero)
+            await Task.Delay(wait, _time, ct);
+        _startTimestamp = startAt ?? _time.GetTimestamp();
         var random = new Random(_profile.Seed);
         double phaseStart = 0;
         try

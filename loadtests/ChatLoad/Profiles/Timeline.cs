@@ -42,6 +42,26 @@ public sealed class Timeline(int seconds)
         return Math.Pow(2, exp) * (1 + (sub + 1) / (double)SubBuckets);
     }
 
+    public TimelineData Export()
+    {
+        var latency = new List<long[]>();
+        for (int i = 0; i < _latency.Length; i++) if (Volatile.Read(ref _latency[i]) is var n and not 0) latency.Add([i, n]);
+        return new TimelineData(_sent.ToArray(), _acked.ToArray(), _errors.ToArray(), latency.ToArray());
+    }
+
+    /// <summary>Adds another timeline of the same run (a worker's) second by second, bucket by bucket: percentiles of the sum, not averaged.</summary>
+    public void Add(TimelineData other)
+    {
+        for (int s = 0; s < Math.Min(seconds, other.Sent.Length); s++)
+        {
+            Interlocked.Add(ref _sent[s], other.Sent[s]);
+            Interlocked.Add(ref _acked[s], other.Acked[s]);
+            Interlocked.Add(ref _errors[s], other.Errors[s]);
+        }
+        foreach (var pair in other.Latency)
+            if (pair[0] >= 0 && pair[0] < _latency.Length) Interlocked.Add(ref _latency[pair[0]], (int)pair[1]);
+    }
+
     /// <summary>The figures of seconds <paramref name="from"/> up to (not including) <paramref name="upTo"/>.</summary>
     public IReadOnlyList<SecondFigures> Figures(int upTo, int from = 0)
     {
@@ -68,5 +88,8 @@ public sealed class Timeline(int seconds)
         return UpperBound(Buckets - 1);
     }
 }
+
+/// <summary>A timeline's raw counts (a worker's, for its coordinator to add up): latency buckets as (index, count) where not 0.</summary>
+public sealed record TimelineData(long[] Sent, long[] Acked, long[] Errors, long[][] Latency);
 
 public sealed record SecondFigures(int Second, long Sent, long Acked, long Errors, long Delivered, double P50Ms, double P99Ms);

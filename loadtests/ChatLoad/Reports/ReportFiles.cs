@@ -94,7 +94,7 @@ public static class ReportFiles
             marks = report.Marks,
             processes = report.Processes.Select(p => new { p.Name, p.Processes, cpuPercent = Math.Round(p.CpuPercent, 2), cpuMicrosPerMessage = Math.Round(p.CpuMicrosPerMessage, 1), rssMb = Math.Round(p.RssBytes / 1048576.0, 1) }),
             machine = new { cores = Environment.ProcessorCount, loadAverage = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "" },
-            settings = new { rateScale = report.Options.RateScale, gateway = report.Options.Gateway.ToString() },
+            settings = new { rateScale = report.Options.RateScale, gateway = report.Options.Gateway.ToString(), workers = report.Options.Profile.Workers },
             definition = report.Options.Profile,
         };
     }

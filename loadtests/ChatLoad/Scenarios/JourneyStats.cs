@@ -46,6 +46,26 @@ public sealed class JourneyStats
     /// <summary>Steps seen but neither done nor failed yet still appear (a step that never happened shows as 0).</summary>
     public void Expect(ScenarioKind scenario, string step) => For(scenario, step);
 
+    /// <summary>Every step of every scenario, in the order first seen (a worker's, for its coordinator to <see cref="Add"/>).</summary>
+    public IReadOnlyList<StepData> Export() => _steps.OrderBy(kv => kv.Value.Order).Select(kv =>
+    {
+        lock (kv.Value.Latency)
+            return new StepData(kv.Key.Item1, kv.Key.Item2, Interlocked.Read(ref kv.Value.Count), Interlocked.Read(ref kv.Value.Errors),
+                HistogramData.Of(kv.Value.Latency));
+    }).ToList();
+
+    /// <summary>Adds another process's steps: counts summed, latencies merged as histograms.</summary>
+    public void Add(IEnumerable<StepData> steps)
+    {
+        foreach (var step in steps)
+        {
+            var s = For(step.Scenario, step.Name);
+            Interlocked.Add(ref s.Count, step.Count);
+            Interlocked.Add(ref s.Errors, step.Errors);
+            lock (s.Latency) step.Latency.AddTo(s.Latency);
+        }
+    }
+
     public IReadOnlyList<StepResult> Steps(ScenarioKind scenario) => _steps
         .Where(kv => kv.Key.Item1 == scenario)
         .OrderBy(kv => kv.Value.Order)
@@ -56,6 +76,32 @@ public sealed class JourneyStats
             return new StepResult(kv.Key.Item2, Interlocked.Read(ref kv.Value.Count), Interlocked.Read(ref kv.Value.Errors), copy);
         })
         .ToList();
+}
+
+/// <summary>A step's figures as a worker writes them.</summary>
+public sealed record StepData(ScenarioKind Scenario, string Name, long Count, long Errors, HistogramData Latency);
+
+/// <summary>
+/// An HdrHistogram's recorded values as (value, count) pairs, one per bucket: recorded again into a histogram of the
+/// same layout, each lands in its own bucket, so merging these is merging the histograms (percentiles of the
+/// merged data, never an average of percentiles).
+/// </summary>
+public sealed record HistogramData(long[][] Counts)
+{
+    public static HistogramData Of(HistogramBase histogram) =>
+        new(histogram.RecordedValues().Select(v => new[] { v.ValueIteratedTo, v.CountAtValueIteratedTo }).ToArray());
+
+    public void AddTo(HistogramBase histogram)
+    {
+        foreach (var pair in Counts) histogram.RecordValueWithCount(Math.Min(pair[0], histogram.HighestTrackableValue), pair[1]);
+    }
+
+    public LongHistogram ToHistogram()
+    {
+        var h = new LongHistogram(TimeStamp.Seconds(120), 3);
+        AddTo(h);
+        return h;
+    }
 }
 
 /// <summary>One step of a scenario: times played, errors among them, latency (Stopwatch ticks) of the successful ones.</summary>
