@@ -58,4 +58,36 @@ public sealed class LoadToolTests(PlatformFixture platform)
         Directory.Delete(reports, recursive: true);
     }
 
+    /// <summary>
+    /// The same profile from two worker processes (docs/loadtests.md, "Several processes"): one report, the rate the
+    /// profile's, and the audit joined across the workers (a customer in one, its agent in the other) finds every acked
+    /// message on its agent's socket and in the archive.
+    /// </summary>
+    [Fact]
+    public async Task The_smoke_profile_from_two_worker_processes_makes_one_report_with_every_message_accounted_for()
+    {
+        var root = CustomerService.TestInfrastructure.LocalServer.RepoRoot;
+        var reports = Directory.CreateTempSubdirectory("cs-load-").FullName;
+        using var http = platform.Gateway();
+        var options = LoadOptions.Parse(
+        [
+            "--profile", "smoke", "--workers", "2", "--gateway", http.BaseAddress!.ToString(),
+            "--key", Path.Combine(platform.DataDirectory, "jwt-signing.key"), "--report", reports,
+        ], root);
+
+        var report = await new LoadRun(options, new Tokens(options.SigningKeyFile)).ExecuteAsync();
+        report.Print(Console.Out);
+
+        Assert.True(report.Audit.Passed, "audit: lost or doubled messages");
+        Assert.Equal(0, report.Audit.Lost);
+        Assert.True(report.Audit.Acked > 0);
+        Assert.Equal(report.Audit.Acked, report.Audit.Archive!.Archived);
+        var byName = report.Phases.ToDictionary(p => p.Phase.Name);
+        // The open phase's rate is the profile's, split between the workers (100 msg/s for 8 s).
+        Assert.InRange(byName["inject"].Sent, 700, 900);
+        Assert.True(report.Passed, "the smoke profile's thresholds");
+        var directory = ReportFiles.Write(report, reports);
+        Assert.Equal(2, Directory.GetFiles(Path.Combine(directory, "workers"), "worker-*.json").Length);
+        Directory.Delete(reports, recursive: true);
+    }
 }
