@@ -22,6 +22,11 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
     long ContextReady, AuditResult Audit, IReadOnlyList<ProcessShare> Processes, IReadOnlyList<SecondFigures> Timeline,
     IReadOnlyList<RunMark> Marks, SocketFigures Sockets, DateTime StartedAt, IReadOnlyList<ScenarioResult>? Scenarios = null)
 {
+    /// <summary>The run's errors by the code of their error frame (<c>unavailable</c>, <c>internal</c>, <c>rate_limited</c>…), in order.</summary>
+    public IReadOnlyDictionary<string, long> ErrorCodes { get; init; } = new SortedDictionary<string, long>();
+
+    private string ByCode() => ErrorCodes.Count == 0 ? "" : "; by code: " + string.Join(", ", ErrorCodes.Select(c => $"{c.Key} {c.Value}"));
+
     private static double Ms(LongHistogram h, double percentile) =>
         h.TotalCount == 0 ? double.NaN : h.GetValueAtPercentile(percentile) * 1000.0 / Stopwatch.Frequency;
 
@@ -99,7 +104,7 @@ public sealed record LoadReport(LoadOptions Options, IReadOnlyList<PhaseResult> 
         output.WriteLine($"messages/s (acked, durable): {F(run["msg_per_s"], "F0")}");
         output.WriteLine($"end-to-end customer→agent latency ms: p50={F(run["e2e_p50_ms"], "F2")} p95={F(run["e2e_p95_ms"], "F2")} p99={F(run["e2e_p99_ms"], "F2")} max={F(run["e2e_max_ms"], "F2")} (n={Phases.Sum(p => p.Latency.TotalCount)})");
         output.WriteLine($"customer context ready at assignment: {ContextReady} of {Assignments} ({(Assignments == 0 ? 0 : 100.0 * ContextReady / Assignments):F1}%)");
-        output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}; of them rate_limited frames: {Sockets.RateLimited}); dropped (open model, every window full): {run["dropped"]}");
+        output.WriteLine($"errors: {run["errors"]} (before the phases: {SetupErrors}; of them rate_limited frames: {Sockets.RateLimited}{ByCode()}); dropped (open model, every window full): {run["dropped"]}");
         output.WriteLine($"sockets: at most {Sockets.Peak} open at once; refused by the gateway with 429: {Sockets.Refused429} sockets{(Audit.Archive is { Refused: > 0 } a ? $", {a.Refused} transcript reads" : "")}; reconnects: {Sockets.Reconnects} (unacked messages sent again: {Sockets.Resent}; resumes for a hole: {Sockets.GapResumes}; hellos said again after an error: {Sockets.HelloRetries})");
         output.WriteLine($"audit: acked={Audit.Acked} delivered to the agent's socket={Audit.Delivered} lost={Audit.Lost} (in {Audit.ConversationsWithLoss} conversations) doubled={Audit.Doubled} never assigned={Audit.Unassigned} repeated live frames={Audit.RepeatedLive}");
         if (Audit.Archive is { } archive)

@@ -89,7 +89,7 @@ public sealed partial class LoadRun
             Interlocked.Read(ref _setupErrors), Interlocked.Read(ref _assignments), Interlocked.Read(ref _contextReady),
             new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
                 Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes), Interlocked.Read(ref _helloRetries)),
-            _timeline.Export(), _stats.Export(), _botConversations.Keys.ToArray());
+            _timeline.Export(), _stats.Export(), _botConversations.Keys.ToArray()) { ErrorCodes = ErrorCodes() };
     }
 
     /// <summary>The coordinator's commands on a worker's stdin; its end (the coordinator gone) stops the worker.</summary>

@@ -138,7 +138,7 @@ public sealed partial class LoadRun
             Interlocked.Read(ref _contextReady), _audit.Result(archive), runUsage, _timeline.Figures(_timeline.Seconds), MarksInOrder(),
             new SocketFigures(Interlocked.Read(ref _peakSockets), Interlocked.Read(ref _refused429), Interlocked.Read(ref _rateLimited),
                 Interlocked.Read(ref _reconnects), Interlocked.Read(ref _resent), Interlocked.Read(ref _gapResumes),
-                Interlocked.Read(ref _helloRetries)), _startedAt, ScenarioResults());
+                Interlocked.Read(ref _helloRetries)), _startedAt, ScenarioResults()) { ErrorCodes = ErrorCodes() };
     }
 
     /// <summary>Agents online, then the customers arriving (a worker: those it holds), the staff scenarios beside them.</summary>
@@ -186,8 +186,14 @@ public sealed partial class LoadRun
         lock (_marks) return _marks.OrderBy(m => m.AtSeconds).ToList();
     }
 
-    private void Error(int phase)
+    /// <summary>Errors by the code of their error frame ("client": an answer the tool could not read).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _errorCodes = new();
+
+    private IReadOnlyDictionary<string, long> ErrorCodes() => new SortedDictionary<string, long>(_errorCodes, StringComparer.Ordinal);
+
+    private void Error(int phase, string code)
     {
+        _errorCodes.AddOrUpdate(code, 1, (_, n) => n + 1);
         if (phase >= 0 && phase < _errors.Length) Interlocked.Increment(ref _errors[phase]);
         else Interlocked.Increment(ref _setupErrors);
         _timeline.Error(_pacer.Elapsed);
@@ -379,7 +385,7 @@ public sealed partial class LoadRun
                                 refused.TrySetResult(json.RootElement.GetProperty("message").GetString() ?? "");
                                 continue;
                             }
-                            Error(_pacer.CurrentPhase);
+                            Error(_pacer.CurrentPhase, json.RootElement.TryGetProperty("code", out var errorCode) ? errorCode.GetString() ?? "?" : "?");
                             // The hello itself failed (a dependency did not answer): no welcome, so none of the
                             // agent's conversations is joined on this socket. Say it again, as docs/protocol.md asks of
                             // an `unavailable` answer.
@@ -522,7 +528,7 @@ public sealed partial class LoadRun
         {
             var code = error.GetProperty("code").GetString();
             if (code == "rate_limited") Interlocked.Increment(ref _rateLimited);
-            Error(_pacer.CurrentPhase);
+            Error(_pacer.CurrentPhase, code ?? "?");
             Interlocked.Increment(ref _scenarioErrors[(int)kind]);
             if (!error.TryGetProperty("clientId", out var c) || c.GetString() is not { } clientId || outbox.Find(clientId) is not { } entry) return;
             if (link.Conversation is { } refusedIn) _audit.Note(refusedIn, $"customer {clientId} refused: {code}");
@@ -741,7 +747,7 @@ public sealed partial class LoadRun
             catch (OperationCanceledException) { }
             catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException)
             {
-                Error(_pacer.CurrentPhase);
+                Error(_pacer.CurrentPhase, "client");
                 Console.Error.WriteLine($"customer {index}: {e.Message}");
             }
             Signal();

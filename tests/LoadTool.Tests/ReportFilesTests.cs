@@ -28,7 +28,25 @@ public sealed class ReportFilesTests : IDisposable
         var audit = new AuditResult(400, 400, 0, 0, 0, 0, 0, new ArchiveResult(400, 0, 0, 2), []);
         RunMark[] marks = [new(0, "phase", "inject"), new(8, "phase", "ramp"), new(10.5, "drill", "kill -9 <session>", 3.2, "recovered")];
         return new LoadReport(options, phases, TimeSpan.FromSeconds(22), 0, 20, 20, audit, [new ProcessShare("session", 1, 30, 80, 200 << 20)],
-            timeline, marks, new SocketFigures(25, 3, 7), new DateTime(2026, 12, 3, 10, 15, 0, DateTimeKind.Utc));
+            timeline, marks, new SocketFigures(25, 3, 7), new DateTime(2026, 12, 3, 10, 15, 0, DateTimeKind.Utc))
+        {
+            ErrorCodes = new SortedDictionary<string, long> { ["internal"] = 1, ["unavailable"] = 3 },
+        };
+    }
+
+    [Fact]
+    public void The_errors_are_told_by_their_code_in_the_report_and_the_summary()
+    {
+        var report = Report();
+        var printed = new StringWriter();
+        report.Print(printed);
+        Assert.Contains("by code: internal 1, unavailable 3", printed.ToString());
+
+        var directory = ReportFiles.Write(report, _directory);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(directory, "summary.json")));
+        var codes = json.RootElement.GetProperty("errorCodes");
+        Assert.Equal(3, codes.GetProperty("unavailable").GetInt64());
+        Assert.Equal(1, codes.GetProperty("internal").GetInt64());
     }
 
     [Fact]

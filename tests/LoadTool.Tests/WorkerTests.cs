@@ -183,7 +183,10 @@ public sealed class WorkerTests : IDisposable
         return new WorkerResult(worker, [sent, 0, 5, 0], [acked, 0, 5, 0], [1, 0, 0, 0], [2, 0, 0, 0],
             [Latency(count, ms), Latency(0, 1), Latency(5, 3), Latency(0, 1)],
             Chat(sent + 5), Chat(acked + 5), Chat(1), ByKind(Latency(count, ms)),
-            SetupErrors: 1, Assignments: 10, ContextReady: 9, new SocketFigures(peak, 1, 2, 3, 4, 5, 6), timeline.Export(), stats.Export(), []);
+            SetupErrors: 1, Assignments: 10, ContextReady: 9, new SocketFigures(peak, 1, 2, 3, 4, 5, 6), timeline.Export(), stats.Export(), [])
+        {
+            ErrorCodes = new Dictionary<string, long> { ["unavailable"] = 1 + worker, ["internal"] = 1 },
+        };
     }
 
     [Fact]
@@ -217,6 +220,7 @@ public sealed class WorkerTests : IDisposable
         Assert.Equal(1070, run["sent"]);
         Assert.Equal(1010, run["acked"]);
         Assert.Equal(4, run["errors"]);                 // 2 in the phase, 1 before the phases in each worker
+        Assert.Equal([("internal", 2L), ("unavailable", 3L)], report.ErrorCodes.Select(c => (c.Key, c.Value)));   // read back from the files, summed
         Assert.Equal(1010, report.Phases.Sum(p => p.Latency.TotalCount));
         Assert.Equal((20L, 18L), (report.Assignments, report.ContextReady));
         Assert.Equal(new SocketFigures(25, 2, 4, 6, 8, 10, 12), report.Sockets);

@@ -72,6 +72,7 @@ public static class ReportFiles
             helloRetries = report.Sockets.HelloRetries,
             drillsFailed = (long)run["drills_failed"],
             errors = (long)run["errors"],
+            errorCodes = report.ErrorCodes,
             dropped = (long)run["dropped"],
             seconds = report.Elapsed.TotalSeconds,
             phases = report.Phases.Select(p =>

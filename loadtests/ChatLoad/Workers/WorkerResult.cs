@@ -16,6 +16,9 @@ public sealed record WorkerResult(int Worker, long[] Sent, long[] Acked, long[] 
     long SetupErrors, long Assignments, long ContextReady, SocketFigures Sockets, TimelineData Timeline, IReadOnlyList<StepData> Steps,
     string[] BotConversations)
 {
+    /// <summary>The worker's errors by the code of their error frame.</summary>
+    public IReadOnlyDictionary<string, long> ErrorCodes { get; init; } = new Dictionary<string, long>();
+
     public static readonly JsonSerializerOptions Json = new();
 
     public static string ResultFile(string directory, int worker) => Path.Combine(directory, $"worker-{worker}.json");
@@ -89,6 +92,10 @@ public static class WorkerMerge
         var sockets = new SocketFigures(Sum(r => r.Sockets.Peak), Sum(r => r.Sockets.Refused429), Sum(r => r.Sockets.RateLimited),
             Sum(r => r.Sockets.Reconnects), Sum(r => r.Sockets.Resent), Sum(r => r.Sockets.GapResumes), Sum(r => r.Sockets.HelloRetries));
         return new LoadReport(options, phases, total, Sum(r => r.SetupErrors), Sum(r => r.Assignments), Sum(r => r.ContextReady), audit, runUsage,
-            timeline.Figures(timeline.Seconds), marks.OrderBy(m => m.AtSeconds).ToList(), sockets, startedAt, scenarios);
+            timeline.Figures(timeline.Seconds), marks.OrderBy(m => m.AtSeconds).ToList(), sockets, startedAt, scenarios)
+        {
+            ErrorCodes = new SortedDictionary<string, long>(results.SelectMany(r => r.ErrorCodes).GroupBy(c => c.Key).ToDictionary(g => g.Key, g => g.Sum(c => c.Value)),
+                StringComparer.Ordinal),
+        };
     }
 }
