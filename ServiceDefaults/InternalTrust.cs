@@ -48,12 +48,14 @@ public sealed class InternalKey
     public IdentitySignatureCheck Verify(string? signature, in IdentityHeaderValues identity, DateTimeOffset now)
     {
         var check = Bytes is null ? IdentitySignatureCheck.Mismatch : IdentitySignature.Verify(Bytes, signature, identity, now);
+        // Missing or malformed is so under every key; only a mismatch may be another key's signature.
+        if (check != IdentitySignatureCheck.Mismatch) return check;
         foreach (var other in Accepted)
-        {
-            if (check is IdentitySignatureCheck.Valid or IdentitySignatureCheck.Missing or IdentitySignatureCheck.Malformed) break;
-            var byOther = IdentitySignature.Verify(other, signature, identity, now);
-            if (byOther is IdentitySignatureCheck.Valid or IdentitySignatureCheck.Expired) check = byOther;
-        }
+            switch (IdentitySignature.Verify(other, signature, identity, now))
+            {
+                case IdentitySignatureCheck.Valid: return IdentitySignatureCheck.Valid;
+                case IdentitySignatureCheck.Expired: check = IdentitySignatureCheck.Expired; break;
+            }
         return check;
     }
 

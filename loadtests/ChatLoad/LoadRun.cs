@@ -379,17 +379,18 @@ public sealed partial class LoadRun
                         }
                         else if (type == "error")
                         {
+                            var code = json.RootElement.TryGetProperty("code", out var codeProperty) ? codeProperty.GetString() : null;
                             // A transfer the platform refused (the target at capacity, away): the transfer step's failure (Journeys).
-                            if (json.RootElement.GetProperty("code").GetString() == "transfer_failed" && link.TransferRefused is { } refused)
+                            if (code == "transfer_failed" && link.TransferRefused is { } refused)
                             {
                                 refused.TrySetResult(json.RootElement.GetProperty("message").GetString() ?? "");
                                 continue;
                             }
-                            Error(_pacer.CurrentPhase, json.RootElement.TryGetProperty("code", out var errorCode) ? errorCode.GetString() ?? "?" : "?");
+                            Error(_pacer.CurrentPhase, code ?? "?");
                             // The hello itself failed (a dependency did not answer): no welcome, so none of the
                             // agent's conversations is joined on this socket. Say it again, as docs/protocol.md asks of
                             // an `unavailable` answer.
-                            if (!welcomed && json.RootElement.TryGetProperty("code", out var code) && code.GetString() is "unavailable" or "internal")
+                            if (!welcomed && code is "unavailable" or "internal")
                             {
                                 Interlocked.Increment(ref _helloRetries);
                                 await Task.Delay(Backoff.Delay(helloAttempt++, Jitter()), ct);

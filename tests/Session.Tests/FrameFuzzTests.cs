@@ -166,13 +166,20 @@ public sealed class FrameFuzzTests(FrameFuzzTests.Fixture fixture) : IClassFixtu
         Assert.Equal([(1L, before), (2L, "after")], messages.Select(m => ((long)m!["seq"]!, (string)m["clientId"]!)).ToArray());
     }
 
+    /// <summary>A conversation of <paramref name="visitor"/> assigned to alice, with one message ("first") acked.</summary>
+    private async Task<(Conversations.Conversation Conversation, TestSocket Customer)> WithFirstMessageAsync(string visitor, string text)
+    {
+        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(fixture.Tenant, visitor, "alice");
+        await customer.SendAsync(new { type = "message", clientId = "first", text, conversationId = conversation.Id });
+        await customer.NextAsync("ack", Patience);
+        return (conversation, customer);
+    }
+
     [Fact]
     public async Task A_frame_at_the_size_limit_is_read_and_one_over_it_is_refused_as_too_large()
     {
-        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(fixture.Tenant, "v-size", "alice");
+        var (conversation, customer) = await WithFirstMessageAsync("v-size", "before the big frames");
         await using var _ = customer;
-        await customer.SendAsync(new { type = "message", clientId = "first", text = "before the big frames", conversationId = conversation.Id });
-        await customer.NextAsync("ack", Patience);
 
         // {"type":"ping","pad":"xxx…"}, padded to the given length.
         static byte[] Ping(int length)
@@ -210,10 +217,8 @@ public sealed class FrameFuzzTests(FrameFuzzTests.Fixture fixture) : IClassFixtu
     [Fact]
     public async Task Odd_numbers_and_ids_in_frames_for_the_customers_own_conversation_are_refused_or_answered_at_once()
     {
-        var (conversation, customer) = await fixture.Host.AssignedConversationAsync(fixture.Tenant, "v-own", "alice");
+        var (conversation, customer) = await WithFirstMessageAsync("v-own", "before the odd frames");
         await using var _ = customer;
-        await customer.SendAsync(new { type = "message", clientId = "first", text = "before the odd frames", conversationId = conversation.Id });
-        await customer.NextAsync("ack", Patience);
         var id = conversation.Id;
 
         // A lastSeq before the first message has no meaning; one past the last asks for nothing (an empty answer), at once.
